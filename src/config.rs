@@ -1,0 +1,490 @@
+//! The TOML configuration: integrations (tenants to ask) and HTTP limits.
+//!
+//! Parsing walks a `toml_edit` document rather than using serde so that every
+//! problem (unknown key, wrong type, bad URL, duplicate name) is reported at
+//! once with its line, not just the first one.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml_edit::{Document, Item, TableLike};
+
+use crate::tenant::url::ConsoleUrl;
+
+/// Environment variable that overrides the config path.
+pub const CONFIG_ENV: &str = "S1TRUST_CONFIG";
+
+/// The configuration file's location when neither `--config` nor `S1TRUST_CONFIG` is given.
+pub fn default_config_path() -> PathBuf {
+    if cfg!(windows) {
+        let base = std::env::var_os("ProgramData").unwrap_or_else(|| r"C:\ProgramData".into());
+        PathBuf::from(base).join("s1trust").join("config.toml")
+    } else if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/s1trust/config.toml")
+    } else {
+        PathBuf::from("/etc/s1trust/config.toml")
+    }
+}
+
+/// A parsed, validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it came from (relative paths in it are resolved against its folder).
+    pub path: Option<PathBuf>,
+    /// The tenants to query, in file order.
+    pub integrations: Vec<Integration>,
+    /// Network limits.
+    pub http: HttpSettings,
+}
+
+/// One SentinelOne tenant (an `[[integration]]` table).
+#[derive(Debug, Clone)]
+pub struct Integration {
+    /// Unique name, used in output and on the command line.
+    pub name: String,
+    /// Free text for admins.
+    pub description: Option<String>,
+    /// The console address.
+    pub url: ConsoleUrl,
+    /// File holding the API token (owner-only permissions).
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificate(s) in PEM, trusted in addition to the OS store.
+    pub ca_file: Option<PathBuf>,
+    /// Records outside these accounts are not accepted (empty: any).
+    pub account_ids: Vec<String>,
+    /// Records outside these sites are not accepted (empty: any).
+    pub site_ids: Vec<String>,
+}
+
+/// Timeouts for talking to tenants (the `[http]` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Time allowed to open a TCP + TLS connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one request, body included.
+    pub request_timeout: Duration,
+    /// Time allowed for the whole command, retries included.
+    pub deadline: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Config {
+    /// The integration called `name`.
+    pub fn integration(&self, name: &str) -> Option<&Integration> {
+        self.integrations.iter().find(|i| i.name == name)
+    }
+}
+
+/// One problem in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file does not exist.
+    #[error(
+        "no configuration at {}: create it (see README \"Configuration\"), or pass --config PATH / set {CONFIG_ENV}",
+        .0.display()
+    )]
+    NotFound(PathBuf),
+    /// The file could not be read.
+    #[error("cannot read configuration {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file has problems; each is listed with its line.
+    #[error("{}", render_problems(path, problems))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+}
+
+fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| match p.line {
+            Some(line) => format!("{}:{line}: {}", path.display(), p.message),
+            None => format!("{}: {}", path.display(), p.message),
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// Reads and validates the configuration file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ConfigError::NotFound(path.to_owned())
+        } else {
+            ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })?;
+    let mut config = parse(&text).map_err(|problems| ConfigError::Invalid {
+        path: path.to_owned(),
+        problems,
+    })?;
+    resolve_relative_paths(&mut config, path);
+    config.path = Some(path.to_owned());
+    Ok(config)
+}
+
+/// Parses configuration text, returning every problem found.
+pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
+    let doc = match Document::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let message = e.message().trim().to_owned();
+            return Err(vec![Problem { line, message }]);
+        }
+    };
+    let mut walker = Walker {
+        text,
+        problems: Vec::new(),
+    };
+    let config = walker.config(doc.as_table());
+    if walker.problems.is_empty() {
+        Ok(config)
+    } else {
+        walker.problems.sort_by_key(|p| p.line);
+        Err(walker.problems)
+    }
+}
+
+fn resolve_relative_paths(config: &mut Config, config_path: &Path) {
+    let Some(dir) = config_path.parent() else {
+        return;
+    };
+    for integration in &mut config.integrations {
+        for file in [&mut integration.token_file, &mut integration.ca_file]
+            .into_iter()
+            .flatten()
+        {
+            if file.is_relative() {
+                *file = dir.join(&*file);
+            }
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+const TOP_KEYS: &[&str] = &["integration", "http"];
+const INTEGRATION_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "url",
+    "token_file",
+    "ca_file",
+    "account_ids",
+    "site_ids",
+];
+const HTTP_KEYS: &[&str] = &["connect_timeout", "request_timeout", "deadline"];
+
+/// Collects problems while reading a document.
+struct Walker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Walker<'_> {
+    fn problem(&mut self, span: Option<Range<usize>>, message: String) {
+        let line = span.map(|s| line_of(self.text, s.start));
+        self.problems.push(Problem { line, message });
+    }
+
+    fn config(&mut self, root: &dyn TableLike) -> Config {
+        self.check_keys(root, TOP_KEYS, "the top level");
+        let http = match root.get("http") {
+            None => HttpSettings::default(),
+            Some(item) => match item.as_table_like() {
+                Some(table) => self.http(table),
+                None => {
+                    self.problem(item.span(), "`http` must be a table: [http]".into());
+                    HttpSettings::default()
+                }
+            },
+        };
+        Config {
+            path: None,
+            integrations: self.integrations(root.get("integration")),
+            http,
+        }
+    }
+
+    fn check_keys(&mut self, table: &dyn TableLike, allowed: &[&str], context: &str) {
+        for (key, _) in table.iter() {
+            if !allowed.contains(&key) {
+                let span = table.key(key).and_then(|k| k.span());
+                self.problem(
+                    span,
+                    format!(
+                        "unknown key `{key}` in {context} (allowed: {})",
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn integrations(&mut self, item: Option<&Item>) -> Vec<Integration> {
+        let Some(item) = item else {
+            return Vec::new();
+        };
+        let Some(tables) = item.as_array_of_tables() else {
+            self.problem(
+                item.span(),
+                "`integration` must be written as [[integration]] tables".into(),
+            );
+            return Vec::new();
+        };
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for table in tables.iter() {
+            let name = table.get("name").and_then(Item::as_str);
+            if let Some(name) = name.filter(|n| !seen.insert(n.to_string())) {
+                let span = table.get("name").and_then(Item::span);
+                self.problem(
+                    span,
+                    format!("integration name {name:?} is used twice; names must be unique"),
+                );
+            }
+            out.extend(self.integration(table));
+        }
+        out
+    }
+
+    fn integration(&mut self, table: &toml_edit::Table) -> Option<Integration> {
+        self.check_keys(table, INTEGRATION_KEYS, "[[integration]]");
+        let name = self.required_string(table, "name");
+        let url_text = self.required_string(table, "url");
+        let url = url_text.and_then(|text| match ConsoleUrl::parse(&text) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                self.problem(table.get("url").and_then(Item::span), e.to_string());
+                None
+            }
+        });
+        let description = self.string(table, "description");
+        let token_file = self.string(table, "token_file").map(PathBuf::from);
+        let ca_file = self.string(table, "ca_file").map(PathBuf::from);
+        let account_ids = self.id_list(table, "account_ids");
+        let site_ids = self.id_list(table, "site_ids");
+        let name = name?;
+        if !valid_name(&name) {
+            self.problem(
+                table.get("name").and_then(Item::span),
+                format!("integration name {name:?} must be 1-64 letters, digits, '-', '_' or '.'"),
+            );
+        }
+        Some(Integration {
+            name,
+            description,
+            url: url?,
+            token_file,
+            ca_file,
+            account_ids,
+            site_ids,
+        })
+    }
+
+    fn required_string(&mut self, table: &toml_edit::Table, key: &str) -> Option<String> {
+        if table.get(key).is_none() {
+            self.problem(table.span(), format!("[[integration]] is missing `{key}`"));
+            return None;
+        }
+        self.string(table, key)
+    }
+
+    fn string(&mut self, table: &dyn TableLike, key: &str) -> Option<String> {
+        let item = table.get(key)?;
+        match item.as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                self.problem(item.span(), format!("`{key}` must be a string"));
+                None
+            }
+        }
+    }
+
+    fn id_list(&mut self, table: &dyn TableLike, key: &str) -> Vec<String> {
+        let Some(item) = table.get(key) else {
+            return Vec::new();
+        };
+        let values: Option<Vec<&str>> = item
+            .as_array()
+            .and_then(|array| array.iter().map(|v| v.as_str()).collect());
+        match values {
+            Some(ids) if ids.iter().all(|id| is_numeric_id(id)) => {
+                ids.into_iter().map(str::to_owned).collect()
+            }
+            _ => {
+                self.problem(
+                    item.span(),
+                    format!("`{key}` must be a list of numeric SentinelOne IDs as strings, e.g. [\"901345720792880606\"]"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn http(&mut self, table: &dyn TableLike) -> HttpSettings {
+        self.check_keys(table, HTTP_KEYS, "[http]");
+        let defaults = HttpSettings::default();
+        HttpSettings {
+            connect_timeout: self.duration(table, "connect_timeout", defaults.connect_timeout),
+            request_timeout: self.duration(table, "request_timeout", defaults.request_timeout),
+            deadline: self.duration(table, "deadline", defaults.deadline),
+        }
+    }
+
+    fn duration(&mut self, table: &dyn TableLike, key: &str, default: Duration) -> Duration {
+        let Some(item) = table.get(key) else {
+            return default;
+        };
+        let parsed = item
+            .as_str()
+            .and_then(|s| humantime::parse_duration(s.trim()).ok())
+            .filter(|d| !d.is_zero() && *d <= MAX_DURATION);
+        parsed.unwrap_or_else(|| {
+            self.problem(
+                item.span(),
+                format!("`{key}` must be a duration string between 1ms and 1h, e.g. \"10s\" or \"1m30s\""),
+            );
+            default
+        })
+    }
+}
+
+const MAX_DURATION: Duration = Duration::from_secs(3600);
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn is_numeric_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 24 && id.chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+# company tenant
+[[integration]]
+name = "corp"
+description = "Production console"
+url = "https://usea1.sentinelone.net"
+token_file = "tokens/corp.token"
+site_ids = ["901345720792880606"]
+
+[http]
+deadline = "20s"
+connect_timeout = "2s"
+"#;
+
+    #[test]
+    fn parses_a_good_config() {
+        let config = parse(GOOD).unwrap();
+        assert_eq!(config.integrations.len(), 1);
+        let corp = config.integration("corp").unwrap();
+        assert_eq!(corp.url.as_str(), "https://usea1.sentinelone.net");
+        assert_eq!(corp.site_ids, ["901345720792880606"]);
+        assert_eq!(config.http.deadline, Duration::from_secs(20));
+        assert_eq!(config.http.request_timeout, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_line() {
+        let text = r#"[[integration]]
+name = "a"
+url = "http://console.example"
+tokn_file = "x"
+
+[[integration]]
+name = "a"
+url = "https://ok.example"
+account_ids = ["abc"]
+
+[http]
+deadline = "soon"
+retries = 3
+"#;
+        let problems = parse(text).unwrap_err();
+        let lines: Vec<Option<usize>> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert_eq!(lines, [3, 4, 7, 9, 12, 13].map(Some));
+        assert!(problems[0].message.contains("plain http"));
+        assert!(problems[1].message.contains("tokn_file"));
+        assert!(problems[2].message.contains("used twice"));
+        assert!(problems[3].message.contains("account_ids"));
+        assert!(problems[4].message.contains("deadline"));
+        assert!(problems[5].message.contains("retries"));
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let problems = parse("[[integration]]\nname = \"a\nurl = 1\n").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, Some(2));
+    }
+
+    #[test]
+    fn missing_keys_and_wrong_types() {
+        let problems = parse("[[integration]]\ndescription = 3\n").unwrap_err();
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(messages.iter().any(|m| m.contains("missing `name`")));
+        assert!(messages.iter().any(|m| m.contains("missing `url`")));
+        assert!(messages.iter().any(|m| m.contains("`description` must be a string")));
+        assert!(parse("integration = 3").is_err());
+    }
+
+    #[test]
+    fn relative_files_resolve_against_config_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, GOOD).unwrap();
+        let config = load(&path).unwrap();
+        assert_eq!(
+            config.integrations[0].token_file.as_deref(),
+            Some(dir.path().join("tokens/corp.token").as_path())
+        );
+        assert!(matches!(
+            load(&dir.path().join("nope.toml")),
+            Err(ConfigError::NotFound(_))
+        ));
+    }
+}

@@ -1,0 +1,27 @@
+//! Process exit codes shared by every command (design §5).
+
+/// What a command's answer was, mapped to the process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Trusted, found, or every check passed.
+    Ok = 0,
+    /// Not trusted, not found, or a check failed.
+    Negative = 1,
+    /// The command line or the configuration is wrong.
+    Usage = 2,
+    /// The answer could not be determined (network, TLS, auth, rate limit, timeout, bad response).
+    Unknown = 3,
+}
+
+impl Outcome {
+    /// The numeric exit status.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<Outcome> for std::process::ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        std::process::ExitCode::from(outcome.code())
+    }
+}

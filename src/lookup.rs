@@ -1,0 +1,288 @@
+//! Finding one device's agent record, and the PingOne DaVinci-shaped answer.
+//!
+//! The API only filters serials by substring, so exactness is enforced here;
+//! when several records remain (reinstalls leave old ones behind) one is picked
+//! by a fixed rule and the rest are counted, never silently merged.
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value, json};
+
+use crate::identity::serial::{SerialProblem, check_serial, serials_equal};
+use crate::identity::uuid::{BadUuid, uuid_spellings, uuids_equal};
+use crate::tenant::{AgentRecord, TenantClient, TenantError};
+
+/// What to look a device up by, already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupQuery {
+    /// A hardware serial (trimmed, not a placeholder).
+    Serial(String),
+    /// An agent UUID as given, with every spelling to send.
+    Uuid {
+        /// The UUID as given.
+        raw: String,
+        /// Spellings for the `uuids=` filter.
+        spellings: Vec<String>,
+    },
+}
+
+impl LookupQuery {
+    /// A serial query; placeholders and too-short serials are refused here, before any request.
+    pub fn serial(raw: &str) -> Result<Self, SerialProblem> {
+        check_serial(raw).map(|s| Self::Serial(s.to_owned()))
+    }
+
+    /// A UUID query.
+    pub fn uuid(raw: &str) -> Result<Self, BadUuid> {
+        let spellings = uuid_spellings(raw)?;
+        Ok(Self::Uuid {
+            raw: raw.trim().to_owned(),
+            spellings,
+        })
+    }
+
+    fn matches(&self, record: &AgentRecord) -> bool {
+        match self {
+            Self::Serial(serial) => record
+                .serial_number()
+                .is_some_and(|theirs| serials_equal(&theirs, serial)),
+            Self::Uuid { raw, .. } => record.uuid().is_some_and(|theirs| uuids_equal(&theirs, raw)),
+        }
+    }
+}
+
+/// Which record stands for the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// `matches[index]` was chosen; `others` more records matched too.
+    Found {
+        /// Index into the matches.
+        index: usize,
+        /// Other matching records (duplicates).
+        others: usize,
+    },
+    /// No record matched exactly.
+    NotFound,
+    /// `tied` records are equally good candidates: the answer is unknown.
+    Ambiguous {
+        /// How many records tie for first place.
+        tied: usize,
+    },
+}
+
+/// Picks the record per design §3: live (not decommissioned, not uninstalled) first,
+/// then active, then the latest `lastActiveDate`; a remaining tie is ambiguous.
+pub fn select_record(records: &[AgentRecord]) -> Selection {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|a, b| rank(&records[*b], &records[*a]));
+    match order.as_slice() {
+        [] => Selection::NotFound,
+        [best, rest @ ..] => {
+            let tied = 1 + rest
+                .iter()
+                .take_while(|i| rank(&records[*best], &records[**i]) == Ordering::Equal)
+                .count();
+            if tied > 1 {
+                Selection::Ambiguous { tied }
+            } else {
+                Selection::Found {
+                    index: *best,
+                    others: rest.len(),
+                }
+            }
+        }
+    }
+}
+
+fn rank(a: &AgentRecord, b: &AgentRecord) -> Ordering {
+    let key = |r: &AgentRecord| {
+        (
+            !r.is_retired(),
+            r.flag("isActive") == Some(true),
+            r.date("lastActiveDate"),
+        )
+    };
+    key(a).cmp(&key(b))
+}
+
+/// The answer to one lookup.
+#[derive(Debug, Clone)]
+pub struct LookupResult {
+    /// HTTP status of the (last) agents request.
+    pub status: u16,
+    /// Serial: the API's `totalItems` for the substring query; UUID: records returned.
+    pub total_items: Option<u64>,
+    /// Records that match exactly.
+    pub matches: Vec<AgentRecord>,
+    /// Which of them stands for the device.
+    pub selection: Selection,
+    /// The API body that held the chosen record (else the first page).
+    pub raw_response: Value,
+}
+
+impl LookupResult {
+    /// The chosen record, if any.
+    pub fn selected(&self) -> Option<&AgentRecord> {
+        match self.selection {
+            Selection::Found { index, .. } => self.matches.get(index),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the query against one tenant.
+pub async fn lookup(client: &TenantClient, query: &LookupQuery) -> Result<LookupResult, TenantError> {
+    let pages = match query {
+        LookupQuery::Serial(serial) => client.agents_by_serial_contains(serial).await?,
+        LookupQuery::Uuid { spellings, .. } => vec![client.agents_by_uuid(spellings).await?],
+    };
+    let total_items = match query {
+        LookupQuery::Serial(_) => pages.first().and_then(|p| p.total_items),
+        LookupQuery::Uuid { .. } => Some(pages.iter().map(|p| p.records.len() as u64).sum()),
+    };
+    let mut matches = Vec::new();
+    let mut page_of = Vec::new();
+    for (page_index, page) in pages.iter().enumerate() {
+        for record in page.records.iter().filter(|r| query.matches(r)) {
+            matches.push(record.clone());
+            page_of.push(page_index);
+        }
+    }
+    let selection = select_record(&matches);
+    let raw_page = match selection {
+        Selection::Found { index, .. } => page_of[index],
+        _ => 0,
+    };
+    let last = pages.last().map_or(200, |p| p.status);
+    Ok(LookupResult {
+        status: last,
+        total_items,
+        matches,
+        selection,
+        raw_response: pages.into_iter().nth(raw_page).map_or(Value::Null, |p| p.body),
+    })
+}
+
+/// Fields of the DaVinci object copied from the agent record, in output order.
+const RECORD_FIELDS: [(&str, &str); 14] = [
+    ("agentId", "id"),
+    ("computerName", "computerName"),
+    ("uuid", "uuid"),
+    ("serialNumber", "serialNumber"),
+    ("osType", "osType"),
+    ("osName", "osName"),
+    ("agentVersion", "agentVersion"),
+    ("isActive", "isActive"),
+    ("isDecommissioned", "isDecommissioned"),
+    ("lastActiveDate", "lastActiveDate"),
+    ("siteId", "siteId"),
+    ("accountId", "accountId"),
+    ("groupId", "groupId"),
+    ("networkStatus", "networkStatus"),
+];
+
+/// The PingOne DaVinci "Get Agent by Serial Number" object: exactly its 18 keys.
+pub fn davinci_object(result: &LookupResult) -> Value {
+    render(
+        Some(result.status),
+        result.selected(),
+        result.total_items,
+        result.raw_response.clone(),
+    )
+}
+
+/// The same object for a request the tenant answered with an HTTP error.
+pub fn davinci_error(error: &TenantError) -> Option<Value> {
+    let status = error.status()?;
+    Some(render(
+        Some(status),
+        None,
+        None,
+        error.envelope().cloned().unwrap_or(Value::Null),
+    ))
+}
+
+fn render(status: Option<u16>, record: Option<&AgentRecord>, total: Option<u64>, raw: Value) -> Value {
+    let mut out = Map::new();
+    out.insert("statusCode".into(), json!(status));
+    out.insert("agentFound".into(), json!(record.is_some()));
+    for (name, field) in RECORD_FIELDS {
+        let value = record.map_or(Value::Null, |r| copy_field(r, field));
+        out.insert(name.into(), value);
+    }
+    out.insert("totalItems".into(), json!(total));
+    out.insert("rawResponse".into(), raw);
+    Value::Object(out)
+}
+
+fn copy_field(record: &AgentRecord, field: &str) -> Value {
+    match field {
+        "isActive" | "isDecommissioned" => json!(record.flag(field)),
+        _ => json!(record.text(field)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(v: Value) -> AgentRecord {
+        AgentRecord::new(v.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn live_beats_decommissioned_then_active_then_recent() {
+        let records = [
+            agent(json!({"id": "1", "isDecommissioned": true, "isActive": true, "lastActiveDate": "2026-11-20T00:00:00Z"})),
+            agent(json!({"id": "2", "isActive": false, "lastActiveDate": "2026-11-21T00:00:00Z"})),
+            agent(json!({"id": "3", "isActive": true, "lastActiveDate": "2026-10-01T00:00:00Z"})),
+            agent(json!({"id": "4", "isActive": true, "lastActiveDate": "2026-11-01T00:00:00.123456Z"})),
+        ];
+        assert_eq!(select_record(&records), Selection::Found { index: 3, others: 3 });
+        assert_eq!(select_record(&records[..2]), Selection::Found { index: 1, others: 1 });
+        assert_eq!(select_record(&[]), Selection::NotFound);
+    }
+
+    #[test]
+    fn exact_ties_are_ambiguous() {
+        let twin = json!({"isActive": true, "lastActiveDate": "2026-11-01T00:00:00Z"});
+        let records = [agent(twin.clone()), agent(twin), agent(json!({"isUninstalled": true}))];
+        assert_eq!(select_record(&records), Selection::Ambiguous { tied: 2 });
+    }
+
+    #[test]
+    fn davinci_object_has_exactly_the_18_keys_in_order() {
+        let result = LookupResult {
+            status: 200,
+            total_items: Some(3),
+            matches: vec![agent(json!({"id": "657613730168123595", "uuid": "abc", "isActive": "True", "extra": 1}))],
+            selection: Selection::Found { index: 0, others: 0 },
+            raw_response: json!({"data": []}),
+        };
+        let object = davinci_object(&result);
+        let keys: Vec<&str> = object.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "statusCode", "agentFound", "agentId", "computerName", "uuid", "serialNumber", "osType",
+                "osName", "agentVersion", "isActive", "isDecommissioned", "lastActiveDate", "siteId",
+                "accountId", "groupId", "networkStatus", "totalItems", "rawResponse"
+            ]
+        );
+        assert_eq!(object["agentFound"], json!(true));
+        assert_eq!(object["isActive"], json!(true));
+        assert_eq!(object["isDecommissioned"], Value::Null);
+        assert_eq!(object["totalItems"], json!(3));
+    }
+
+    #[test]
+    fn queries_match_exactly() {
+        let q = LookupQuery::serial(" pf2abcde ").unwrap();
+        assert!(q.matches(&agent(json!({"serialNumber": "PF2ABCDE"}))));
+        assert!(!q.matches(&agent(json!({"serialNumber": "PF2ABCDE1"}))));
+        assert!(!q.matches(&agent(json!({"serialNumber": null}))));
+        let q = LookupQuery::uuid("B7B2D391-71BE-4AE1-AF90-F93D7ED20F07").unwrap();
+        assert!(q.matches(&agent(json!({"uuid": "b7b2d39171be4ae1af90f93d7ed20f07"}))));
+        assert!(LookupQuery::serial("Default string").is_err());
+    }
+}

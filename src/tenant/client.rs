@@ -1,0 +1,389 @@
+//! The HTTP client: one tenant, one token, one deadline for the whole command.
+//!
+//! Retries cover what a tenant or a load balancer does under load (429, 502,
+//! 503, 504, dropped connections) and never run past the command's deadline,
+//! so a login-time caller always gets an answer in bounded time.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::error::{TenantError, parse_envelope};
+use super::url::ConsoleUrl;
+use crate::config::HttpSettings;
+use crate::token::ApiToken;
+
+/// Largest response body accepted; a full agents page is a few MiB.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Requests per call, first try included.
+const MAX_ATTEMPTS: u32 = 4;
+const BACKOFF_BASE: Duration = Duration::from_millis(250);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// A parsed JSON answer.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// The JSON body.
+    pub body: Value,
+    /// Time from the first attempt to the answer.
+    pub elapsed: Duration,
+}
+
+/// A client bound to one console, one token and one deadline.
+#[derive(Debug)]
+pub struct TenantClient {
+    http: reqwest::Client,
+    console: ConsoleUrl,
+    token: Option<ApiToken>,
+    request_timeout: Duration,
+    deadline: Instant,
+}
+
+/// Why one attempt produced no response to interpret.
+enum AttemptError {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+impl From<reqwest::Error> for AttemptError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Transport(e)
+    }
+}
+
+/// What came back from one attempt, before interpretation.
+struct RawResponse {
+    status: u16,
+    content_type: String,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+impl TenantClient {
+    /// Builds a client. `deadline` bounds every call made through it, retries included.
+    pub fn new(
+        console: ConsoleUrl,
+        token: Option<ApiToken>,
+        settings: &HttpSettings,
+        ca_file: Option<&Path>,
+        deadline: Instant,
+    ) -> Result<Self, TenantError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("s1trust/", env!("CARGO_PKG_VERSION")))
+            .https_only(!console.is_plain_http());
+        if let Some(path) = ca_file {
+            builder = builder.tls_certs_merge(read_ca_file(path)?);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| TenantError::Setup(error_chain(&e)))?;
+        Ok(Self {
+            http,
+            console,
+            token,
+            request_timeout: settings.request_timeout,
+            deadline,
+        })
+    }
+
+    /// The console this client talks to.
+    pub fn console(&self) -> &ConsoleUrl {
+        &self.console
+    }
+
+    /// `GET /web/api/v2.1{path}?{query}`, authenticated when the client has a token.
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<ApiResponse, TenantError> {
+        let mut url = self.console.api(path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let started = Instant::now();
+        let raw = self.send_with_retries(&url).await?;
+        let body = interpret(raw)?;
+        Ok(ApiResponse {
+            status: body.0,
+            body: body.1,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    async fn send_with_retries(&self, url: &reqwest::Url) -> Result<RawResponse, TenantError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(TenantError::Timeout { after: self.request_timeout });
+            }
+            let limit = remaining.min(self.request_timeout);
+            let outcome = tokio::time::timeout(limit, self.send_once(url)).await;
+            let (result, wait) = match outcome {
+                Err(_) => return Err(TenantError::Timeout { after: limit }),
+                Ok(Ok(raw)) if is_retryable_status(raw.status) => {
+                    let wait = raw.retry_after.unwrap_or_else(|| backoff(attempt));
+                    (Ok(raw), wait)
+                }
+                Ok(Ok(raw)) => return Ok(raw),
+                Ok(Err(AttemptError::TooLarge)) => return Err(TenantError::TooLarge { limit: MAX_BODY }),
+                Ok(Err(AttemptError::Transport(e))) if is_transient(&e) => (Err(e), backoff(attempt)),
+                Ok(Err(AttemptError::Transport(e))) => return Err(self.map_transport(&e)),
+            };
+            let fits = Instant::now() + wait < self.deadline;
+            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, fits, "request failed, may retry");
+            if attempt >= MAX_ATTEMPTS || !fits {
+                return match result {
+                    Ok(raw) => Err(final_status_error(raw, attempt)),
+                    Err(e) => Err(self.map_transport(&e)),
+                };
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send_once(&self, url: &reqwest::Url) -> Result<RawResponse, AttemptError> {
+        let mut request = self.http.get(url.clone()).header(header::ACCEPT, "application/json");
+        if let Some(token) = &self.token {
+            request = request.headers(auth_header(token));
+        }
+        let started = Instant::now();
+        let mut response = request.send().await?;
+        let status = response.status().as_u16();
+        tracing::debug!(%url, status, elapsed_ms = started.elapsed().as_millis() as u64, "response");
+        if response.content_length().is_some_and(|len| len > MAX_BODY as u64) {
+            return Err(AttemptError::TooLarge);
+        }
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(AttemptError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(RawResponse {
+            status,
+            content_type: header_str(&headers, header::CONTENT_TYPE).unwrap_or_default(),
+            retry_after: header_str(&headers, header::RETRY_AFTER).and_then(|v| parse_retry_after(&v)),
+            location: header_str(&headers, header::LOCATION),
+            body,
+        })
+    }
+
+    fn map_transport(&self, e: &reqwest::Error) -> TenantError {
+        let host = self.console.as_str().to_owned();
+        let reason = error_chain(e);
+        if e.is_timeout() {
+            TenantError::Timeout { after: self.request_timeout }
+        } else if looks_like_tls(&reason) {
+            TenantError::Tls { host, reason }
+        } else {
+            TenantError::Network { host, reason }
+        }
+    }
+}
+
+fn interpret(raw: RawResponse) -> Result<(u16, Value), TenantError> {
+    match raw.status {
+        200..=299 => parse_json_body(&raw).map(|body| (raw.status, body)),
+        300..=399 => Err(TenantError::Redirect {
+            status: raw.status,
+            location: raw.location.unwrap_or_else(|| "nowhere".into()),
+        }),
+        _ => Err(final_status_error(raw, 1)),
+    }
+}
+
+fn parse_json_body(raw: &RawResponse) -> Result<Value, TenantError> {
+    match serde_json::from_slice::<Value>(&raw.body) {
+        Ok(value) => Ok(value),
+        Err(_) if !looks_like_json(raw) => Err(TenantError::NotSentinelOne {
+            status: raw.status,
+            what: describe_body(raw),
+        }),
+        Err(e) => Err(TenantError::BadResponse {
+            status: raw.status,
+            reason: format!("invalid JSON ({e})"),
+        }),
+    }
+}
+
+fn final_status_error(raw: RawResponse, attempts: u32) -> TenantError {
+    let envelope = parse_envelope(&raw.body);
+    match raw.status {
+        401 if envelope.is_some() => TenantError::Unauthorized { envelope },
+        403 if envelope.is_some() => TenantError::Forbidden { envelope },
+        429 => TenantError::RateLimited {
+            attempts,
+            retry_after: raw.retry_after,
+            envelope,
+        },
+        500..=599 => TenantError::Server {
+            status: raw.status,
+            attempts,
+            envelope,
+        },
+        status if envelope.is_some() => TenantError::Api { status, envelope },
+        status => TenantError::NotSentinelOne {
+            status,
+            what: describe_body(&raw),
+        },
+    }
+}
+
+fn looks_like_json(raw: &RawResponse) -> bool {
+    let first = raw.body.iter().find(|b| !b.is_ascii_whitespace());
+    raw.content_type.contains("json") && matches!(first, Some(b'{') | Some(b'['))
+}
+
+fn describe_body(raw: &RawResponse) -> String {
+    let start = String::from_utf8_lossy(&raw.body[..raw.body.len().min(512)]).to_lowercase();
+    if raw.content_type.contains("html") || start.contains("<html") || start.contains("<!doctype") {
+        "an HTML page".into()
+    } else if raw.body.is_empty() {
+        "an empty body".into()
+    } else if raw.content_type.is_empty() {
+        "a non-JSON body".into()
+    } else {
+        format!("a non-JSON body ({})", raw.content_type)
+    }
+}
+
+fn auth_header(token: &ApiToken) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    // ApiToken::new only admits visible ASCII, so this cannot fail in practice.
+    if let Ok(mut value) = HeaderValue::from_str(&format!("ApiToken {}", token.expose())) {
+        value.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    headers
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// Connection resets, connections closed before or during the answer.
+fn is_transient(e: &reqwest::Error) -> bool {
+    if e.is_timeout() || e.is_builder() || e.is_redirect() {
+        return false;
+    }
+    let chain = error_chain(e).to_lowercase();
+    !looks_like_tls(&chain)
+        && ["reset", "closed", "broken pipe", "incomplete", "end of file", "eof", "aborted"]
+            .iter()
+            .any(|needle| chain.contains(needle))
+}
+
+fn looks_like_tls(chain: &str) -> bool {
+    let chain = chain.to_lowercase();
+    ["certificate", "tls", "handshake", "unknownissuer"]
+        .iter()
+        .any(|needle| chain.contains(needle))
+}
+
+/// Exponential backoff with jitter: half the step plus a random share of the other half.
+fn backoff(attempt: u32) -> Duration {
+    let step = BACKOFF_BASE
+        .saturating_mul(1 << attempt.saturating_sub(1).min(8))
+        .min(BACKOFF_CAP);
+    step / 2 + step.mul_f64(fastrand::f64() / 2.0)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, TenantError> {
+    let fail = |reason: String| TenantError::CaFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(error_chain(&e)))?;
+    if certs.is_empty() {
+        return Err(fail("no PEM certificate found".into()));
+    }
+    Ok(certs)
+}
+
+/// An error and its sources on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let soon = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
+        let wait = parse_retry_after(&soon).unwrap();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_a_cap() {
+        for attempt in 1..12 {
+            let step = BACKOFF_BASE.saturating_mul(1 << (attempt - 1).min(8)).min(BACKOFF_CAP);
+            let wait = backoff(attempt);
+            assert!(wait >= step / 2 && wait <= step, "{attempt}: {wait:?}");
+        }
+    }
+
+    fn raw(status: u16, content_type: &str, body: &str) -> RawResponse {
+        RawResponse {
+            status,
+            content_type: content_type.into(),
+            retry_after: None,
+            location: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn classifies_bodies() {
+        let html = interpret(raw(200, "text/html", "<html><body>Login</body></html>")).unwrap_err();
+        assert!(matches!(html, TenantError::NotSentinelOne { ref what, .. } if what == "an HTML page"));
+        let broken = interpret(raw(200, "application/json", "{\"data\": [ {\"id\": ")).unwrap_err();
+        assert!(matches!(broken, TenantError::BadResponse { .. }));
+        let ok = interpret(raw(200, "application/json", "{\"data\": []}")).unwrap();
+        assert_eq!(ok.0, 200);
+        let proxy401 = interpret(raw(401, "text/html", "<html>SSO</html>")).unwrap_err();
+        assert!(matches!(proxy401, TenantError::NotSentinelOne { status: 401, .. }));
+        let forbidden = interpret(raw(403, "application/json", r#"{"errors":[{"code":4030010,"title":"Insufficient permissions","detail":"User does not have required permissions"}]}"#)).unwrap_err();
+        assert!(forbidden.to_string().contains("Insufficient permissions: User does not have required permissions"));
+        let moved = interpret(raw(302, "", "")).unwrap_err();
+        assert!(matches!(moved, TenantError::Redirect { status: 302, .. }));
+    }
+}

@@ -1,0 +1,231 @@
+//! Typed failures of tenant requests, each with one line for the user and a fix.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Why a request to a tenant did not produce a usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// HTTP 401: the token is wrong, revoked or expired.
+    #[error("the tenant rejected the API token (HTTP 401{}): it is wrong, revoked or expired", detail_suffix(.envelope))]
+    Unauthorized {
+        /// The API's error envelope, when it sent one.
+        envelope: Option<Value>,
+    },
+    /// HTTP 403: the token's role cannot read endpoints.
+    #[error("the API token's role lacks read access to endpoints (HTTP 403{})", detail_suffix(.envelope))]
+    Forbidden {
+        /// The API's error envelope, when it sent one.
+        envelope: Option<Value>,
+    },
+    /// HTTP 429 on every attempt.
+    #[error("the tenant is rate limiting this token (HTTP 429 after {attempts} attempt(s){})", retry_suffix(.retry_after))]
+    RateLimited {
+        /// Requests made.
+        attempts: u32,
+        /// The last `Retry-After` the tenant asked for.
+        retry_after: Option<Duration>,
+        /// The API's error envelope, when it sent one.
+        envelope: Option<Value>,
+    },
+    /// HTTP 5xx on every attempt.
+    #[error("the console failed with HTTP {status} after {attempts} attempt(s){}", detail_suffix(.envelope))]
+    Server {
+        /// The last status.
+        status: u16,
+        /// Requests made.
+        attempts: u32,
+        /// The API's error envelope, when it sent one.
+        envelope: Option<Value>,
+    },
+    /// Another HTTP error with the API's error envelope (e.g. 400 Validation Error).
+    #[error("the API refused the request (HTTP {status}{})", detail_suffix(.envelope))]
+    Api {
+        /// The status.
+        status: u16,
+        /// The API's error envelope.
+        envelope: Option<Value>,
+    },
+    /// The answer is HTML or otherwise not the API's JSON.
+    #[error("HTTP {status} with {what} instead of SentinelOne API JSON: the URL is probably not a SentinelOne console, or a proxy answered")]
+    NotSentinelOne {
+        /// The status.
+        status: u16,
+        /// What came back, e.g. "an HTML page".
+        what: String,
+    },
+    /// JSON that does not have the documented shape, or broken JSON.
+    #[error("the tenant sent a malformed response (HTTP {status}): {reason}")]
+    BadResponse {
+        /// The status.
+        status: u16,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The body exceeded the size cap.
+    #[error("the response is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The console redirected; the token is not sent after redirects.
+    #[error("the console answered HTTP {status} redirecting to {location}")]
+    Redirect {
+        /// The status.
+        status: u16,
+        /// The `Location` header.
+        location: String,
+    },
+    /// No answer within the request timeout or the command's deadline.
+    #[error("no answer from the console within {}", humantime::format_duration(*.after))]
+    Timeout {
+        /// The limit that was hit.
+        after: Duration,
+    },
+    /// The TLS handshake failed (untrusted or wrong certificate).
+    #[error("TLS with {host} failed: {reason}")]
+    Tls {
+        /// The console host.
+        host: String,
+        /// The underlying error chain.
+        reason: String,
+    },
+    /// The connection could not be made or broke before an answer.
+    #[error("cannot reach {host}: {reason}")]
+    Network {
+        /// The console host.
+        host: String,
+        /// The underlying error chain.
+        reason: String,
+    },
+    /// The extra CA file is unusable.
+    #[error("cannot use CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP client could not be set up.
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
+}
+
+impl TenantError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::Unauthorized { .. } => "create a new API token (console: My User > Actions > API Token Operations, or a service user) and store it in the token file",
+            Self::Forbidden { .. } => "give the token's user or service user the Viewer role (Endpoints: View) on the account or site",
+            Self::RateLimited { .. } => "wait a minute and try again; other tools may be sharing this token",
+            Self::Server { .. } => "the console had an internal error; try again later",
+            Self::Api { .. } | Self::BadResponse { .. } | Self::TooLarge { .. } => "check that the URL is the SentinelOne console; if it is, report this with -vv output",
+            Self::NotSentinelOne { .. } | Self::Redirect { .. } => "use the console address (https://<tenant>.sentinelone.net) and check any proxy between this device and the console",
+            Self::Timeout { .. } => "check the network and proxy, or allow more time with --timeout or [http] deadline",
+            Self::Tls { .. } => "if the console or a TLS-inspecting proxy uses a private CA, pass --ca-file (or set ca_file for the integration)",
+            Self::Network { .. } => "check the URL, DNS, proxy settings (HTTPS_PROXY) and that this device can reach the console",
+            Self::CaFile { .. } => "give a readable PEM file with one or more CA certificates",
+            Self::Setup(_) => "report this with -vv output",
+        }
+    }
+
+    /// The stable reason code used in posture results.
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized { .. } => "auth_failed",
+            Self::Forbidden { .. } => "forbidden",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Timeout { .. } => "timeout",
+            Self::Tls { .. } | Self::Network { .. } => "network_error",
+            Self::CaFile { .. } | Self::Setup(_) => "config_error",
+            _ => "bad_response",
+        }
+    }
+
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { .. } => Some(401),
+            Self::Forbidden { .. } => Some(403),
+            Self::RateLimited { .. } => Some(429),
+            Self::Server { status, .. }
+            | Self::Api { status, .. }
+            | Self::NotSentinelOne { status, .. }
+            | Self::BadResponse { status, .. }
+            | Self::Redirect { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The API's JSON error body, when there was one.
+    pub fn envelope(&self) -> Option<&Value> {
+        match self {
+            Self::Unauthorized { envelope }
+            | Self::Forbidden { envelope }
+            | Self::RateLimited { envelope, .. }
+            | Self::Server { envelope, .. }
+            | Self::Api { envelope, .. } => envelope.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the tenant could not be reached at all (as opposed to answering badly).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Timeout { .. } | Self::Tls { .. } | Self::Network { .. })
+    }
+}
+
+/// Reads `errors[]` from a body, if it is the API's error envelope.
+pub fn parse_envelope(body: &[u8]) -> Option<Value> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    value.get("errors")?.as_array()?;
+    Some(value)
+}
+
+/// ": <title> — <detail>" for the first entry of an error envelope.
+fn detail_suffix(envelope: &Option<Value>) -> String {
+    let Some(first) = envelope
+        .as_ref()
+        .and_then(|e| e.get("errors"))
+        .and_then(|e| e.get(0))
+    else {
+        return String::new();
+    };
+    let text = |key| first.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    match (text("title"), text("detail")) {
+        (Some(title), Some(detail)) => format!(" {title}: {detail}"),
+        (Some(one), None) | (None, Some(one)) => format!(" {one}"),
+        (None, None) => String::new(),
+    }
+}
+
+fn retry_suffix(retry_after: &Option<Duration>) -> String {
+    retry_after
+        .map(|d| format!("; it asked to wait {}", humantime::format_duration(d)))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_the_envelope_title() {
+        let envelope =
+            parse_envelope(br#"{"errors":[{"code":4010010,"detail":null,"title":"Authentication Failed"}]}"#);
+        let err = TenantError::Unauthorized { envelope };
+        assert_eq!(
+            err.to_string(),
+            "the tenant rejected the API token (HTTP 401 Authentication Failed): it is wrong, revoked or expired"
+        );
+        assert_eq!(err.reason_code(), "auth_failed");
+        assert_eq!(err.status(), Some(401));
+    }
+
+    #[test]
+    fn non_envelopes_are_ignored() {
+        assert!(parse_envelope(b"<html>").is_none());
+        assert!(parse_envelope(br#"{"data":[]}"#).is_none());
+    }
+}
