@@ -6,7 +6,9 @@
 //! Management API, [`identity`] holds the rules for serial numbers and agent
 //! UUIDs, and [`lookup`] finds one device's agent record and renders it.
 
+pub mod cli;
 pub mod config;
+pub mod conntest;
 pub mod exit;
 pub mod identity;
 pub mod lookup;

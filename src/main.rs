@@ -1,1 +1,5 @@
-fn main() {}
+//! The `s1trust` command.
+
+fn main() -> std::process::ExitCode {
+    s1trust::cli::main()
+}

@@ -34,7 +34,7 @@ pub struct ApiResponse {
 }
 
 /// A client bound to one console, one token and one deadline.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TenantClient {
     http: reqwest::Client,
     console: ConsoleUrl,
@@ -91,6 +91,14 @@ impl TenantClient {
             request_timeout: settings.request_timeout,
             deadline,
         })
+    }
+
+    /// The same client without the token, for endpoints that need none.
+    pub fn anonymous(&self) -> Self {
+        Self {
+            token: None,
+            ..self.clone()
+        }
     }
 
     /// The console this client talks to.

@@ -1,0 +1,61 @@
+//! `s1trust lookup`: one device's agent record as the PingOne DaVinci object.
+
+use std::io::Write;
+
+use super::target::{resolve, runtime};
+use super::{Cli, CliError, LookupArgs};
+use crate::exit::Outcome;
+use crate::lookup::{LookupQuery, Selection, davinci_error, davinci_object, lookup};
+
+/// Runs the lookup and prints the object on stdout.
+pub fn run(cli: &Cli, args: &LookupArgs) -> Result<Outcome, CliError> {
+    // The key is checked before anything else so a placeholder is never sent anywhere.
+    let query = match (&args.serial, &args.uuid) {
+        (Some(serial), _) => LookupQuery::serial(serial)?,
+        (None, Some(uuid)) => LookupQuery::uuid(uuid)?,
+        (None, None) => return Err(CliError::usage("give --serial or --uuid", "see `s1trust lookup --help`")),
+    };
+    let target = resolve(cli, args.integration.as_deref(), &args.connection)?;
+    let console = target.client.console().to_string();
+    let answer = runtime()?.block_on(lookup(&target.client, &query));
+    match answer {
+        Ok(result) => {
+            print_json(&davinci_object(&result))?;
+            Ok(explain_selection(result.selection, result.matches.len()))
+        }
+        Err(source) => {
+            if let Some(object) = davinci_error(&source) {
+                print_json(&object)?;
+            }
+            Err(CliError::Tenant { console, source })
+        }
+    }
+}
+
+fn explain_selection(selection: Selection, matches: usize) -> Outcome {
+    match selection {
+        Selection::Found { others: 0, .. } => Outcome::Ok,
+        Selection::Found { others, .. } => {
+            tracing::warn!(
+                "{matches} agent records match; chose the live, most recently active one ({others} duplicate(s), e.g. left behind by a reinstall)"
+            );
+            Outcome::Ok
+        }
+        Selection::NotFound => Outcome::Negative,
+        Selection::Ambiguous { tied } => {
+            eprintln!(
+                "s1trust: {tied} agent records match equally well (same state and last activity); the device cannot be told apart"
+            );
+            eprintln!("  hint: decommission the stale records in the console, or look the device up by --uuid");
+            Outcome::Unknown
+        }
+    }
+}
+
+/// Pretty JSON on stdout, followed by a newline.
+pub fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
