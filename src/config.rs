@@ -195,7 +195,11 @@ fn resolve_relative_paths(config: &mut Config, config_path: &Path) {
 
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 const TOP_KEYS: &[&str] = &["integration", "http"];
@@ -468,7 +472,11 @@ retries = 3
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
         assert!(messages.iter().any(|m| m.contains("missing `name`")));
         assert!(messages.iter().any(|m| m.contains("missing `url`")));
-        assert!(messages.iter().any(|m| m.contains("`description` must be a string")));
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("`description` must be a string"))
+        );
         assert!(parse("integration = 3").is_err());
     }
 

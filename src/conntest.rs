@@ -77,7 +77,9 @@ pub struct ConnectionReport {
 impl ConnectionReport {
     /// Whether a failed step means the tenant could not be reached at all.
     pub fn unreachable(&self) -> bool {
-        self.steps.iter().any(|s| s.status == StepStatus::Fail && s.unreachable)
+        self.steps
+            .iter()
+            .any(|s| s.status == StepStatus::Fail && s.unreachable)
     }
 }
 
@@ -90,16 +92,34 @@ pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -
     let reach = client.anonymous().get("/system/status", &[]).await;
     steps.push(step("reachability", "Reachability", reach, describe_status));
 
-    let user = if passed(&steps) { Some(client.get("/user", &[]).await) } else { None };
+    let user = if passed(&steps) {
+        Some(client.get("/user", &[]).await)
+    } else {
+        None
+    };
     if let Some(Ok(response)) = &user {
         let info = token_info(&response.body, OffsetDateTime::now_utc());
         warnings.extend(expiry_warning(&info));
         token = Some(info);
     }
-    steps.push(maybe(user, "authentication", "Authentication and scope", describe_user));
+    steps.push(maybe(
+        user,
+        "authentication",
+        "Authentication and scope",
+        describe_user,
+    ));
 
-    let agents = if passed(&steps) { Some(client.get("/agents", &[("limit", "1")]).await) } else { None };
-    steps.push(maybe(agents, "agents_read", "Read access to agents", describe_agents));
+    let agents = if passed(&steps) {
+        Some(client.get("/agents", &[("limit", "1")]).await)
+    } else {
+        None
+    };
+    steps.push(maybe(
+        agents,
+        "agents_read",
+        "Read access to agents",
+        describe_agents,
+    ));
 
     ConnectionReport {
         url: client.console().to_string(),
@@ -117,7 +137,12 @@ fn passed(steps: &[Step]) -> bool {
     steps.iter().all(|s| s.status == StepStatus::Pass)
 }
 
-fn maybe(answer: Option<Answer>, key: &'static str, name: &'static str, describe: fn(&Value) -> Result<String, String>) -> Step {
+fn maybe(
+    answer: Option<Answer>,
+    key: &'static str,
+    name: &'static str,
+    describe: fn(&Value) -> Result<String, String>,
+) -> Step {
     match answer {
         Some(answer) => step(key, name, answer, describe),
         None => Step {
@@ -132,7 +157,12 @@ fn maybe(answer: Option<Answer>, key: &'static str, name: &'static str, describe
     }
 }
 
-fn step(key: &'static str, name: &'static str, answer: Answer, describe: fn(&Value) -> Result<String, String>) -> Step {
+fn step(
+    key: &'static str,
+    name: &'static str,
+    answer: Answer,
+    describe: fn(&Value) -> Result<String, String>,
+) -> Step {
     let failed = |detail: String, hint: String, latency_ms, unreachable| Step {
         key,
         name,
@@ -155,7 +185,12 @@ fn step(key: &'static str, name: &'static str, answer: Answer, describe: fn(&Val
                     hint: None,
                     unreachable: false,
                 },
-                Err(detail) => failed(detail, "check that the URL is the SentinelOne console".into(), latency, false),
+                Err(detail) => failed(
+                    detail,
+                    "check that the URL is the SentinelOne console".into(),
+                    latency,
+                    false,
+                ),
             }
         }
         Err(e) => {
@@ -169,14 +204,25 @@ fn describe_status(body: &Value) -> Result<String, String> {
     match body.pointer("/data/health").and_then(Value::as_str) {
         Some("ok") => Ok("the console answered: health ok".into()),
         Some(other) => Err(format!("the console reports health {other:?}")),
-        None => Err("the answer has no data.health: this does not look like a SentinelOne console".into()),
+        None => Err(
+            "the answer has no data.health: this does not look like a SentinelOne console".into(),
+        ),
     }
 }
 
 fn describe_user(body: &Value) -> Result<String, String> {
-    let data = body.get("data").filter(|d| d.is_object()).ok_or("the /user answer has no data object")?;
-    let text = |key: &str| data.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let who = text("email").or(text("fullName")).unwrap_or("(unnamed user)");
+    let data = body
+        .get("data")
+        .filter(|d| d.is_object())
+        .ok_or("the /user answer has no data object")?;
+    let text = |key: &str| {
+        data.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let who = text("email")
+        .or(text("fullName"))
+        .unwrap_or("(unnamed user)");
     let roles: Vec<&str> = data
         .get("scopeRoles")
         .and_then(Value::as_array)
@@ -187,17 +233,28 @@ fn describe_user(body: &Value) -> Result<String, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let roles = if roles.is_empty() { text("lowestRole").unwrap_or("unknown role").to_owned() } else { roles.join(", ") };
+    let roles = if roles.is_empty() {
+        text("lowestRole").unwrap_or("unknown role").to_owned()
+    } else {
+        roles.join(", ")
+    };
     let scope = text("scope").unwrap_or("unknown");
-    Ok(format!("token accepted: user {who}, role {roles}, scope {scope}"))
+    Ok(format!(
+        "token accepted: user {who}, role {roles}, scope {scope}"
+    ))
 }
 
 fn describe_agents(body: &Value) -> Result<String, String> {
     if !body.get("data").is_some_and(Value::is_array) {
         return Err("the /agents answer has no data list".into());
     }
-    match body.pointer("/pagination/totalItems").and_then(Value::as_u64) {
-        Some(n) => Ok(format!("the token can list agents ({n} visible in its scope)")),
+    match body
+        .pointer("/pagination/totalItems")
+        .and_then(Value::as_u64)
+    {
+        Some(n) => Ok(format!(
+            "the token can list agents ({n} visible in its scope)"
+        )),
         None => Ok("the token can list agents".into()),
     }
 }
@@ -212,7 +269,10 @@ pub fn token_info(user: &Value, now: OffsetDateTime) -> TokenInfo {
         .as_deref()
         .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
         .map(|when| (when - now).whole_days());
-    TokenInfo { expires_at, days_left }
+    TokenInfo {
+        expires_at,
+        days_left,
+    }
 }
 
 fn expiry_warning(info: &TokenInfo) -> Option<String> {
@@ -222,7 +282,9 @@ fn expiry_warning(info: &TokenInfo) -> Option<String> {
     if days < 0 {
         Some(format!("the API token expired on {when}; create a new one"))
     } else if days < limit {
-        Some(format!("the API token expires in {days} day(s) ({when}); create a new one before then"))
+        Some(format!(
+            "the API token expires in {days} day(s) ({when}); create a new one before then"
+        ))
     } else {
         None
     }
@@ -240,7 +302,11 @@ mod tests {
         let user = |when: &str| json!({"data": {"apiToken": {"expiresAt": when}}});
         let soon = token_info(&user("2026-11-27T00:00:00Z"), now);
         assert_eq!(soon.days_left, Some(5));
-        assert!(expiry_warning(&soon).unwrap().contains("expires in 5 day(s)"));
+        assert!(
+            expiry_warning(&soon)
+                .unwrap()
+                .contains("expires in 5 day(s)")
+        );
         let later = token_info(&user("2027-05-01T00:00:00.000000Z"), now);
         assert!(expiry_warning(&later).is_none());
         let gone = token_info(&user("2026-11-01T00:00:00Z"), now);

@@ -46,7 +46,9 @@ impl LookupQuery {
             Self::Serial(serial) => record
                 .serial_number()
                 .is_some_and(|theirs| serials_equal(&theirs, serial)),
-            Self::Uuid { raw, .. } => record.uuid().is_some_and(|theirs| uuids_equal(&theirs, raw)),
+            Self::Uuid { raw, .. } => record
+                .uuid()
+                .is_some_and(|theirs| uuids_equal(&theirs, raw)),
         }
     }
 }
@@ -131,7 +133,10 @@ impl LookupResult {
 }
 
 /// Runs the query against one tenant.
-pub async fn lookup(client: &TenantClient, query: &LookupQuery) -> Result<LookupResult, TenantError> {
+pub async fn lookup(
+    client: &TenantClient,
+    query: &LookupQuery,
+) -> Result<LookupResult, TenantError> {
     let pages = match query {
         LookupQuery::Serial(serial) => client.agents_by_serial_contains(serial).await?,
         LookupQuery::Uuid { spellings, .. } => vec![client.agents_by_uuid(spellings).await?],
@@ -159,7 +164,10 @@ pub async fn lookup(client: &TenantClient, query: &LookupQuery) -> Result<Lookup
         total_items,
         matches,
         selection,
-        raw_response: pages.into_iter().nth(raw_page).map_or(Value::Null, |p| p.body),
+        raw_response: pages
+            .into_iter()
+            .nth(raw_page)
+            .map_or(Value::Null, |p| p.body),
     })
 }
 
@@ -202,7 +210,12 @@ pub fn davinci_error(error: &TenantError) -> Option<Value> {
     ))
 }
 
-fn render(status: Option<u16>, record: Option<&AgentRecord>, total: Option<u64>, raw: Value) -> Value {
+fn render(
+    status: Option<u16>,
+    record: Option<&AgentRecord>,
+    total: Option<u64>,
+    raw: Value,
+) -> Value {
     let mut out = Map::new();
     out.insert("statusCode".into(), json!(status));
     out.insert("agentFound".into(), json!(record.is_some()));
@@ -233,20 +246,40 @@ mod tests {
     #[test]
     fn live_beats_decommissioned_then_active_then_recent() {
         let records = [
-            agent(json!({"id": "1", "isDecommissioned": true, "isActive": true, "lastActiveDate": "2026-11-20T00:00:00Z"})),
+            agent(
+                json!({"id": "1", "isDecommissioned": true, "isActive": true, "lastActiveDate": "2026-11-20T00:00:00Z"}),
+            ),
             agent(json!({"id": "2", "isActive": false, "lastActiveDate": "2026-11-21T00:00:00Z"})),
             agent(json!({"id": "3", "isActive": true, "lastActiveDate": "2026-10-01T00:00:00Z"})),
-            agent(json!({"id": "4", "isActive": true, "lastActiveDate": "2026-11-01T00:00:00.123456Z"})),
+            agent(
+                json!({"id": "4", "isActive": true, "lastActiveDate": "2026-11-01T00:00:00.123456Z"}),
+            ),
         ];
-        assert_eq!(select_record(&records), Selection::Found { index: 3, others: 3 });
-        assert_eq!(select_record(&records[..2]), Selection::Found { index: 1, others: 1 });
+        assert_eq!(
+            select_record(&records),
+            Selection::Found {
+                index: 3,
+                others: 3
+            }
+        );
+        assert_eq!(
+            select_record(&records[..2]),
+            Selection::Found {
+                index: 1,
+                others: 1
+            }
+        );
         assert_eq!(select_record(&[]), Selection::NotFound);
     }
 
     #[test]
     fn exact_ties_are_ambiguous() {
         let twin = json!({"isActive": true, "lastActiveDate": "2026-11-01T00:00:00Z"});
-        let records = [agent(twin.clone()), agent(twin), agent(json!({"isUninstalled": true}))];
+        let records = [
+            agent(twin.clone()),
+            agent(twin),
+            agent(json!({"isUninstalled": true})),
+        ];
         assert_eq!(select_record(&records), Selection::Ambiguous { tied: 2 });
     }
 
@@ -255,18 +288,43 @@ mod tests {
         let result = LookupResult {
             status: 200,
             total_items: Some(3),
-            matches: vec![agent(json!({"id": "657613730168123595", "uuid": "abc", "isActive": "True", "extra": 1}))],
-            selection: Selection::Found { index: 0, others: 0 },
+            matches: vec![agent(
+                json!({"id": "657613730168123595", "uuid": "abc", "isActive": "True", "extra": 1}),
+            )],
+            selection: Selection::Found {
+                index: 0,
+                others: 0,
+            },
             raw_response: json!({"data": []}),
         };
         let object = davinci_object(&result);
-        let keys: Vec<&str> = object.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = object
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
             [
-                "statusCode", "agentFound", "agentId", "computerName", "uuid", "serialNumber", "osType",
-                "osName", "agentVersion", "isActive", "isDecommissioned", "lastActiveDate", "siteId",
-                "accountId", "groupId", "networkStatus", "totalItems", "rawResponse"
+                "statusCode",
+                "agentFound",
+                "agentId",
+                "computerName",
+                "uuid",
+                "serialNumber",
+                "osType",
+                "osName",
+                "agentVersion",
+                "isActive",
+                "isDecommissioned",
+                "lastActiveDate",
+                "siteId",
+                "accountId",
+                "groupId",
+                "networkStatus",
+                "totalItems",
+                "rawResponse"
             ]
         );
         assert_eq!(object["agentFound"], json!(true));

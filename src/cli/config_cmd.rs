@@ -24,6 +24,10 @@ fn list_names(config: &config::Config) -> String {
     if config.integrations.is_empty() {
         return String::new();
     }
-    let names: Vec<&str> = config.integrations.iter().map(|i| i.name.as_str()).collect();
+    let names: Vec<&str> = config
+        .integrations
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
     format!(": {}", names.join(", "))
 }

@@ -59,7 +59,10 @@ impl CliError {
     /// The exit status it maps to.
     pub fn outcome(&self) -> Outcome {
         match self {
-            Self::Tenant { source: TenantError::CaFile { .. }, .. } => Outcome::Usage,
+            Self::Tenant {
+                source: TenantError::CaFile { .. },
+                ..
+            } => Outcome::Usage,
             Self::Tenant { .. } | Self::Output(_) => Outcome::Unknown,
             _ => Outcome::Usage,
         }

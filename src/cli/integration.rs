@@ -36,19 +36,33 @@ fn print_table(report: &ConnectionReport) {
             StepStatus::Fail => "✗",
             StepStatus::Skipped => "-",
         };
-        let latency = step.latency_ms.map_or("      ".into(), |ms| format!("{ms:>4} ms"));
+        let latency = step
+            .latency_ms
+            .map_or("      ".into(), |ms| format!("{ms:>4} ms"));
         println!("  {mark} {:<width$}  {latency}  {}", step.name, step.detail);
         if let Some(hint) = &step.hint {
             println!("      fix: {hint}");
         }
     }
-    if let Some(days) = report.token.as_ref().and_then(|t| t.days_left.map(|d| (d, t.expires_at.clone()))) {
-        println!("  token expires {} ({} days)", days.1.unwrap_or_default(), days.0);
+    if let Some(days) = report
+        .token
+        .as_ref()
+        .and_then(|t| t.days_left.map(|d| (d, t.expires_at.clone())))
+    {
+        println!(
+            "  token expires {} ({} days)",
+            days.1.unwrap_or_default(),
+            days.0
+        );
     }
     for warning in &report.warnings {
         println!("warning: {warning}");
     }
-    let failed = report.steps.iter().filter(|s| s.status == StepStatus::Fail).count();
+    let failed = report
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Fail)
+        .count();
     if failed == 0 {
         println!("All {} checks passed.", report.steps.len());
     } else {

@@ -13,7 +13,12 @@ pub fn run(cli: &Cli, args: &LookupArgs) -> Result<Outcome, CliError> {
     let query = match (&args.serial, &args.uuid) {
         (Some(serial), _) => LookupQuery::serial(serial)?,
         (None, Some(uuid)) => LookupQuery::uuid(uuid)?,
-        (None, None) => return Err(CliError::usage("give --serial or --uuid", "see `s1trust lookup --help`")),
+        (None, None) => {
+            return Err(CliError::usage(
+                "give --serial or --uuid",
+                "see `s1trust lookup --help`",
+            ));
+        }
     };
     let target = resolve(cli, args.integration.as_deref(), &args.connection)?;
     let console = target.client.console().to_string();
@@ -46,7 +51,9 @@ fn explain_selection(selection: Selection, matches: usize) -> Outcome {
             eprintln!(
                 "s1trust: {tied} agent records match equally well (same state and last activity); the device cannot be told apart"
             );
-            eprintln!("  hint: decommission the stale records in the console, or look the device up by --uuid");
+            eprintln!(
+                "  hint: decommission the stale records in the console, or look the device up by --uuid"
+            );
             Outcome::Unknown
         }
     }

@@ -138,7 +138,9 @@ fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Lookup(args) => lookup::run(cli, args),
         Command::Integration(IntegrationCommand::Test(args)) => integration::test(cli, args),
-        Command::Config(ConfigCommand::Validate { path }) => config_cmd::validate(cli, path.as_deref()),
+        Command::Config(ConfigCommand::Validate { path }) => {
+            config_cmd::validate(cli, path.as_deref())
+        }
     }
 }
 
@@ -151,13 +153,27 @@ fn init_logging(verbose: u8, quiet: bool) {
         (_, 1) => LevelFilter::INFO,
         _ => LevelFilter::DEBUG,
     };
-    let others = if verbose >= 3 { LevelFilter::TRACE } else { LevelFilter::ERROR };
+    let others = if verbose >= 3 {
+        LevelFilter::TRACE
+    } else {
+        LevelFilter::ERROR
+    };
     let filter = Targets::new()
-        .with_target("s1trust", if verbose >= 3 { LevelFilter::TRACE } else { ours })
+        .with_target(
+            "s1trust",
+            if verbose >= 3 {
+                LevelFilter::TRACE
+            } else {
+                ours
+            },
+        )
         .with_default(others);
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(verbose >= 2)
         .without_time();
-    let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
 }

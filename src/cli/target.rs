@@ -45,7 +45,9 @@ pub fn resolve(cli: &Cli, name: Option<&str>, conn: &ConnectionArgs) -> Result<T
     let (console, integration) = match (&conn.url, name) {
         (Some(url), _) => (ConsoleUrl::parse(url)?, None),
         (None, Some(name)) => {
-            let found = config.integration(name).ok_or_else(|| unknown_integration(&config, name))?;
+            let found = config
+                .integration(name)
+                .ok_or_else(|| unknown_integration(&config, name))?;
             (found.url.clone(), Some(found))
         }
         (None, None) => {
@@ -53,17 +55,34 @@ pub fn resolve(cli: &Cli, name: Option<&str>, conn: &ConnectionArgs) -> Result<T
             (only.url.clone(), Some(only))
         }
     };
-    let env_token = std::env::var(TOKEN_ENV).ok().filter(|v| !v.trim().is_empty());
+    let env_token = std::env::var(TOKEN_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty());
     let token = resolve_token(
         conn.token_file.as_deref(),
         env_token.as_deref(),
         integration.and_then(|i| i.token_file.as_deref()),
     )?;
-    let ca_file: Option<&Path> = conn.ca_file.as_deref().or(integration.and_then(|i| i.ca_file.as_deref()));
+    let ca_file: Option<&Path> = conn
+        .ca_file
+        .as_deref()
+        .or(integration.and_then(|i| i.ca_file.as_deref()));
     let deadline = started + conn.timeout.unwrap_or(config.http.deadline);
-    let client = TenantClient::new(console.clone(), Some(token), &config.http, ca_file, deadline)
-        .map_err(|source| CliError::Tenant { console: console.to_string(), source })?;
-    Ok(Target { client, name: integration.map(|i| i.name.clone()) })
+    let client = TenantClient::new(
+        console.clone(),
+        Some(token),
+        &config.http,
+        ca_file,
+        deadline,
+    )
+    .map_err(|source| CliError::Tenant {
+        console: console.to_string(),
+        source,
+    })?;
+    Ok(Target {
+        client,
+        name: integration.map(|i| i.name.clone()),
+    })
 }
 
 fn unknown_integration(config: &Config, name: &str) -> CliError {
@@ -88,12 +107,23 @@ fn only_integration(config: &Config) -> Result<&crate::config::Integration, CliE
 }
 
 fn config_name(config: &Config) -> String {
-    config.path.as_ref().map_or("the configuration".into(), |p| p.display().to_string())
+    config
+        .path
+        .as_ref()
+        .map_or("the configuration".into(), |p| p.display().to_string())
 }
 
 fn names(config: &Config) -> String {
-    let names: Vec<&str> = config.integrations.iter().map(|i| i.name.as_str()).collect();
-    if names.is_empty() { "none".into() } else { names.join(", ") }
+    let names: Vec<&str> = config
+        .integrations
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// A single-threaded runtime: commands make a handful of requests at most.

@@ -106,10 +106,7 @@ mod tests {
     fn real_serials_pass_trimmed() {
         assert_eq!(check_serial("  C02XK1ABJG5J \0\0"), Ok("C02XK1ABJG5J"));
         assert_eq!(check_serial("PF2ABCDE"), Ok("PF2ABCDE"));
-        assert_eq!(
-            check_serial("VMware-56 4d 12 34"),
-            Ok("VMware-56 4d 12 34")
-        );
+        assert_eq!(check_serial("VMware-56 4d 12 34"), Ok("VMware-56 4d 12 34"));
         assert_eq!(check_serial("AB"), Ok("AB"));
     }
 

@@ -34,12 +34,20 @@ pub fn uuids_equal(a: &str, b: &str) -> bool {
 pub fn uuid_spellings(raw: &str) -> Result<Vec<String>, BadUuid> {
     let normalized = normalize_uuid(raw);
     let hex_ok = normalized.chars().all(|c| c.is_ascii_hexdigit());
-    let dashes_ok = raw.trim().trim_matches(['{', '}']).split('-').all(|part| !part.is_empty());
+    let dashes_ok = raw
+        .trim()
+        .trim_matches(['{', '}'])
+        .split('-')
+        .all(|part| !part.is_empty());
     if !hex_ok || !HEX_LEN.contains(&normalized.len()) || !dashes_ok {
         return Err(BadUuid(raw.to_owned()));
     }
     let as_given = raw.trim().trim_matches(['{', '}']).to_owned();
-    let mut spellings = vec![as_given.clone(), as_given.to_lowercase(), normalized.clone()];
+    let mut spellings = vec![
+        as_given.clone(),
+        as_given.to_lowercase(),
+        normalized.clone(),
+    ];
     if normalized.len() == 32 {
         spellings.push(dashed(&normalized));
     }
@@ -49,7 +57,13 @@ pub fn uuid_spellings(raw: &str) -> Result<Vec<String>, BadUuid> {
 }
 
 fn dashed(hex32: &str) -> String {
-    let parts = [&hex32[0..8], &hex32[8..12], &hex32[12..16], &hex32[16..20], &hex32[20..32]];
+    let parts = [
+        &hex32[0..8],
+        &hex32[8..12],
+        &hex32[12..16],
+        &hex32[16..20],
+        &hex32[20..32],
+    ];
     parts.join("-")
 }
 
@@ -80,7 +94,13 @@ mod tests {
 
     #[test]
     fn rejects_non_uuids() {
-        for bad in ["", "abc", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "a,b", "b7b2d391--71be4ae1af90f93d7ed20f07"] {
+        for bad in [
+            "",
+            "abc",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            "a,b",
+            "b7b2d391--71be4ae1af90f93d7ed20f07",
+        ] {
             assert!(uuid_spellings(bad).is_err(), "{bad:?}");
         }
     }

@@ -148,12 +148,18 @@ impl TenantClient {
 
     /// Every page of agents whose serial contains `serial`, following cursors up to
     /// [`MAX_PAGES`].
-    pub async fn agents_by_serial_contains(&self, serial: &str) -> Result<Vec<AgentPage>, TenantError> {
+    pub async fn agents_by_serial_contains(
+        &self,
+        serial: &str,
+    ) -> Result<Vec<AgentPage>, TenantError> {
         let limit = PAGE_LIMIT.to_string();
         let mut pages: Vec<AgentPage> = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut query = vec![("serialNumber__contains", serial), ("limit", limit.as_str())];
+            let mut query = vec![
+                ("serialNumber__contains", serial),
+                ("limit", limit.as_str()),
+            ];
             query.extend(INCLUDE_RETIRED);
             if let Some(c) = cursor.as_deref() {
                 query.push(("cursor", c));
@@ -204,7 +210,10 @@ mod tests {
         assert!(record.date("lastActiveDate").is_some());
         assert!(record.date("osStartTime").is_some());
         assert_eq!(record.serial_number(), None);
-        assert_eq!(record.text("networkStatus").as_deref(), Some("some_future_value"));
+        assert_eq!(
+            record.text("networkStatus").as_deref(),
+            Some("some_future_value")
+        );
         assert!(!record.is_retired());
     }
 

@@ -107,7 +107,11 @@ impl TenantClient {
     }
 
     /// `GET /web/api/v2.1{path}?{query}`, authenticated when the client has a token.
-    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<ApiResponse, TenantError> {
+    pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<ApiResponse, TenantError> {
         let mut url = self.console.api(path);
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -128,7 +132,9 @@ impl TenantClient {
             attempt += 1;
             let remaining = self.deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(TenantError::Timeout { after: self.request_timeout });
+                return Err(TenantError::Timeout {
+                    after: self.request_timeout,
+                });
             }
             let limit = remaining.min(self.request_timeout);
             let outcome = tokio::time::timeout(limit, self.send_once(url)).await;
@@ -139,12 +145,21 @@ impl TenantClient {
                     (Ok(raw), wait)
                 }
                 Ok(Ok(raw)) => return Ok(raw),
-                Ok(Err(AttemptError::TooLarge)) => return Err(TenantError::TooLarge { limit: MAX_BODY }),
-                Ok(Err(AttemptError::Transport(e))) if is_transient(&e) => (Err(e), backoff(attempt)),
+                Ok(Err(AttemptError::TooLarge)) => {
+                    return Err(TenantError::TooLarge { limit: MAX_BODY });
+                }
+                Ok(Err(AttemptError::Transport(e))) if is_transient(&e) => {
+                    (Err(e), backoff(attempt))
+                }
                 Ok(Err(AttemptError::Transport(e))) => return Err(self.map_transport(&e)),
             };
             let fits = Instant::now() + wait < self.deadline;
-            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, fits, "request failed, may retry");
+            tracing::debug!(
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                fits,
+                "request failed, may retry"
+            );
             if attempt >= MAX_ATTEMPTS || !fits {
                 return match result {
                     Ok(raw) => Err(final_status_error(raw, attempt)),
@@ -156,7 +171,10 @@ impl TenantClient {
     }
 
     async fn send_once(&self, url: &reqwest::Url) -> Result<RawResponse, AttemptError> {
-        let mut request = self.http.get(url.clone()).header(header::ACCEPT, "application/json");
+        let mut request = self
+            .http
+            .get(url.clone())
+            .header(header::ACCEPT, "application/json");
         if let Some(token) = &self.token {
             request = request.headers(auth_header(token));
         }
@@ -164,7 +182,10 @@ impl TenantClient {
         let mut response = request.send().await?;
         let status = response.status().as_u16();
         tracing::debug!(%url, status, elapsed_ms = started.elapsed().as_millis() as u64, "response");
-        if response.content_length().is_some_and(|len| len > MAX_BODY as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_BODY as u64)
+        {
             return Err(AttemptError::TooLarge);
         }
         let headers = response.headers().clone();
@@ -178,7 +199,8 @@ impl TenantClient {
         Ok(RawResponse {
             status,
             content_type: header_str(&headers, header::CONTENT_TYPE).unwrap_or_default(),
-            retry_after: header_str(&headers, header::RETRY_AFTER).and_then(|v| parse_retry_after(&v)),
+            retry_after: header_str(&headers, header::RETRY_AFTER)
+                .and_then(|v| parse_retry_after(&v)),
             location: header_str(&headers, header::LOCATION),
             body,
         })
@@ -188,8 +210,10 @@ impl TenantClient {
         let host = self.console.as_str().to_owned();
         let reason = error_chain(e);
         if e.is_timeout() {
-            TenantError::Timeout { after: self.request_timeout }
-        } else if looks_like_tls(&reason) {
+            TenantError::Timeout {
+                after: self.request_timeout,
+            }
+        } else if is_tls_setup_failure(e) {
             TenantError::Tls { host, reason }
         } else {
             TenantError::Network { host, reason }
@@ -283,19 +307,35 @@ fn is_retryable_status(status: u16) -> bool {
 
 /// Connection resets, connections closed before or during the answer.
 fn is_transient(e: &reqwest::Error) -> bool {
-    if e.is_timeout() || e.is_builder() || e.is_redirect() {
+    if e.is_timeout() || e.is_builder() || e.is_redirect() || is_tls_setup_failure(e) {
         return false;
     }
     let chain = error_chain(e).to_lowercase();
-    !looks_like_tls(&chain)
-        && ["reset", "closed", "broken pipe", "incomplete", "end of file", "eof", "aborted"]
-            .iter()
-            .any(|needle| chain.contains(needle))
+    [
+        "reset",
+        "closed",
+        "broken pipe",
+        "incomplete",
+        "end of file",
+        "eof",
+        "aborted",
+    ]
+    .iter()
+    .any(|needle| chain.contains(needle))
 }
 
-fn looks_like_tls(chain: &str) -> bool {
-    let chain = chain.to_lowercase();
-    ["certificate", "tls", "handshake", "unknownissuer"]
+/// A handshake or certificate failure while connecting; a connection cut later
+/// (even without TLS close_notify) is a network failure, not a trust problem.
+fn is_tls_setup_failure(e: &reqwest::Error) -> bool {
+    let chain = error_chain(e).to_lowercase();
+    e.is_connect()
+        && [
+            "certificate",
+            "handshake",
+            "unknownissuer",
+            "tls alert",
+            "received fatal alert",
+        ]
         .iter()
         .any(|needle| chain.contains(needle))
 }
@@ -315,7 +355,10 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, TenantError> {
@@ -353,7 +396,10 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_dates() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         let soon = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
         let wait = parse_retry_after(&soon).unwrap();
         assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
@@ -363,7 +409,9 @@ mod tests {
     #[test]
     fn backoff_grows_with_jitter_and_a_cap() {
         for attempt in 1..12 {
-            let step = BACKOFF_BASE.saturating_mul(1 << (attempt - 1).min(8)).min(BACKOFF_CAP);
+            let step = BACKOFF_BASE
+                .saturating_mul(1 << (attempt - 1).min(8))
+                .min(BACKOFF_CAP);
             let wait = backoff(attempt);
             assert!(wait >= step / 2 && wait <= step, "{attempt}: {wait:?}");
         }
@@ -382,15 +430,24 @@ mod tests {
     #[test]
     fn classifies_bodies() {
         let html = interpret(raw(200, "text/html", "<html><body>Login</body></html>")).unwrap_err();
-        assert!(matches!(html, TenantError::NotSentinelOne { ref what, .. } if what == "an HTML page"));
+        assert!(
+            matches!(html, TenantError::NotSentinelOne { ref what, .. } if what == "an HTML page")
+        );
         let broken = interpret(raw(200, "application/json", "{\"data\": [ {\"id\": ")).unwrap_err();
         assert!(matches!(broken, TenantError::BadResponse { .. }));
         let ok = interpret(raw(200, "application/json", "{\"data\": []}")).unwrap();
         assert_eq!(ok.0, 200);
         let proxy401 = interpret(raw(401, "text/html", "<html>SSO</html>")).unwrap_err();
-        assert!(matches!(proxy401, TenantError::NotSentinelOne { status: 401, .. }));
+        assert!(matches!(
+            proxy401,
+            TenantError::NotSentinelOne { status: 401, .. }
+        ));
         let forbidden = interpret(raw(403, "application/json", r#"{"errors":[{"code":4030010,"title":"Insufficient permissions","detail":"User does not have required permissions"}]}"#)).unwrap_err();
-        assert!(forbidden.to_string().contains("Insufficient permissions: User does not have required permissions"));
+        assert!(
+            forbidden
+                .to_string()
+                .contains("Insufficient permissions: User does not have required permissions")
+        );
         let moved = interpret(raw(302, "", "")).unwrap_err();
         assert!(matches!(moved, TenantError::Redirect { status: 302, .. }));
     }

@@ -48,7 +48,9 @@ pub enum TenantError {
         envelope: Option<Value>,
     },
     /// The answer is HTML or otherwise not the API's JSON.
-    #[error("HTTP {status} with {what} instead of SentinelOne API JSON: the URL is probably not a SentinelOne console, or a proxy answered")]
+    #[error(
+        "HTTP {status} with {what} instead of SentinelOne API JSON: the URL is probably not a SentinelOne console, or a proxy answered"
+    )]
     NotSentinelOne {
         /// The status.
         status: u16,
@@ -92,7 +94,7 @@ pub enum TenantError {
         reason: String,
     },
     /// The connection could not be made or broke before an answer.
-    #[error("cannot reach {host}: {reason}")]
+    #[error("network error talking to {host}: {reason}")]
     Network {
         /// The console host.
         host: String,
@@ -116,15 +118,31 @@ impl TenantError {
     /// What the user can do about it.
     pub fn hint(&self) -> &'static str {
         match self {
-            Self::Unauthorized { .. } => "create a new API token (console: My User > Actions > API Token Operations, or a service user) and store it in the token file",
-            Self::Forbidden { .. } => "give the token's user or service user the Viewer role (Endpoints: View) on the account or site",
-            Self::RateLimited { .. } => "wait a minute and try again; other tools may be sharing this token",
+            Self::Unauthorized { .. } => {
+                "create a new API token (console: My User > Actions > API Token Operations, or a service user) and store it in the token file"
+            }
+            Self::Forbidden { .. } => {
+                "give the token's user or service user the Viewer role (Endpoints: View) on the account or site"
+            }
+            Self::RateLimited { .. } => {
+                "wait a minute and try again; other tools may be sharing this token"
+            }
             Self::Server { .. } => "the console had an internal error; try again later",
-            Self::Api { .. } | Self::BadResponse { .. } | Self::TooLarge { .. } => "check that the URL is the SentinelOne console; if it is, report this with -vv output",
-            Self::NotSentinelOne { .. } | Self::Redirect { .. } => "use the console address (https://<tenant>.sentinelone.net) and check any proxy between this device and the console",
-            Self::Timeout { .. } => "check the network and proxy, or allow more time with --timeout or [http] deadline",
-            Self::Tls { .. } => "if the console or a TLS-inspecting proxy uses a private CA, pass --ca-file (or set ca_file for the integration)",
-            Self::Network { .. } => "check the URL, DNS, proxy settings (HTTPS_PROXY) and that this device can reach the console",
+            Self::Api { .. } | Self::BadResponse { .. } | Self::TooLarge { .. } => {
+                "check that the URL is the SentinelOne console; if it is, report this with -vv output"
+            }
+            Self::NotSentinelOne { .. } | Self::Redirect { .. } => {
+                "use the console address (https://<tenant>.sentinelone.net) and check any proxy between this device and the console"
+            }
+            Self::Timeout { .. } => {
+                "check the network and proxy, or allow more time with --timeout or [http] deadline"
+            }
+            Self::Tls { .. } => {
+                "if the console or a TLS-inspecting proxy uses a private CA, pass --ca-file (or set ca_file for the integration)"
+            }
+            Self::Network { .. } => {
+                "check the URL, DNS, proxy settings (HTTPS_PROXY) and that this device can reach the console"
+            }
             Self::CaFile { .. } => "give a readable PEM file with one or more CA certificates",
             Self::Setup(_) => "report this with -vv output",
         }
@@ -172,7 +190,10 @@ impl TenantError {
 
     /// Whether the tenant could not be reached at all (as opposed to answering badly).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, Self::Timeout { .. } | Self::Tls { .. } | Self::Network { .. })
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::Tls { .. } | Self::Network { .. }
+        )
     }
 }
 
@@ -192,7 +213,12 @@ fn detail_suffix(envelope: &Option<Value>) -> String {
     else {
         return String::new();
     };
-    let text = |key| first.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |key| {
+        first
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     match (text("title"), text("detail")) {
         (Some(title), Some(detail)) => format!(" {title}: {detail}"),
         (Some(one), None) | (None, Some(one)) => format!(" {one}"),
@@ -212,8 +238,9 @@ mod tests {
 
     #[test]
     fn messages_carry_the_envelope_title() {
-        let envelope =
-            parse_envelope(br#"{"errors":[{"code":4010010,"detail":null,"title":"Authentication Failed"}]}"#);
+        let envelope = parse_envelope(
+            br#"{"errors":[{"code":4010010,"detail":null,"title":"Authentication Failed"}]}"#,
+        );
         let err = TenantError::Unauthorized { envelope };
         assert_eq!(
             err.to_string(),

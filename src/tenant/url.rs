@@ -14,7 +14,9 @@ pub struct ConsoleUrl(Url);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
     /// Not a URL at all.
-    #[error("{url:?} is not a valid URL ({reason}); use the console address, e.g. https://example.sentinelone.net")]
+    #[error(
+        "{url:?} is not a valid URL ({reason}); use the console address, e.g. https://example.sentinelone.net"
+    )]
     Invalid {
         /// The input.
         url: String,
@@ -43,9 +45,7 @@ pub enum UrlError {
     )]
     Extras(String),
     /// A path other than the API prefix.
-    #[error(
-        "{0}: give the console address without a path (e.g. https://example.sentinelone.net)"
-    )]
+    #[error("{0}: give the console address without a path (e.g. https://example.sentinelone.net)")]
     Path(String),
 }
 
@@ -155,22 +155,47 @@ mod tests {
 
     #[test]
     fn plain_http_only_for_loopback() {
-        for ok in ["http://127.0.0.1:8443", "http://[::1]:80", "http://localhost:1", "http://127.5.0.1"] {
+        for ok in [
+            "http://127.0.0.1:8443",
+            "http://[::1]:80",
+            "http://localhost:1",
+            "http://127.5.0.1",
+        ] {
             assert!(ConsoleUrl::parse(ok).unwrap().is_plain_http(), "{ok}");
         }
-        for bad in ["http://usea1.sentinelone.net", "http://10.0.0.1", "http://[fe80::1]", "http://localhost.example.com"] {
-            assert!(matches!(ConsoleUrl::parse(bad), Err(UrlError::PlainHttp { .. })), "{bad}");
+        for bad in [
+            "http://usea1.sentinelone.net",
+            "http://10.0.0.1",
+            "http://[fe80::1]",
+            "http://localhost.example.com",
+        ] {
+            assert!(
+                matches!(ConsoleUrl::parse(bad), Err(UrlError::PlainHttp { .. })),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn refuses_scheme_extras_and_paths() {
-        assert!(matches!(ConsoleUrl::parse("ftp://x.example"), Err(UrlError::Scheme { .. })));
-        assert!(matches!(ConsoleUrl::parse("not a url"), Err(UrlError::Invalid { .. })));
-        assert!(matches!(ConsoleUrl::parse("https://x.example/console"), Err(UrlError::Path(_))));
+        assert!(matches!(
+            ConsoleUrl::parse("ftp://x.example"),
+            Err(UrlError::Scheme { .. })
+        ));
+        assert!(matches!(
+            ConsoleUrl::parse("not a url"),
+            Err(UrlError::Invalid { .. })
+        ));
+        assert!(matches!(
+            ConsoleUrl::parse("https://x.example/console"),
+            Err(UrlError::Path(_))
+        ));
         let err = ConsoleUrl::parse("https://user:hunter2@x.example").unwrap_err();
         assert!(matches!(err, UrlError::Extras(_)));
         assert!(!err.to_string().contains("hunter2"));
-        assert!(matches!(ConsoleUrl::parse("https://x.example/?APIToken=abc"), Err(UrlError::Extras(_))));
+        assert!(matches!(
+            ConsoleUrl::parse("https://x.example/?APIToken=abc"),
+            Err(UrlError::Extras(_))
+        ));
     }
 }

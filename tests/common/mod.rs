@@ -1,0 +1,300 @@
+//! Shared helpers for the integration tests: an emulated tenant with a token
+//! file and CA on disk, and a way to run the real `s1trust` binary against it.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use s1_emulator::{Emulator, EmulatorConfig, LoggedRequest, TokenSpec};
+use serde_json::{Value, json};
+
+/// The token every test tenant accepts; it must never show up in any output.
+pub const TOKEN: &str = "s1t-Sup3rS3cr3t-7f1c2a9e4b8d0c6e5f3a1b2c3d4e5f60";
+/// Upper bound for one command, so a bug cannot hang the test suite (not a performance check).
+const RUN_GUARD: Duration = Duration::from_secs(90);
+
+/// An emulated tenant plus the files a client needs to reach it.
+pub struct Tenant {
+    /// The running emulator.
+    pub emulator: Emulator,
+    /// Scratch folder holding the CA, token file and config.
+    pub dir: tempfile::TempDir,
+    /// The emulator's CA certificate.
+    pub ca_file: PathBuf,
+    /// A 0600 file holding [`TOKEN`].
+    pub token_file: PathBuf,
+    /// An empty config file, so the host's own config never interferes.
+    pub config_file: PathBuf,
+}
+
+impl Tenant {
+    /// Starts a tenant serving `agents`, with [`TOKEN`] as a Viewer token.
+    pub fn start(agents: Vec<Value>) -> Self {
+        Self::with_config(EmulatorConfig {
+            agents,
+            tokens: vec![TokenSpec::viewer(TOKEN)],
+            ..EmulatorConfig::default()
+        })
+    }
+
+    /// Starts a tenant from a full emulator configuration.
+    pub fn with_config(config: EmulatorConfig) -> Self {
+        let emulator = Emulator::start(config).expect("emulator starts on loopback");
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        if emulator.url().starts_with("https:") {
+            emulator.write_ca_pem(&ca_file).unwrap();
+        }
+        let token_file = dir.path().join("api.token");
+        write_private(&token_file, &format!("{TOKEN}\n"));
+        let config_file = dir.path().join("config.toml");
+        std::fs::write(&config_file, "# empty\n").unwrap();
+        Self {
+            emulator,
+            dir,
+            ca_file,
+            token_file,
+            config_file,
+        }
+    }
+
+    /// `--url … --token-file … [--ca-file …]` for this tenant.
+    pub fn conn_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--url".into(),
+            self.emulator.url(),
+            "--token-file".into(),
+            path_arg(&self.token_file),
+        ];
+        if self.ca_file.exists() {
+            args.extend(["--ca-file".into(), path_arg(&self.ca_file)]);
+        }
+        args
+    }
+
+    /// Runs `s1trust <args> <conn_args>` with this tenant's empty config.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend(self.conn_args());
+        run_s1trust(&all, &self.config_file, &[])
+    }
+
+    /// Requests the emulator received.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.emulator.requests()
+    }
+
+    /// Requests to the agents endpoint.
+    pub fn agent_requests(&self) -> Vec<LoggedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == "/web/api/v2.1/agents")
+            .collect()
+    }
+
+    /// Asserts the token appears in no output and no URL, and travelled only in the header.
+    pub fn assert_token_kept_secret(&self, run: &Run) {
+        assert!(
+            !run.stdout.contains(TOKEN),
+            "token on stdout:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stderr.contains(TOKEN),
+            "token on stderr:\n{}",
+            run.stderr
+        );
+        for request in self.requests() {
+            assert!(
+                !request.query.contains(TOKEN),
+                "token in URL {}",
+                request.query
+            );
+            assert!(
+                !request.path.contains(TOKEN),
+                "token in path {}",
+                request.path
+            );
+            if let Some(auth) = &request.authorization {
+                assert_eq!(auth, &format!("ApiToken {TOKEN}"));
+            }
+        }
+    }
+}
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit status.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Time the run took (reported, never asserted on).
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// Stdout parsed as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Asserts the exit status, showing the outputs when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit status\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs the `s1trust` binary with a clean environment.
+pub fn run_s1trust(args: &[String], config: &Path, env: &[(&str, &str)]) -> Run {
+    let started = Instant::now();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s1trust"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("S1TRUST_CONFIG", config)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("s1trust binary runs");
+    // Drain both pipes while waiting, or a large answer would block the child forever.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > RUN_GUARD {
+            let _ = child.kill();
+            panic!("s1trust {args:?} did not finish within {RUN_GUARD:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let output = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut buffer);
+        }
+        buffer
+    })
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &Path, content: &str) {
+    std::fs::write(path, content).unwrap();
+    set_mode(path, 0o600);
+}
+
+/// Sets Unix permission bits.
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A path as a command-line argument.
+pub fn path_arg(path: &Path) -> String {
+    path.to_str().expect("temp paths are UTF-8").to_owned()
+}
+
+/// A realistic agent record; `overrides` replace or add fields.
+pub fn agent(id: u64, uuid: &str, serial: Option<&str>, overrides: Value) -> Value {
+    let mut record = json!({
+        "id": format!("{}", 1_900_000_000_000_000_000u64 + id),
+        "uuid": uuid,
+        "computerName": format!("HOST-{id}"),
+        "serialNumber": serial,
+        "osType": "windows",
+        "osName": "Windows 11 Pro",
+        "agentVersion": "24.1.2.6",
+        "isActive": true,
+        "isDecommissioned": false,
+        "isUninstalled": false,
+        "lastActiveDate": "2026-11-21T10:00:00.123456Z",
+        "siteId": "1800000000000000001",
+        "accountId": "1700000000000000001",
+        "groupId": "1600000000000000001",
+        "networkStatus": "connected",
+        "activeThreats": 0,
+        "infected": false,
+        "operationalState": "na",
+        "mitigationMode": "protect"
+    });
+    if let (Some(base), Some(extra)) = (record.as_object_mut(), overrides.as_object()) {
+        for (key, value) in extra {
+            base.insert(key.clone(), value.clone());
+        }
+    }
+    record
+}
+
+/// A small fleet covering the serial and UUID cases the tests need.
+pub fn fleet() -> Vec<Value> {
+    vec![
+        agent(
+            1,
+            "b7b2d39171be4ae1af90f93d7ed20f07",
+            Some("PF2ABCDE"),
+            json!({}),
+        ),
+        agent(
+            2,
+            "0c9e8a71d2f64b3a9e5d1c2b3a4f5e6d",
+            Some("PF2ABCDE1"),
+            json!({}),
+        ),
+        agent(
+            3,
+            "d7f94b33-7f99-4c43-9c6b-1c6e0d01aabb",
+            Some("C02XK1ABJG5J"),
+            json!({"osType": "macos", "osName": "macOS 15.1"}),
+        ),
+        agent(
+            4,
+            "aaaa000011112222333344445555dead",
+            Some("5CG1234XYZ"),
+            json!({"isDecommissioned": true, "isActive": false, "lastActiveDate": "2026-01-01T00:00:00Z"}),
+        ),
+        agent(
+            5,
+            "aaaa000011112222333344445555beef",
+            Some("5CG1234XYZ"),
+            json!({}),
+        ),
+        agent(
+            6,
+            "1111222233334444555566667777abcd",
+            None,
+            json!({"osType": "linux"}),
+        ),
+    ]
+}
