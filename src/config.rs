@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use toml_edit::{Document, Item, TableLike};
 
+use crate::identity::OsType;
+use crate::posture::factors::{FactorKey, FactorSettings};
 use crate::tenant::url::ConsoleUrl;
 
 /// Environment variable that overrides the config path.
@@ -28,6 +30,19 @@ pub fn default_config_path() -> PathBuf {
     }
 }
 
+/// The posture snapshot's location when the config does not set `[snapshot] path`:
+/// beside the config on macOS and Windows, under /var/lib on Linux (design §2).
+pub fn default_snapshot_path() -> PathBuf {
+    if cfg!(any(windows, target_os = "macos")) {
+        default_config_path().with_file_name("posture.json")
+    } else {
+        PathBuf::from("/var/lib/s1trust/posture.json")
+    }
+}
+
+/// Default `[snapshot] max_age`.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 60);
+
 /// A parsed, validated configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -37,6 +52,26 @@ pub struct Config {
     pub integrations: Vec<Integration>,
     /// Network limits.
     pub http: HttpSettings,
+    /// Where the posture snapshot lives and how long it is good for.
+    pub snapshot: SnapshotSettings,
+}
+
+/// The `[snapshot]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotSettings {
+    /// The snapshot file.
+    pub path: PathBuf,
+    /// Oldest snapshot `check` accepts.
+    pub max_age: Duration,
+}
+
+impl Default for SnapshotSettings {
+    fn default() -> Self {
+        Self {
+            path: default_snapshot_path(),
+            max_age: DEFAULT_MAX_AGE,
+        }
+    }
 }
 
 /// One SentinelOne tenant (an `[[integration]]` table).
@@ -56,6 +91,8 @@ pub struct Integration {
     pub account_ids: Vec<String>,
     /// Records outside these sites are not accepted (empty: any).
     pub site_ids: Vec<String>,
+    /// Settings for every factor of the catalogue, in catalogue order.
+    pub factors: Vec<FactorSettings>,
 }
 
 /// Timeouts for talking to tenants (the `[http]` table).
@@ -181,6 +218,9 @@ fn resolve_relative_paths(config: &mut Config, config_path: &Path) {
     let Some(dir) = config_path.parent() else {
         return;
     };
+    if config.snapshot.path.is_relative() {
+        config.snapshot.path = dir.join(&config.snapshot.path);
+    }
     for integration in &mut config.integrations {
         for file in [&mut integration.token_file, &mut integration.ca_file]
             .into_iter()
@@ -202,7 +242,7 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-const TOP_KEYS: &[&str] = &["integration", "http"];
+const TOP_KEYS: &[&str] = &["integration", "http", "snapshot"];
 const INTEGRATION_KEYS: &[&str] = &[
     "name",
     "description",
@@ -211,8 +251,11 @@ const INTEGRATION_KEYS: &[&str] = &[
     "ca_file",
     "account_ids",
     "site_ids",
+    "factors",
 ];
 const HTTP_KEYS: &[&str] = &["connect_timeout", "request_timeout", "deadline"];
+const SNAPSHOT_KEYS: &[&str] = &["path", "max_age"];
+const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
 /// Collects problems while reading a document.
 struct Walker<'a> {
@@ -238,11 +281,136 @@ impl Walker<'_> {
                 }
             },
         };
+        let snapshot = match root.get("snapshot") {
+            None => SnapshotSettings::default(),
+            Some(item) => match item.as_table_like() {
+                Some(table) => self.snapshot(table),
+                None => {
+                    self.problem(item.span(), "`snapshot` must be a table: [snapshot]".into());
+                    SnapshotSettings::default()
+                }
+            },
+        };
         Config {
             path: None,
             integrations: self.integrations(root.get("integration")),
             http,
+            snapshot,
         }
+    }
+
+    fn snapshot(&mut self, table: &dyn TableLike) -> SnapshotSettings {
+        self.check_keys(table, SNAPSHOT_KEYS, "[snapshot]");
+        let defaults = SnapshotSettings::default();
+        SnapshotSettings {
+            path: self
+                .string(table, "path")
+                .map_or(defaults.path, PathBuf::from),
+            max_age: self.duration(table, "max_age", defaults.max_age),
+        }
+    }
+
+    fn factors(&mut self, integration: &toml_edit::Table) -> Vec<FactorSettings> {
+        let mut all = FactorSettings::defaults();
+        let Some(item) = integration.get("factors") else {
+            return all;
+        };
+        let Some(table) = item.as_table_like() else {
+            self.problem(
+                item.span(),
+                "`factors` must be a table: [integration.factors.<key>]".into(),
+            );
+            return all;
+        };
+        for (name, entry) in table.iter() {
+            let span = table.key(name).and_then(|k| k.span());
+            let Some(key) = FactorKey::parse(name) else {
+                let known: Vec<&str> = FactorKey::ALL.iter().map(|k| k.as_str()).collect();
+                self.problem(
+                    span,
+                    format!("unknown factor `{name}` (known: {})", known.join(", ")),
+                );
+                continue;
+            };
+            match entry.as_table_like() {
+                Some(settings) => self.factor(key, settings, span, &mut all),
+                None => self.problem(
+                    span,
+                    format!("factor `{name}` must be a table: [integration.factors.{name}]"),
+                ),
+            }
+        }
+        all
+    }
+
+    fn factor(
+        &mut self,
+        key: FactorKey,
+        table: &dyn TableLike,
+        span: Option<Range<usize>>,
+        all: &mut [FactorSettings],
+    ) {
+        let allowed: Vec<&str> = FACTOR_KEYS
+            .iter()
+            .chain(key.parameters())
+            .copied()
+            .collect();
+        self.check_keys(
+            table,
+            &allowed,
+            &format!("[integration.factors.{}]", key.as_str()),
+        );
+        let Some(settings) = all.iter_mut().find(|s| s.key == key) else {
+            return;
+        };
+        if let Some(item) = table.get("enabled") {
+            match item.as_bool() {
+                Some(on) => settings.enabled = on,
+                None => self.problem(item.span(), "`enabled` must be true or false".into()),
+            }
+        }
+        if let Some(item) = table.get("os") {
+            settings.os = self.os_list(item);
+        }
+        if settings.enabled && settings.os.is_empty() {
+            self.problem(span, format!("factor `{}` is enabled but selects no operating system; list at least one of macos, windows, linux in `os`", key.as_str()));
+        }
+        if let Some(text) = self.string(table, "remediation") {
+            settings.remediation = text;
+        }
+        settings.max_inactive = self.duration(table, "max_inactive", settings.max_inactive);
+        if let Some(version) = self.string(table, "min_version") {
+            match crate::posture::factors::parse_version(&version) {
+                Some(_) => settings.min_version = Some(version),
+                None => self.problem(
+                    table.get("min_version").and_then(Item::span),
+                    format!(
+                        "`min_version` {version:?} must be a dotted version such as \"24.1.2.6\""
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn os_list(&mut self, item: &Item) -> Vec<OsType> {
+        let parsed: Option<Vec<OsType>> = item.as_array().and_then(|array| {
+            array
+                .iter()
+                .map(|v| match v.as_str()? {
+                    "macos" => Some(OsType::Macos),
+                    "windows" => Some(OsType::Windows),
+                    "linux" => Some(OsType::Linux),
+                    _ => None,
+                })
+                .collect()
+        });
+        parsed.unwrap_or_else(|| {
+            self.problem(
+                item.span(),
+                "`os` must be a list of \"macos\", \"windows\", \"linux\"".into(),
+            );
+            Vec::new()
+        })
     }
 
     fn check_keys(&mut self, table: &dyn TableLike, allowed: &[&str], context: &str) {
@@ -303,6 +471,7 @@ impl Walker<'_> {
         let ca_file = self.string(table, "ca_file").map(PathBuf::from);
         let account_ids = self.id_list(table, "account_ids");
         let site_ids = self.id_list(table, "site_ids");
+        let factors = self.factors(table);
         let name = name?;
         if !valid_name(&name) {
             self.problem(
@@ -318,6 +487,7 @@ impl Walker<'_> {
             ca_file,
             account_ids,
             site_ids,
+            factors,
         })
     }
 
@@ -375,21 +545,33 @@ impl Walker<'_> {
         let Some(item) = table.get(key) else {
             return default;
         };
+        let max = max_duration(key);
         let parsed = item
             .as_str()
             .and_then(|s| humantime::parse_duration(s.trim()).ok())
-            .filter(|d| !d.is_zero() && *d <= MAX_DURATION);
+            .filter(|d| !d.is_zero() && *d <= max);
         parsed.unwrap_or_else(|| {
             self.problem(
                 item.span(),
-                format!("`{key}` must be a duration string between 1ms and 1h, e.g. \"10s\" or \"1m30s\""),
+                format!(
+                    "`{key}` must be a duration string up to {}, e.g. \"10s\" or \"1m30s\"",
+                    humantime::format_duration(max)
+                ),
             );
             default
         })
     }
 }
 
-const MAX_DURATION: Duration = Duration::from_secs(3600);
+/// Network limits beyond an hour only hide a dead console; posture ages can be longer.
+fn max_duration(key: &str) -> Duration {
+    const HOUR: u64 = 3600;
+    match key {
+        "max_age" => Duration::from_secs(7 * 24 * HOUR),
+        "max_inactive" => Duration::from_secs(30 * 24 * HOUR),
+        _ => Duration::from_secs(HOUR),
+    }
+}
 
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
@@ -457,6 +639,100 @@ retries = 3
         assert!(problems[3].message.contains("account_ids"));
         assert!(problems[4].message.contains("deadline"));
         assert!(problems[5].message.contains("retries"));
+    }
+
+    #[test]
+    fn factor_tables_and_snapshot() {
+        let text = r#"
+[[integration]]
+name = "corp"
+url = "https://usea1.sentinelone.net"
+
+[integration.factors.agent_active]
+enabled = true
+os = ["macos", "windows"]
+max_inactive = "2h"
+remediation = "Connect to the VPN"
+
+[integration.factors.not_active_threat]
+enabled = false
+
+[snapshot]
+max_age = "10m"
+"#;
+        let config = parse(text).unwrap();
+        let factors = &config.integrations[0].factors;
+        assert_eq!(factors.len(), FactorKey::ALL.len());
+        let active = factors
+            .iter()
+            .find(|f| f.key == FactorKey::AgentActive)
+            .unwrap();
+        assert!(active.enabled);
+        assert_eq!(active.os, [OsType::Macos, OsType::Windows]);
+        assert_eq!(active.max_inactive, Duration::from_secs(7200));
+        assert_eq!(active.remediation, "Connect to the VPN");
+        let threat = factors
+            .iter()
+            .find(|f| f.key == FactorKey::NotActiveThreat)
+            .unwrap();
+        assert!(!threat.enabled);
+        let registered = factors
+            .iter()
+            .find(|f| f.key == FactorKey::RegisteredWith)
+            .unwrap();
+        assert!(registered.enabled && registered.os.len() == 3);
+        assert_eq!(config.snapshot.max_age, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn factor_problems() {
+        let text = r#"
+[[integration]]
+name = "corp"
+url = "https://usea1.sentinelone.net"
+[integration.factors.agent_active]
+enabled = true
+os = []
+min_version = "1.0"
+[integration.factors.is_cool]
+enabled = true
+[integration.factors.agent_up_to_date]
+min_version = "latest"
+os = ["beos"]
+"#;
+        let problems = parse(text).unwrap_err();
+        let messages: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{:?}: {}", p.line, p.message))
+            .collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unknown key `min_version`")),
+            "{messages:#?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("selects no operating system")),
+            "{messages:#?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unknown factor `is_cool`")),
+            "{messages:#?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("`min_version` \"latest\"")),
+            "{messages:#?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("`os` must be a list")),
+            "{messages:#?}"
+        );
     }
 
     #[test]

@@ -12,5 +12,6 @@ pub mod conntest;
 pub mod exit;
 pub mod identity;
 pub mod lookup;
+pub mod posture;
 pub mod tenant;
 pub mod token;

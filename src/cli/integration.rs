@@ -1,6 +1,6 @@
 //! `s1trust integration test`.
 
-use super::lookup::print_json;
+use super::output::print_json;
 use super::target::{resolve, runtime};
 use super::{Cli, CliError, IntegrationTestArgs};
 use crate::conntest::{ConnectionReport, StepStatus, test_connection};

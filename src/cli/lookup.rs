@@ -1,7 +1,6 @@
 //! `s1trust lookup`: one device's agent record as the PingOne DaVinci object.
 
-use std::io::Write;
-
+use super::output::print_json;
 use super::target::{resolve, runtime};
 use super::{Cli, CliError, LookupArgs};
 use crate::exit::Outcome;
@@ -57,12 +56,4 @@ fn explain_selection(selection: Selection, matches: usize) -> Outcome {
             Outcome::Unknown
         }
     }
-}
-
-/// Pretty JSON on stdout, followed by a newline.
-pub fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    Ok(())
 }

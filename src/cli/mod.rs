@@ -1,9 +1,13 @@
 //! The command line: argument definitions, logging, and dispatch to commands.
 
+mod check;
+mod check_table;
 mod config_cmd;
+mod device;
 mod error;
 mod integration;
 mod lookup;
+mod output;
 mod target;
 
 use std::path::PathBuf;
@@ -35,6 +39,10 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Is this device trusted? Reads the fresh snapshot, else evaluates live when it can.
+    Check(CheckArgs),
+    /// Evaluate live and write the posture snapshot (privileged; run by the scheduler).
+    Refresh,
     /// Find a device's agent record by serial number or agent UUID (PingOne DaVinci JSON).
     Lookup(LookupArgs),
     /// Work with configured integrations (tenants).
@@ -43,6 +51,20 @@ pub enum Command {
     /// Work with the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+/// `s1trust check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print the versioned JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Always evaluate live (needs the API token and the device identity: root).
+    #[arg(long, conflicts_with = "snapshot")]
+    pub live: bool,
+    /// Only use the snapshot; never evaluate live.
+    #[arg(long)]
+    pub snapshot: bool,
 }
 
 /// How to reach a tenant when not (only) from the config.
@@ -136,6 +158,8 @@ pub fn main() -> std::process::ExitCode {
 
 fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
+        Command::Check(args) => check::check(cli, args),
+        Command::Refresh => check::refresh(cli),
         Command::Lookup(args) => lookup::run(cli, args),
         Command::Integration(IntegrationCommand::Test(args)) => integration::test(cli, args),
         Command::Config(ConfigCommand::Validate { path }) => {

@@ -1,0 +1,107 @@
+//! The readable form of a posture report, for a person at a terminal.
+
+use crate::posture::factors::FactorResult;
+use crate::posture::report::{Overall, PostureReport, Source};
+
+/// Prints the report: the answer, the device, each integration, each factor, and what to do.
+pub fn print(report: &PostureReport) {
+    let answer = match report.result {
+        Overall::Trusted => "TRUSTED",
+        Overall::NotTrusted => "NOT TRUSTED",
+        Overall::Unknown => "UNKNOWN",
+    };
+    let source = match report.source {
+        Source::Live => "evaluated live",
+        Source::Snapshot => "from the snapshot",
+    };
+    let reason = report
+        .reason
+        .as_deref()
+        .map(|r| format!(" — {r}"))
+        .unwrap_or_default();
+    println!(
+        "s1trust: {answer}{reason} ({source}, {})",
+        report.evaluated_at
+    );
+    print_device(report);
+    for integration in &report.integrations {
+        let found = match (&integration.agent, integration.matched_by) {
+            (Some(agent), Some(by)) => format!(
+                "agent {} ({}) found by {}",
+                agent.computer_name.as_deref().unwrap_or("?"),
+                agent.id.as_deref().unwrap_or("?"),
+                serde_json::to_value(by)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+            _ => integration
+                .error
+                .clone()
+                .unwrap_or_else(|| integration.reason.clone()),
+        };
+        println!(
+            "Integration {} ({}): {found}",
+            integration.name, integration.url
+        );
+        if integration.duplicates > 0 {
+            println!(
+                "  {} other record(s) match this device (old installs?)",
+                integration.duplicates
+            );
+        }
+    }
+    print_factors(report);
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+}
+
+fn print_device(report: &PostureReport) {
+    let device = &report.device;
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+    let agent = if device.agent_installed {
+        format!(
+            "agent {} (version {})",
+            show(&device.agent_uuid),
+            show(&device.agent_version)
+        )
+    } else {
+        "SentinelOne agent not installed".into()
+    };
+    let os = device.os_type.map_or("unknown OS", |o| o.as_str());
+    println!(
+        "Device: {} · serial {} · {os} · {agent}",
+        show(&device.hostname),
+        show(&device.serial_number)
+    );
+}
+
+fn print_factors(report: &PostureReport) {
+    let width = report
+        .factors
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0);
+    for factor in &report.factors {
+        let (mark, what) = match factor.result {
+            FactorResult::Satisfied => ("✓", "satisfied".to_string()),
+            FactorResult::NotSatisfied => ("✗", format!("not satisfied: {}", factor.reason)),
+            FactorResult::Unknown => ("?", format!("unknown: {}", factor.reason)),
+            FactorResult::NotApplicable => ("-", "not applicable to this OS".to_string()),
+        };
+        let detail = factor
+            .detail
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        println!(
+            "  {mark} {:<width$}  [{}] {what}{detail}",
+            factor.name, factor.source
+        );
+        if factor.result == FactorResult::NotSatisfied {
+            println!("      → {}", factor.remediation);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The versioned posture document (`check --json`, and the snapshot on disk).
+//! Its JSON Schema is `src/posture/check-v1.schema.json`.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::factors::{FactorKey, FactorResult};
+use crate::identity::{DeviceIdentity, OsType};
+use crate::tenant::AgentRecord;
+
+/// The document's schema version; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overall {
+    /// Every enabled, applicable factor is satisfied.
+    Trusted,
+    /// At least one factor is not satisfied.
+    NotTrusted,
+    /// The answer could not be determined.
+    Unknown,
+}
+
+impl Overall {
+    /// The lowercase name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trusted => "trusted",
+            Self::NotTrusted => "not_trusted",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Where a report came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Evaluated just now.
+    Live,
+    /// Read from the snapshot written by `refresh`.
+    Snapshot,
+}
+
+/// The posture document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PostureReport {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The overall answer.
+    pub result: Overall,
+    /// Stable reason code for a result other than `trusted`.
+    pub reason: Option<String>,
+    /// When the evaluation ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub evaluated_at: OffsetDateTime,
+    /// When the answer stops being usable.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Live evaluation or snapshot.
+    pub source: Source,
+    /// This device as it was identified.
+    pub device: DeviceSummary,
+    /// One entry per configured integration.
+    pub integrations: Vec<IntegrationReport>,
+    /// One entry per enabled factor per integration.
+    pub factors: Vec<FactorReport>,
+    /// Why the answer is what it is, for people (e.g. "snapshot is 45m old").
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The latest refresh attempt, when it failed after this snapshot was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refresh: Option<RefreshAttempt>,
+}
+
+/// The device facts the answer was computed for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeviceSummary {
+    /// Usable hardware serial.
+    pub serial_number: Option<String>,
+    /// Agent UUID as read locally.
+    pub agent_uuid: Option<String>,
+    /// Host name.
+    pub hostname: Option<String>,
+    /// OS family.
+    pub os_type: Option<OsType>,
+    /// OS name and version.
+    pub os_name: Option<String>,
+    /// Local agent version.
+    pub agent_version: Option<String>,
+    /// Whether the agent is installed.
+    pub agent_installed: bool,
+}
+
+impl From<&DeviceIdentity> for DeviceSummary {
+    fn from(identity: &DeviceIdentity) -> Self {
+        Self {
+            serial_number: identity.serial_number.clone(),
+            agent_uuid: identity.agent_uuid.clone(),
+            hostname: identity.hostname.clone(),
+            os_type: identity.os_type,
+            os_name: identity.os_name.clone(),
+            agent_version: identity.agent_version.clone(),
+            agent_installed: identity.agent_installed,
+        }
+    }
+}
+
+/// How a record was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// By the local agent UUID.
+    Uuid,
+    /// By the hardware serial (no UUID available).
+    Serial,
+}
+
+/// One integration's lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntegrationReport {
+    /// The integration's name.
+    pub name: String,
+    /// Its console.
+    pub url: String,
+    /// `ok` when the tenant answered, `error` when it could not be asked.
+    pub status: IntegrationStatus,
+    /// Stable reason code of the lookup (`agent_found`, `not_found`, `auth_failed`, …).
+    pub reason: String,
+    /// How the record was found.
+    pub matched_by: Option<MatchedBy>,
+    /// The record standing for this device.
+    pub agent: Option<AgentSummary>,
+    /// Other records that matched too (reinstalls, clones).
+    pub duplicates: u32,
+    /// The error, when the tenant could not be asked.
+    pub error: Option<String>,
+}
+
+/// Whether the tenant was asked successfully.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationStatus {
+    /// The tenant answered.
+    Ok,
+    /// It could not be asked, or did not answer usefully.
+    Error,
+}
+
+/// The matched agent record, summarised.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentSummary {
+    /// `id`.
+    pub id: Option<String>,
+    /// `uuid`.
+    pub uuid: Option<String>,
+    /// `computerName`.
+    pub computer_name: Option<String>,
+    /// `serialNumber`.
+    pub serial_number: Option<String>,
+    /// `siteId`.
+    pub site_id: Option<String>,
+    /// `accountId`.
+    pub account_id: Option<String>,
+    /// `agentVersion`.
+    pub agent_version: Option<String>,
+    /// `isActive`.
+    pub is_active: Option<bool>,
+    /// `lastActiveDate`.
+    pub last_active_date: Option<String>,
+    /// `isDecommissioned`.
+    pub is_decommissioned: Option<bool>,
+}
+
+impl From<&AgentRecord> for AgentSummary {
+    fn from(record: &AgentRecord) -> Self {
+        Self {
+            id: record.text("id"),
+            uuid: record.uuid(),
+            computer_name: record.text("computerName"),
+            serial_number: record.serial_number(),
+            site_id: record.text("siteId"),
+            account_id: record.text("accountId"),
+            agent_version: record.text("agentVersion"),
+            is_active: record.flag("isActive"),
+            last_active_date: record.text("lastActiveDate"),
+            is_decommissioned: record.flag("isDecommissioned"),
+        }
+    }
+}
+
+/// One factor's outcome for one integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FactorReport {
+    /// Catalogue key.
+    pub key: FactorKey,
+    /// Display name.
+    pub name: String,
+    /// The integration that judged it.
+    pub source: String,
+    /// The outcome.
+    pub result: FactorResult,
+    /// Stable reason code.
+    pub reason: String,
+    /// What was seen.
+    pub detail: Option<String>,
+    /// What to do when it is not satisfied.
+    pub remediation: String,
+}
+
+/// A refresh that ran (successfully or not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshAttempt {
+    /// When it ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Whether it produced the current snapshot.
+    pub ok: bool,
+    /// The result it reached.
+    pub result: Overall,
+    /// Its reason code.
+    pub reason: Option<String>,
+    /// Why the snapshot was kept, for people.
+    pub message: Option<String>,
+}

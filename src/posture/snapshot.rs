@@ -1,0 +1,447 @@
+//! The posture snapshot: written atomically by the privileged `refresh`, read by
+//! anyone through `check`, and trusted only when root (or SYSTEM) wrote it.
+//!
+//! Beside it, `<name>.last-refresh.json` records the latest refresh attempt so a
+//! failed refresh can be reported without throwing away the last good answer.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
+use crate::identity::DeviceIdentity;
+use crate::identity::serial::serials_equal;
+use crate::identity::uuid::uuids_equal;
+
+/// Largest snapshot read; a real one is a few KiB.
+const MAX_SNAPSHOT: u64 = 4 * 1024 * 1024;
+/// Clock skew tolerated for a snapshot "from the future".
+const SKEW: time::Duration = time::Duration::minutes(5);
+
+/// Why a snapshot cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotProblem {
+    /// There is no snapshot yet.
+    #[error(
+        "there is no posture snapshot at {0} (the scheduled `s1trust refresh` has not run yet)"
+    )]
+    Missing(PathBuf),
+    /// It could not be read.
+    #[error("cannot read the posture snapshot {path}: {source}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Someone other than root/SYSTEM could have written it.
+    #[error("the posture snapshot {path} is not trustworthy: {why}")]
+    Untrusted {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is wrong with its owner or permissions.
+        why: String,
+    },
+    /// It is not a valid posture document.
+    #[error("the posture snapshot {path} is corrupt: {why}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// It is older than `max_age`.
+    #[error("the posture snapshot is {} old (allowed: {})", humantime::format_duration(*age), humantime::format_duration(*max_age))]
+    Stale {
+        /// Its age, rounded to seconds.
+        age: Duration,
+        /// The configured limit.
+        max_age: Duration,
+    },
+    /// It describes another device.
+    #[error("the posture snapshot was made for another device ({0})")]
+    WrongDevice(String),
+}
+
+impl SnapshotProblem {
+    /// The stable reason code.
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            Self::Missing(_) => "no_snapshot",
+            Self::Unreadable { .. } => "snapshot_unreadable",
+            Self::Untrusted { .. } => "untrusted_snapshot",
+            Self::Corrupt { .. } => "corrupt_snapshot",
+            Self::Stale { .. } => "stale_snapshot",
+            Self::WrongDevice(_) => "wrong_device",
+        }
+    }
+}
+
+/// Reads a snapshot that root wrote, that is valid, and that is not older than `max_age`.
+pub fn read_snapshot(
+    path: &Path,
+    now: OffsetDateTime,
+    max_age: Duration,
+) -> Result<PostureReport, SnapshotProblem> {
+    let bytes = read_trusted(path)?;
+    let corrupt = |why: String| SnapshotProblem::Corrupt {
+        path: path.to_owned(),
+        why,
+    };
+    let report: PostureReport =
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    if report.schema_version != SCHEMA_VERSION {
+        return Err(corrupt(format!(
+            "schemaVersion {} is not {SCHEMA_VERSION}",
+            report.schema_version
+        )));
+    }
+    if report.evaluated_at > now + SKEW {
+        return Err(corrupt(format!(
+            "it claims to come from the future ({})",
+            report.evaluated_at
+        )));
+    }
+    let age = now - report.evaluated_at;
+    let max = time::Duration::try_from(max_age).unwrap_or(time::Duration::MAX);
+    if age > max {
+        let age = Duration::from_secs(age.whole_seconds().max(0) as u64);
+        return Err(SnapshotProblem::Stale { age, max_age });
+    }
+    Ok(report)
+}
+
+/// Checks that the snapshot was made for this device, as far as this process can tell:
+/// facts the caller could not read are not compared.
+pub fn check_device(
+    report: &PostureReport,
+    identity: &DeviceIdentity,
+) -> Result<(), SnapshotProblem> {
+    let device = &report.device;
+    if let (Some(ours), Some(theirs)) = (&identity.serial_number, &device.serial_number)
+        && !serials_equal(ours, theirs)
+    {
+        return Err(SnapshotProblem::WrongDevice(format!(
+            "serial {theirs:?}, this device has {ours:?}"
+        )));
+    }
+    if let (Some(ours), Some(theirs)) = (&identity.agent_uuid, &device.agent_uuid)
+        && !uuids_equal(ours, theirs)
+    {
+        return Err(SnapshotProblem::WrongDevice(format!(
+            "agent {theirs}, this device has {ours}"
+        )));
+    }
+    Ok(())
+}
+
+fn read_trusted(path: &Path) -> Result<Vec<u8>, SnapshotProblem> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SnapshotProblem::Missing(path.to_owned()));
+        }
+        Err(source) => {
+            return Err(SnapshotProblem::Unreadable {
+                path: path.to_owned(),
+                source,
+            });
+        }
+        Ok(meta) => meta,
+    };
+    if !meta.is_file() || meta.len() > MAX_SNAPSHOT {
+        let why = "it is not a regular file of at most 4 MiB (symbolic links are not followed)"
+            .to_string();
+        return Err(SnapshotProblem::Untrusted {
+            path: path.to_owned(),
+            why,
+        });
+    }
+    owner_check::trusted(path, &meta)?;
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let folder_meta =
+            std::fs::metadata(folder).map_err(|source| SnapshotProblem::Unreadable {
+                path: folder.to_owned(),
+                source,
+            })?;
+        owner_check::trusted(folder, &folder_meta)?;
+    }
+    std::fs::read(path).map_err(|source| SnapshotProblem::Unreadable {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(unix)]
+mod owner_check {
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    use super::SnapshotProblem;
+
+    /// Owned by root and not writable by group or others.
+    pub fn trusted(path: &Path, meta: &std::fs::Metadata) -> Result<(), SnapshotProblem> {
+        let untrusted = |why: String| {
+            Err(SnapshotProblem::Untrusted {
+                path: path.to_owned(),
+                why,
+            })
+        };
+        if meta.uid() != 0 {
+            return untrusted(format!("it is owned by uid {}, not root", meta.uid()));
+        }
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return untrusted(format!(
+                "its permissions {mode:04o} let other users change it"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(unix))]
+mod owner_check {
+    use std::path::Path;
+
+    use super::SnapshotProblem;
+
+    /// On Windows the state folder's ACL (SYSTEM and Administrators write, set by the
+    /// installer) is what protects the snapshot; owner SIDs are not inspected here yet.
+    pub fn trusted(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), SnapshotProblem> {
+        Ok(())
+    }
+}
+
+/// Writes `report` to `path` atomically: a temp file in the same folder, fsync, rename.
+/// Readers see the old file or the new one, never a mix. The folder is created 0755.
+pub fn write_snapshot(path: &Path, report: &PostureReport) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    ensure_folder(folder)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".s1trust-")
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
+    temp.write_all(bytes)?;
+    set_world_readable(temp.as_file())?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    sync_folder(folder);
+    Ok(())
+}
+
+fn ensure_folder(folder: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(folder) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(std::io::Error::other(format!(
+            "{} is not a folder (symbolic links are refused)",
+            folder.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_folder(folder),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(unix)]
+fn create_folder(folder: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(folder)
+}
+
+#[cfg(not(unix))]
+fn create_folder(folder: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)
+}
+
+#[cfg(unix)]
+fn set_world_readable(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn set_world_readable(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Makes the rename durable; best effort, as not every filesystem supports it.
+fn sync_folder(folder: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = std::fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
+}
+
+/// The file beside the snapshot that records the latest refresh attempt.
+pub fn last_refresh_path(snapshot: &Path) -> PathBuf {
+    let stem = snapshot
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("posture");
+    snapshot.with_file_name(format!("{stem}.last-refresh.json"))
+}
+
+/// Records a refresh attempt beside the snapshot.
+pub fn write_last_refresh(snapshot: &Path, attempt: &RefreshAttempt) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(attempt).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(&last_refresh_path(snapshot), &bytes)
+}
+
+/// The latest refresh attempt, when its record is trustworthy and valid.
+pub fn read_last_refresh(snapshot: &Path) -> Option<RefreshAttempt> {
+    let bytes = read_trusted(&last_refresh_path(snapshot)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Reason codes of failures that may clear up by themselves; such a result must not
+/// replace a snapshot that holds a definitive answer.
+pub const TRANSIENT_REASONS: &[&str] = &[
+    "network_error",
+    "timeout",
+    "rate_limited",
+    "auth_failed",
+    "forbidden",
+    "bad_response",
+];
+
+/// Whether a freshly evaluated report should replace the current (still valid) snapshot.
+pub fn should_replace(current: Option<&PostureReport>, new: &PostureReport) -> bool {
+    let Some(current) = current else {
+        return true;
+    };
+    let definitive = |r: &PostureReport| r.result != Overall::Unknown;
+    let transient = new.result == Overall::Unknown
+        && new
+            .reason
+            .as_deref()
+            .is_some_and(|reason| TRANSIENT_REASONS.contains(&reason));
+    !(definitive(current) && transient)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::posture::report::{DeviceSummary, Source};
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+
+    fn report(result: Overall, reason: Option<&str>, at: OffsetDateTime) -> PostureReport {
+        PostureReport {
+            schema_version: SCHEMA_VERSION,
+            result,
+            reason: reason.map(str::to_owned),
+            evaluated_at: at,
+            expires_at: at + time::Duration::minutes(30),
+            source: Source::Live,
+            device: DeviceSummary {
+                serial_number: Some("PF2ABCDE".into()),
+                ..Default::default()
+            },
+            integrations: Vec::new(),
+            factors: Vec::new(),
+            notes: Vec::new(),
+            last_refresh: None,
+        }
+    }
+
+    #[test]
+    fn transient_unknown_never_replaces_a_definitive_answer() {
+        let good = report(Overall::Trusted, None, NOW);
+        let network = report(Overall::Unknown, Some("network_error"), NOW);
+        let ambiguous = report(Overall::Unknown, Some("ambiguous"), NOW);
+        let negative = report(Overall::NotTrusted, Some("active_threats"), NOW);
+        assert!(!should_replace(Some(&good), &network));
+        assert!(should_replace(Some(&good), &ambiguous));
+        assert!(should_replace(Some(&good), &negative));
+        assert!(should_replace(Some(&network), &network));
+        assert!(should_replace(None, &network));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn round_trip_and_rejections() {
+        use std::os::unix::fs::PermissionsExt;
+        if !is_root() {
+            eprintln!("notice: snapshot ownership test needs root; skipped");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state").join("posture.json");
+        let max = Duration::from_secs(1800);
+        assert!(matches!(
+            read_snapshot(&path, NOW, max),
+            Err(SnapshotProblem::Missing(_))
+        ));
+        write_snapshot(&path, &report(Overall::Trusted, None, NOW)).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        assert_eq!(
+            read_snapshot(&path, NOW, max).unwrap().result,
+            Overall::Trusted
+        );
+        let stale = read_snapshot(&path, NOW + time::Duration::minutes(31), max).unwrap_err();
+        assert_eq!(stale.reason_code(), "stale_snapshot");
+        let past = read_snapshot(&path, NOW - time::Duration::hours(1), max).unwrap_err();
+        assert_eq!(past.reason_code(), "corrupt_snapshot");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        assert_eq!(
+            read_snapshot(&path, NOW, max).unwrap_err().reason_code(),
+            "untrusted_snapshot"
+        );
+        std::fs::write(&path, b"{\"schemaVersion\": 1, \"result\": ").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(
+            read_snapshot(&path, NOW, max).unwrap_err().reason_code(),
+            "corrupt_snapshot"
+        );
+    }
+
+    #[cfg(unix)]
+    fn is_root() -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self")
+            .map(|m| m.uid() == 0)
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn wrong_device_is_detected_only_for_facts_we_can_read() {
+        let snap = report(Overall::Trusted, None, NOW);
+        let mut identity = DeviceIdentity::default();
+        assert!(check_device(&snap, &identity).is_ok());
+        identity.serial_number = Some("pf2abcde".into());
+        assert!(check_device(&snap, &identity).is_ok());
+        identity.serial_number = Some("OTHER123".into());
+        assert_eq!(
+            check_device(&snap, &identity).unwrap_err().reason_code(),
+            "wrong_device"
+        );
+    }
+
+    #[test]
+    fn last_refresh_sits_beside_the_snapshot() {
+        assert_eq!(
+            last_refresh_path(Path::new("/var/lib/s1trust/posture.json")),
+            Path::new("/var/lib/s1trust/posture.last-refresh.json")
+        );
+    }
+}

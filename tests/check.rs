@@ -1,0 +1,662 @@
+//! `s1trust check` and `s1trust refresh` end to end: the emulated tenant plus a
+//! fake device identity (debug builds read it from S1TRUST_TEST_IDENTITY).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Run, TOKEN, Tenant, agent, path_arg, run_s1trust, set_mode};
+use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
+use serde_json::{Value, json};
+
+const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
+const SERIAL: &str = "PF2ABCDE";
+
+/// Files under a tenant's scratch folder: config, identity, snapshot.
+struct Device<'a> {
+    tenant: &'a Tenant,
+    config: PathBuf,
+    identity: PathBuf,
+    snapshot: PathBuf,
+}
+
+impl<'a> Device<'a> {
+    fn new(tenant: &'a Tenant, extra_config: &str) -> Self {
+        let dir = tenant.dir.path();
+        let device = Self {
+            tenant,
+            config: dir.join("s1trust.toml"),
+            identity: dir.join("identity.json"),
+            snapshot: dir.join("state").join("posture.json"),
+        };
+        device.write_config(extra_config);
+        device.set_identity(
+            json!({"serialNumber": SERIAL, "agentUuid": UUID, "agentInstalled": true}),
+        );
+        device
+    }
+
+    fn write_config(&self, extra: &str) {
+        let text = format!(
+            "[[integration]]\nname = \"corp\"\nurl = \"{}\"\ntoken_file = \"api.token\"\nca_file = \"ca.pem\"\n{extra}\n\n[snapshot]\npath = \"{}\"\n",
+            self.tenant.emulator.url(),
+            path_arg(&self.snapshot)
+        );
+        // Sections of `extra` that open new tables must come after the integration's keys.
+        std::fs::write(&self.config, text).unwrap();
+        set_mode(&self.config, 0o644);
+    }
+
+    fn set_identity(&self, overrides: Value) {
+        let mut identity = json!({
+            "serialNumber": null, "serialSource": "test", "serialCandidates": [], "virtual": false,
+            "agentInstalled": false, "agentRunning": true, "agentUuid": null, "agentUuidSource": "test",
+            "agentVersion": "24.1.2.6", "managementUrl": null, "hostname": "test-host",
+            "osType": "linux", "osName": "Debian 12", "arch": "x86_64", "problems": []
+        });
+        for (key, value) in overrides.as_object().unwrap() {
+            identity[key] = value.clone();
+        }
+        std::fs::write(&self.identity, identity.to_string()).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let identity = path_arg(&self.identity);
+        run_s1trust(
+            &args,
+            &self.config,
+            &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
+        )
+    }
+
+    fn check(&self, args: &[&str]) -> (Run, Value) {
+        let mut all = vec!["check", "--json"];
+        all.extend_from_slice(args);
+        let run = self.run(&all);
+        let json = run.json();
+        validate(&json);
+        assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+        (run, json)
+    }
+}
+
+fn validate(document: &Value) {
+    let schema: Value =
+        serde_json::from_str(include_str!("../src/posture/check-v1.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "schema violations: {errors:#?}\n{document:#}"
+    );
+}
+
+/// The check path trusts only root-owned files; without root these tests cannot run.
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    if !root {
+        eprintln!(
+            "notice: s1trust check trusts only root-owned config and snapshots; test skipped when not root"
+        );
+    }
+    root
+}
+
+fn factor<'v>(report: &'v Value, key: &str) -> &'v Value {
+    report["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no factor {key}: {report:#}"))
+}
+
+fn healthy() -> Value {
+    agent(
+        1,
+        UUID,
+        Some(SERIAL),
+        json!({
+            "lastActiveDate": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
+            "isUpToDate": true, "firewallEnabled": true, "encryptedApplications": true, "threatRebootRequired": false
+        }),
+    )
+}
+
+const ALL_FACTORS: &str = r#"
+[integration.factors.agent_active]
+enabled = true
+[integration.factors.not_infected]
+enabled = true
+[integration.factors.no_pending_reboot]
+enabled = true
+[integration.factors.operational]
+enabled = true
+[integration.factors.protect_mode]
+enabled = true
+[integration.factors.agent_up_to_date]
+enabled = true
+[integration.factors.not_network_quarantined]
+enabled = true
+[integration.factors.firewall_enabled]
+enabled = true
+[integration.factors.disk_encrypted]
+enabled = true"#;
+
+#[test]
+fn healthy_device_is_trusted_live() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(0);
+    assert_eq!(report["result"], "trusted");
+    assert_eq!(report["source"], "live");
+    assert_eq!(report["integrations"][0]["matchedBy"], "uuid");
+    assert_eq!(report["integrations"][0]["agent"]["serialNumber"], SERIAL);
+    let keys: Vec<&str> = report["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["registered_with", "not_active_threat"],
+        "only the two default factors"
+    );
+    tenant.assert_token_kept_secret(&run);
+    // The table form names the answer.
+    let table = device.run(&["check", "--live"]);
+    table.expect_code(0);
+    assert!(table.stdout.contains("TRUSTED"), "{}", table.stdout);
+}
+
+#[test]
+fn every_factor_satisfied_not_satisfied_and_unknown() {
+    if !is_root() {
+        return;
+    }
+    let good = Tenant::start(vec![healthy()]);
+    let (run, report) = Device::new(&good, ALL_FACTORS).check(&["--live"]);
+    run.expect_code(0);
+    assert_eq!(report["factors"].as_array().unwrap().len(), 11);
+    assert!(
+        report["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["result"] == "satisfied"),
+        "{report:#}"
+    );
+
+    let bad = Tenant::start(vec![agent(
+        1,
+        UUID,
+        Some(SERIAL),
+        json!({
+            "activeThreats": 2, "isActive": false, "infected": true, "threatRebootRequired": true,
+            "operationalState": "auto_fully_disabled", "mitigationMode": "detect", "isUpToDate": false,
+            "networkStatus": "disconnected", "firewallEnabled": false, "encryptedApplications": false
+        }),
+    )]);
+    let (run, report) = Device::new(&bad, ALL_FACTORS).check(&["--live"]);
+    run.expect_code(1);
+    assert_eq!(report["result"], "not_trusted");
+    for f in report["factors"].as_array().unwrap() {
+        let expected = if f["key"] == "registered_with" {
+            "satisfied"
+        } else {
+            "not_satisfied"
+        };
+        assert_eq!(f["result"], expected, "{f:#}");
+    }
+    assert_eq!(
+        factor(&report, "no_pending_reboot")["remediation"],
+        "Reboot to finish threat mitigation"
+    );
+    let table = Device::new(&bad, ALL_FACTORS).run(&["check", "--live"]);
+    assert!(
+        table
+            .stdout
+            .contains("→ Reboot to finish threat mitigation"),
+        "{}",
+        table.stdout
+    );
+
+    let sparse = Tenant::start(vec![
+        json!({"id": "1900000000000000001", "uuid": UUID, "serialNumber": SERIAL}),
+    ]);
+    let (run, report) = Device::new(&sparse, ALL_FACTORS).check(&["--live"]);
+    run.expect_code(3);
+    for f in report["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["key"] != "registered_with")
+    {
+        assert_eq!(f["result"], "unknown", "{f:#}");
+        assert_eq!(f["reason"], "field_missing");
+    }
+}
+
+#[test]
+fn one_failing_integration_does_not_hide_the_other() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::with_config(EmulatorConfig {
+        agents: vec![healthy()],
+        tokens: vec![
+            TokenSpec::viewer(TOKEN),
+            TokenSpec::viewer("second-token-value"),
+        ],
+        faults: vec![
+            Fault::new(FaultKind::Status {
+                code: 500,
+                retry_after: None,
+            })
+            .token("second-token-value"),
+        ],
+        ..Default::default()
+    });
+    common::write_private(
+        &tenant.dir.path().join("second.token"),
+        "second-token-value\n",
+    );
+    let device = Device::new(&tenant, "");
+    let second = format!(
+        "\n[[integration]]\nname = \"lab\"\nurl = \"{}\"\ntoken_file = \"second.token\"\nca_file = \"ca.pem\"\n",
+        tenant.emulator.url()
+    );
+    let mut text = std::fs::read_to_string(&device.config).unwrap();
+    text = text.replace("\n[snapshot]", &format!("{second}\n[snapshot]"));
+    std::fs::write(&device.config, text).unwrap();
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(3);
+    assert_eq!(report["result"], "unknown");
+    let integrations = report["integrations"].as_array().unwrap();
+    assert_eq!(integrations[0]["status"], "ok");
+    assert_eq!(integrations[1]["status"], "error");
+    assert_eq!(integrations[1]["reason"], "bad_response");
+    let corp: Vec<&Value> = report["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "corp")
+        .collect();
+    assert!(corp.iter().all(|f| f["result"] == "satisfied"));
+    let lab: Vec<&Value> = report["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "lab")
+        .collect();
+    assert_eq!(lab.len(), 2);
+    assert!(lab.iter().all(|f| f["result"] == "unknown"));
+}
+
+#[test]
+fn identity_mismatch_foreign_site_and_decommissioned_are_not_trusted() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    device.set_identity(
+        json!({"serialNumber": "OTHERSERIAL9", "agentUuid": UUID, "agentInstalled": true}),
+    );
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(1);
+    assert_eq!(
+        factor(&report, "registered_with")["reason"],
+        "identity_mismatch"
+    );
+    assert_eq!(factor(&report, "not_active_threat")["result"], "unknown");
+
+    let device = Device::new(&tenant, "site_ids = [\"999999999999999999\"]");
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(1);
+    assert_eq!(report["reason"], "foreign_site");
+
+    let retired = Tenant::start(vec![agent(
+        1,
+        UUID,
+        Some(SERIAL),
+        json!({"isDecommissioned": true}),
+    )]);
+    let (run, report) = Device::new(&retired, "").check(&["--live"]);
+    run.expect_code(1);
+    assert_eq!(report["reason"], "decommissioned");
+}
+
+#[test]
+fn serial_fallback_not_found_ambiguous_and_no_agent() {
+    if !is_root() {
+        return;
+    }
+    let twin = json!({"lastActiveDate": "2026-11-21T10:00:00Z"});
+    let tenant = Tenant::start(vec![
+        agent(
+            1,
+            "11110000111122223333444455556666",
+            Some("CLONED01"),
+            twin.clone(),
+        ),
+        agent(
+            2,
+            "22220000111122223333444455556666",
+            Some("CLONED01"),
+            twin,
+        ),
+        agent(
+            3,
+            "33330000111122223333444455556666",
+            Some("UNIQUE01"),
+            json!({}),
+        ),
+    ]);
+    let device = Device::new(&tenant, "");
+    device.set_identity(json!({"serialNumber": "UNIQUE01", "agentInstalled": true}));
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(0);
+    assert_eq!(report["integrations"][0]["matchedBy"], "serial");
+
+    device.set_identity(json!({"serialNumber": "CLONED01", "agentInstalled": true}));
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(3);
+    assert_eq!(report["reason"], "ambiguous");
+    assert_eq!(report["integrations"][0]["duplicates"], 1);
+
+    device.set_identity(json!({"serialNumber": "NOSUCH99", "agentInstalled": true}));
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(1);
+    assert_eq!(report["reason"], "not_found");
+
+    device.set_identity(json!({"serialNumber": null, "agentInstalled": true,
+        "serialCandidates": [{"source": "smbios:type1", "value": "Default string", "usable": false, "reason": "placeholder"}]}));
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(3);
+    assert_eq!(report["reason"], "placeholder_serial");
+
+    tenant.emulator.clear_requests();
+    device.set_identity(json!({"serialNumber": "UNIQUE01", "agentInstalled": false}));
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(1);
+    assert_eq!(report["reason"], "no_local_agent");
+    assert!(
+        tenant.requests().is_empty(),
+        "no lookup without a local agent"
+    );
+}
+
+#[test]
+fn os_filter_makes_factors_not_applicable() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![agent(
+        1,
+        UUID,
+        Some(SERIAL),
+        json!({"encryptedApplications": false}),
+    )]);
+    let device = Device::new(
+        &tenant,
+        "[integration.factors.disk_encrypted]\nenabled = true\nos = [\"windows\", \"macos\"]",
+    );
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(0);
+    assert_eq!(
+        factor(&report, "disk_encrypted")["result"],
+        "not_applicable"
+    );
+    device.set_identity(json!({"serialNumber": SERIAL, "agentUuid": UUID, "agentInstalled": true, "osType": "windows"}));
+    let (run, report) = device.check(&["--live"]);
+    run.expect_code(1);
+    assert_eq!(factor(&report, "disk_encrypted")["result"], "not_satisfied");
+}
+
+#[test]
+fn refresh_writes_a_snapshot_that_check_uses() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    device.run(&["refresh"]).expect_code(0);
+    let requests = tenant.requests().len();
+    let (run, report) = device.check(&[]);
+    run.expect_code(0);
+    assert_eq!(report["source"], "snapshot");
+    assert_eq!(report["result"], "trusted");
+    assert_eq!(
+        tenant.requests().len(),
+        requests,
+        "the snapshot path makes no request"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&device.snapshot)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o644);
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&device.snapshot).unwrap()).unwrap();
+    validate(&on_disk);
+}
+
+fn write_snapshot(device: &Device, mutate: impl Fn(&mut Value)) {
+    let tenant_snapshot = std::fs::read(&device.snapshot).unwrap();
+    let mut value: Value = serde_json::from_slice(&tenant_snapshot).unwrap();
+    mutate(&mut value);
+    std::fs::write(&device.snapshot, value.to_string()).unwrap();
+}
+
+#[test]
+fn bad_snapshots_are_never_trusted() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    let expect_unknown = |reason: &str| {
+        let (run, report) = device.check(&["--snapshot"]);
+        run.expect_code(3);
+        assert_eq!(report["result"], "unknown");
+        assert_eq!(report["reason"], reason, "{report:#}");
+        assert!(!run.stderr.contains("panicked"));
+    };
+    expect_unknown("no_snapshot");
+
+    device.run(&["refresh"]).expect_code(0);
+    write_snapshot(&device, |v| {
+        v["evaluatedAt"] = json!("2026-01-01T00:00:00Z")
+    });
+    expect_unknown("stale_snapshot");
+
+    device.run(&["refresh"]).expect_code(0);
+    write_snapshot(&device, |v| {
+        v["device"]["serialNumber"] = json!("SOMEONE-ELSE")
+    });
+    expect_unknown("wrong_device");
+
+    device.run(&["refresh"]).expect_code(0);
+    set_mode(&device.snapshot, 0o664);
+    expect_unknown("untrusted_snapshot");
+
+    device.run(&["refresh"]).expect_code(0);
+    std::os::unix::fs::chown(&device.snapshot, Some(65534), None).unwrap();
+    expect_unknown("untrusted_snapshot");
+
+    for garbage in [
+        &b"{\"schemaVersion\": 1, \"result\": \"trus"[..],
+        b"",
+        b"\x00\xff",
+        b"[]",
+        b"{\"schemaVersion\": 2}",
+    ] {
+        std::fs::remove_file(&device.snapshot).unwrap();
+        std::fs::write(&device.snapshot, garbage).unwrap();
+        expect_unknown("corrupt_snapshot");
+    }
+
+    // A symlink to a good snapshot is refused too.
+    device.run(&["refresh"]).expect_code(0);
+    let real = device.snapshot.with_file_name("real.json");
+    std::fs::rename(&device.snapshot, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &device.snapshot).unwrap();
+    expect_unknown("untrusted_snapshot");
+}
+
+#[test]
+fn default_check_falls_back_to_live_when_the_snapshot_is_unusable() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    let (run, report) = device.check(&[]);
+    run.expect_code(0);
+    assert_eq!(report["source"], "live");
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("evaluated live instead"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn failed_refresh_keeps_the_last_good_snapshot() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    device.run(&["refresh"]).expect_code(0);
+    let before = std::fs::read(&device.snapshot).unwrap();
+    tenant
+        .emulator
+        .set_faults(vec![Fault::new(FaultKind::Status {
+            code: 503,
+            retry_after: Some("0".into()),
+        })]);
+    let run = device.run(&["refresh"]);
+    run.expect_code(3);
+    assert_eq!(
+        std::fs::read(&device.snapshot).unwrap(),
+        before,
+        "the good snapshot is kept"
+    );
+    let (run, report) = device.check(&["--snapshot"]);
+    run.expect_code(0);
+    assert_eq!(report["result"], "trusted");
+    assert_eq!(report["lastRefresh"]["ok"], false);
+    assert_eq!(report["lastRefresh"]["reason"], "bad_response");
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("the last refresh failed"),
+        "{report:#}"
+    );
+
+    // A definitive change (the record now shows a threat) does replace it.
+    tenant.emulator.clear_faults();
+    drop(tenant);
+    let threat = Tenant::start(vec![agent(
+        1,
+        UUID,
+        Some(SERIAL),
+        json!({"activeThreats": 1}),
+    )]);
+    let device = Device::new(&threat, "");
+    device.run(&["refresh"]).expect_code(0);
+    let (run, _) = device.check(&["--snapshot"]);
+    run.expect_code(1);
+}
+
+#[test]
+fn readers_never_see_a_torn_snapshot_while_refresh_runs() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    device.run(&["refresh"]).expect_code(0);
+    let config = device.config.clone();
+    let identity = path_arg(&device.identity);
+    let writer = std::thread::spawn(move || {
+        for _ in 0..15 {
+            let run = run_s1trust(
+                &["refresh".to_string()],
+                &config,
+                &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
+            );
+            assert_eq!(run.code, 0, "{}", run.stderr);
+        }
+    });
+    let mut reads = 0;
+    while !writer.is_finished() {
+        let bytes = std::fs::read(&device.snapshot).unwrap();
+        let parsed: Value = serde_json::from_slice(&bytes).expect("never a partial file");
+        assert_eq!(parsed["result"], "trusted");
+        let (run, report) = device.check(&["--snapshot"]);
+        run.expect_code(0);
+        assert_eq!(report["source"], "snapshot");
+        reads += 1;
+    }
+    writer.join().unwrap();
+    eprintln!("{reads} consistent reads during 15 refreshes");
+    assert!(reads > 0);
+}
+
+#[test]
+fn fresh_machine_without_config_explains_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing: &Path = &dir.path().join("none.toml");
+    let identity = dir.path().join("identity.json");
+    std::fs::write(
+        &identity,
+        json!({"agentInstalled": false, "osType": "linux", "serialCandidates": [], "problems": [],
+        "virtual": false})
+        .to_string(),
+    )
+    .unwrap();
+    let run = run_s1trust(
+        &["check".into()],
+        missing,
+        &[("S1TRUST_TEST_IDENTITY", &path_arg(&identity))],
+    );
+    run.expect_code(3);
+    assert!(
+        run.stdout.contains("UNKNOWN — not_configured"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("no configuration at"));
+    assert!(run.stdout.contains("s1trust integration add"));
+    assert!(run.stdout.contains("tests/demo.sh"));
+    assert!(run.stdout.contains("SentinelOne agent not installed"));
+    assert!(
+        run.stderr.is_empty(),
+        "not a wall of errors: {}",
+        run.stderr
+    );
+    let json = run_s1trust(
+        &["check".into(), "--json".into()],
+        missing,
+        &[("S1TRUST_TEST_IDENTITY", &path_arg(&identity))],
+    );
+    validate(&json.json());
+}
