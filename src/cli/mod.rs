@@ -5,6 +5,7 @@ mod check_table;
 mod config_cmd;
 mod device;
 mod error;
+mod identity;
 mod integration;
 mod lookup;
 mod output;
@@ -45,6 +46,8 @@ pub enum Command {
     Refresh,
     /// Find a device's agent record by serial number or agent UUID (PingOne DaVinci JSON).
     Lookup(LookupArgs),
+    /// Show this device's serial number, SentinelOne agent UUID and host facts, read locally.
+    Identity(IdentityArgs),
     /// Work with configured integrations (tenants).
     #[command(subcommand)]
     Integration(IntegrationCommand),
@@ -99,6 +102,14 @@ pub struct LookupArgs {
     pub integration: Option<String>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// `s1trust identity`.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `s1trust integration ...`.
@@ -161,6 +172,7 @@ fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Check(args) => check::check(cli, args),
         Command::Refresh => check::refresh(cli),
         Command::Lookup(args) => lookup::run(cli, args),
+        Command::Identity(args) => identity::run(args),
         Command::Integration(IntegrationCommand::Test(args)) => integration::test(cli, args),
         Command::Config(ConfigCommand::Validate { path }) => {
             config_cmd::validate(cli, path.as_deref())

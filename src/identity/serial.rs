@@ -1,8 +1,11 @@
-//! Hardware serial numbers: which values are usable and how they compare.
+//! Hardware serial numbers: which values are usable, how they compare, and
+//! which ones betray a virtual machine.
 //!
 //! Firmware often ships template strings instead of a real serial; sending
 //! one to the tenant would match every board of that vendor, so such values
 //! are refused before any request (design §3, `reference/local-identity.md` A5).
+//! Hypervisors fill the serial with their own patterns (`VMware-56 4d …`);
+//! those are unique per VM and stay usable, but are flagged as virtual.
 
 /// Why a serial number cannot identify a device.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +24,18 @@ pub enum SerialProblem {
     Comma(String),
 }
 
+impl SerialProblem {
+    /// Stable code for JSON output (`empty`, `too_short`, `placeholder`, `comma`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::TooShort(_) => "too_short",
+            Self::Placeholder(_) => "placeholder",
+            Self::Comma(_) => "comma",
+        }
+    }
+}
+
 /// Shortest serial the API's `serialNumber__contains` filter accepts.
 pub const MIN_SERIAL_LEN: usize = 2;
 
@@ -37,6 +52,7 @@ const PLACEHOLDERS: &[&str] = &[
     "notapplicable",
     "notavailable",
     "none",
+    "noassettag",
     "n/a",
     "na",
     "unknown",
@@ -49,6 +65,14 @@ const PLACEHOLDERS: &[&str] = &[
     "1234567890",
     "12345678",
 ];
+
+/// Fragments of firmware templates that never occur in a real serial, e.g.
+/// `Type2 - Board Serial Number`, `OEM Chassis Serial Number`, `To Be Filled By O.E.M. 1`.
+const TEMPLATE_FRAGMENTS: &[&str] = &["serialnumber", "tobefilledbyoem", "defaultstring"];
+
+/// Length of an ascending digit run (`12345678`) that marks a made-up serial
+/// such as ASUS's `BSN12345678901234567`.
+const COUNTING_RUN: usize = 8;
 
 /// Trims whitespace and NUL padding the way firmware tables need.
 pub fn trim_serial(raw: &str) -> &str {
@@ -79,7 +103,10 @@ fn is_placeholder(serial: &str) -> bool {
         .filter(|c| !c.is_whitespace() && *c != '.')
         .flat_map(char::to_lowercase)
         .collect();
-    if PLACEHOLDERS.contains(&squashed.as_str()) {
+    if PLACEHOLDERS.contains(&squashed.as_str())
+        || TEMPLATE_FRAGMENTS.iter().any(|f| squashed.contains(f))
+        || has_counting_run(&squashed)
+    {
         return true;
     }
     // All zeros, all F, any one repeated character; dashes ignored so that
@@ -89,6 +116,110 @@ fn is_placeholder(serial: &str) -> bool {
         Some(first) => significant.all(|c| c == first),
         None => true,
     }
+}
+
+/// Whether the text holds `COUNTING_RUN` or more digits counting up by one.
+fn has_counting_run(text: &str) -> bool {
+    let mut run = 0;
+    let mut previous: Option<u32> = None;
+    for digit in text.chars().map(|c| c.to_digit(10)) {
+        run = match (previous, digit) {
+            (Some(p), Some(d)) if d == p + 1 => run + 1,
+            (_, Some(_)) => 1,
+            (_, None) => 0,
+        };
+        if run >= COUNTING_RUN {
+            return true;
+        }
+        previous = digit;
+    }
+    false
+}
+
+/// The virtualization platform a serial number's shape points to
+/// (`vmware`, `parallels`, `virtualbox`, `hyperv`, `aws`, `gcp`, `corellium`).
+///
+/// VirtualBox guests report `0`, which is also refused as a placeholder.
+pub fn virtual_platform(serial: &str) -> Option<&'static str> {
+    let serial = trim_serial(serial);
+    let lower = serial.to_ascii_lowercase();
+    let by_prefix = [
+        ("vmware-", "vmware"),
+        ("parallels-", "parallels"),
+        ("googlecloud-", "gcp"),
+        ("corellium-", "corellium"),
+    ];
+    if let Some((_, platform)) = by_prefix.iter().find(|(p, _)| lower.starts_with(p)) {
+        return Some(platform);
+    }
+    if serial == "0" {
+        return Some("virtualbox");
+    }
+    if is_hyperv_serial(serial) {
+        return Some("hyperv");
+    }
+    // EC2 puts its instance UUID, which always starts with "ec2", in the serial.
+    let hex = crate::identity::uuid::normalize_uuid(&lower);
+    if hex.starts_with("ec2") && hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Some("aws");
+    }
+    None
+}
+
+/// Hyper-V and Azure: `dddd-dddd-dddd-dddd-dddd-dddd-dd`.
+fn is_hyperv_serial(serial: &str) -> bool {
+    let groups: Vec<&str> = serial.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    lengths == [4, 4, 4, 4, 4, 4, 2] && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The virtualization platform the firmware's system vendor and product name
+/// (SMBIOS Type 1, `/sys/class/dmi/id/{sys_vendor,product_name}`) point to.
+pub fn virtual_platform_from_model(vendor: &str, product: &str) -> Option<&'static str> {
+    let vendor = vendor.trim().to_ascii_lowercase();
+    let product = product.trim().to_ascii_lowercase();
+    let known = [
+        (vendor.starts_with("vmware"), "vmware"),
+        (
+            vendor.contains("innotek") || product == "virtualbox",
+            "virtualbox",
+        ),
+        (vendor.starts_with("parallels"), "parallels"),
+        (
+            vendor == "qemu" || product.starts_with("standard pc"),
+            "qemu",
+        ),
+        (product == "kvm", "kvm"),
+        (vendor == "xen", "xen"),
+        (
+            vendor == "microsoft corporation" && product == "virtual machine",
+            "hyperv",
+        ),
+        (vendor == "amazon ec2", "aws"),
+        (product == "google compute engine", "gcp"),
+    ];
+    known
+        .iter()
+        .find(|(hit, _)| *hit)
+        .map(|(_, platform)| *platform)
+}
+
+/// `ioreg` output without the serial line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the output has no \"IOPlatformSerialNumber\" line")]
+pub struct NoIoregSerial;
+
+/// The serial from `ioreg -rd1 -c IOPlatformExpertDevice` output, whose line
+/// reads `  |   "IOPlatformSerialNumber" = "C02XK1ABJG5J"` (not `IOPlatformUUID`).
+pub fn serial_from_ioreg(output: &str) -> Result<String, NoIoregSerial> {
+    output
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            let key = key.trim_matches(|c: char| c.is_whitespace() || c == '|');
+            (key == "\"IOPlatformSerialNumber\"").then(|| value.trim().trim_matches('"').to_owned())
+        })
+        .ok_or(NoIoregSerial)
 }
 
 /// Whether a serial reported by the tenant is the same as the local one:
@@ -147,6 +278,92 @@ mod tests {
         assert_eq!(
             check_serial("AB,CD"),
             Err(SerialProblem::Comma("AB,CD".into()))
+        );
+    }
+
+    #[test]
+    fn firmware_templates_and_made_up_sequences_refused() {
+        for bad in [
+            "Type2 - Board Serial Number",
+            "OEM Chassis Serial Number",
+            "No Asset Tag",
+            "BSN12345678901234567",
+            "None",
+            "..................",
+            "To Be Filled By O.E.M. 1",
+            "Default string ",
+        ] {
+            assert!(
+                matches!(check_serial(bad), Err(SerialProblem::Placeholder(_))),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            "FCN0CJ03468352B     ",
+            ".CSX5YM2.CNIVC007B80015.",
+            "/2R0Q2G2/CN1296374E0065/",
+            "1519-7810-4472-8775-7272-8851-12",
+            "023078193757",
+            "ZM159S017443",
+            "1234567",
+        ] {
+            assert!(check_serial(good).is_ok(), "{good:?}");
+        }
+        assert_eq!(SerialProblem::Placeholder("x".into()).code(), "placeholder");
+    }
+
+    #[test]
+    fn virtual_machine_serials() {
+        let cases = [
+            (
+                "VMware-56 4d e2 c3 c3 c0 e1 e2-46 22 55 4d c5 eb 6b a1",
+                Some("vmware"),
+            ),
+            ("Parallels-0D 3D 6E 6E 62 E5 4F A1", Some("parallels")),
+            ("0", Some("virtualbox")),
+            (" 1519-7810-4472-8775-7272-8851-12 ", Some("hyperv")),
+            ("ec2e1916-9099-7caf-fd21-012345abcdef", Some("aws")),
+            ("GoogleCloud-1234ABCD", Some("gcp")),
+            ("CORELLIUM-1234", Some("corellium")),
+            ("C02XK1ABJG5J", None),
+            ("00", None),
+            ("1519-7810-4472", None),
+        ];
+        for (serial, platform) in cases {
+            assert_eq!(virtual_platform(serial), platform, "{serial:?}");
+        }
+        assert_eq!(
+            virtual_platform_from_model("VMware, Inc.", "VMware Virtual Platform"),
+            Some("vmware")
+        );
+        assert_eq!(
+            virtual_platform_from_model("innotek GmbH", "VirtualBox"),
+            Some("virtualbox")
+        );
+        assert_eq!(
+            virtual_platform_from_model("QEMU", "Standard PC (Q35 + ICH9, 2009)"),
+            Some("qemu")
+        );
+        assert_eq!(
+            virtual_platform_from_model("Microsoft Corporation", "Virtual Machine"),
+            Some("hyperv")
+        );
+        assert_eq!(
+            virtual_platform_from_model("Microsoft Corporation", "Surface Laptop 3"),
+            None
+        );
+        assert_eq!(virtual_platform_from_model("", ""), None);
+    }
+
+    #[test]
+    fn ioreg_output() {
+        let output = "+-o J316sAP  <class IOPlatformExpertDevice, id 0x100000244>\n    {\n      \"IOPlatformUUID\" = \"0A1B2C3D-0000-1111-2222-333344445555\"\n      \"IOPlatformSerialNumber\" = \"C02XK1ABJG5J\"\n      \"model\" = <\"MacBookPro18,1\">\n    }\n";
+        assert_eq!(serial_from_ioreg(output).as_deref(), Ok("C02XK1ABJG5J"));
+        let piped = "  |   \"IOPlatformSerialNumber\" = \"XYZ123\"\r\n";
+        assert_eq!(serial_from_ioreg(piped).as_deref(), Ok("XYZ123"));
+        assert_eq!(
+            serial_from_ioreg("\"IOPlatformUUID\" = \"abc\""),
+            Err(NoIoregSerial)
         );
     }
 

@@ -1,0 +1,401 @@
+//! Linux: the serial from the SMBIOS tables in sysfs, falling back to
+//! `/sys/class/dmi/id/*_serial` (both readable by root only); the agent from
+//! `/opt/sentinelone/bin/sentinelctl` (root) and `basic.conf`.
+
+use super::command::{CommandError, Program, Query};
+use super::sentinelctl;
+use super::{
+    AgentReading, Fact, IdentityProblem, SerialCandidate, SerialReading, Sourced, Sources, agent,
+    run_query, serial, smbios,
+};
+
+/// Agent process names (the `sentinelctl control status` process table).
+pub const AGENT_PROCESSES: &[&str] = &["s1-agent", "s1-orchestrator", "s1-network", "s1-scanner"];
+
+const TABLE: &str = "/sys/firmware/dmi/tables/DMI";
+const ENTRY_POINT: &str = "/sys/firmware/dmi/tables/smbios_entry_point";
+const DMI_ID: &str = "/sys/class/dmi/id";
+const SENTINELCTL: &str = "/opt/sentinelone/bin/sentinelctl";
+const BASIC_CONF: &str = "/opt/sentinelone/configuration/basic.conf";
+
+const SERIAL_NEEDS_ROOT: &str = "the kernel lets only root read the hardware serial on Linux; run `sudo s1trust identity` (the scheduled `s1trust refresh` runs as root)";
+const INSTALL_AGENT: &str =
+    "install the SentinelOne agent (package sentinelagent / SentinelAgent) and register it";
+const REGISTER_AGENT: &str =
+    "the agent is installed but not registered with a console; register it with your site token";
+
+/// Reads the serial: the SMBIOS tables, else the per-field sysfs files.
+pub fn read_serial(sources: &Sources) -> SerialReading {
+    match read_tables(sources) {
+        Ok(serials) => SerialReading {
+            candidates: smbios::candidates(&serials),
+            model_platform: serial::virtual_platform_from_model(
+                serials.system_vendor.as_deref().unwrap_or_default(),
+                serials.system_product.as_deref().unwrap_or_default(),
+            ),
+            problems: Vec::new(),
+        },
+        Err(problem) => {
+            let mut reading = read_dmi_id(sources);
+            reading.problems.insert(0, problem);
+            reading
+        }
+    }
+}
+
+fn read_tables(sources: &Sources) -> Result<smbios::SmbiosSerials, IdentityProblem> {
+    let table = sources
+        .read(TABLE)
+        .map_err(|e| serial_io_problem(TABLE, &e))?;
+    let decoded = match sources.read(ENTRY_POINT) {
+        Ok(entry_point) => smbios::from_sysfs(&entry_point, &table),
+        // The table decodes without its entry point; only the version is unknown.
+        Err(_) => smbios::from_table(&table, None),
+    };
+    decoded
+        .map_err(|e| IdentityProblem::new(Fact::Serial, TABLE, "unparsable").detail(e.to_string()))
+}
+
+/// `product_serial` (Type 1), `chassis_serial` (Type 3), `board_serial` (Type 2),
+/// plus the world-readable vendor and product name for spotting VMs.
+fn read_dmi_id(sources: &Sources) -> SerialReading {
+    let mut reading = SerialReading::default();
+    if !sources.path(DMI_ID).is_dir() {
+        reading.problems.push(
+            IdentityProblem::new(Fact::Serial, DMI_ID, "not_present")
+                .detail("this machine exposes no DMI/SMBIOS data (common in containers, some VMs and ARM boards)"),
+        );
+        return reading;
+    }
+    for (file, source) in [
+        ("product_serial", "sysfs:product_serial"),
+        ("chassis_serial", "sysfs:chassis_serial"),
+        ("board_serial", "sysfs:board_serial"),
+    ] {
+        let path = format!("{DMI_ID}/{file}");
+        match sources.read(&path) {
+            Ok(bytes) => reading.candidates.push(SerialCandidate::check(
+                source,
+                &String::from_utf8_lossy(&bytes),
+            )),
+            Err(e) => reading.problems.push(serial_io_problem(&path, &e)),
+        }
+    }
+    let text = |file: &str| {
+        sources
+            .read(&format!("{DMI_ID}/{file}"))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    reading.model_platform =
+        serial::virtual_platform_from_model(&text("sys_vendor"), &text("product_name"));
+    reading
+}
+
+fn serial_io_problem(source: &str, error: &std::io::Error) -> IdentityProblem {
+    let problem = IdentityProblem::from_io(Fact::Serial, source, error);
+    if problem.reason == "permission_denied" {
+        problem.hint(SERIAL_NEEDS_ROOT)
+    } else {
+        problem
+    }
+}
+
+/// Reads the agent: `sentinelctl management status` and `version`, and
+/// `basic.conf` when the status gave no URL.
+pub fn read_agent(sources: &Sources) -> AgentReading {
+    let mut reading = AgentReading::default();
+    let program = match sources.program(SENTINELCTL) {
+        Ok(program) => program,
+        Err(CommandError::NotPresent(_)) => {
+            reading.problems.push(
+                IdentityProblem::new(Fact::Agent, SENTINELCTL, "not_present").hint(INSTALL_AGENT),
+            );
+            return reading;
+        }
+        Err(error) => {
+            if matches!(error, CommandError::Unsafe { .. }) {
+                reading.installed = Some(SENTINELCTL.to_owned());
+            }
+            reading.problems.push(IdentityProblem::from_command(
+                Fact::Agent,
+                SENTINELCTL,
+                &error,
+            ));
+            return reading;
+        }
+    };
+    reading.installed = Some(SENTINELCTL.to_owned());
+    read_management_status(&program, &mut reading);
+    read_version(&program, &mut reading);
+    if reading.management_url.is_none() {
+        read_basic_conf(sources, &mut reading);
+    }
+    reading
+}
+
+fn read_management_status(program: &Program, reading: &mut AgentReading) {
+    const SOURCE: &str = "sentinelctl management status";
+    let status = match run_query(
+        Fact::Agent,
+        program,
+        Query::ManagementStatus,
+        SOURCE,
+        sentinelctl::parse_management_status,
+    ) {
+        Ok(status) => status,
+        Err(problem) => return reading.problems.push(problem),
+    };
+    match status.uuid {
+        Some(uuid) => reading.uuid = Some(Sourced::new(uuid, SOURCE)),
+        None => reading.problems.push(
+            IdentityProblem::new(Fact::Agent, SOURCE, "not_registered")
+                .detail("UUID is undefined")
+                .hint(REGISTER_AGENT),
+        ),
+    }
+    reading.management_url = status.url.map(|url| Sourced::new(url, SOURCE));
+    reading.state.connected = status.connected;
+    reading.state.source = Some(SOURCE.to_owned());
+}
+
+fn read_version(program: &Program, reading: &mut AgentReading) {
+    const SOURCE: &str = "sentinelctl version";
+    match run_query(
+        Fact::Agent,
+        program,
+        Query::Version,
+        SOURCE,
+        sentinelctl::parse_linux_version,
+    ) {
+        Ok(version) => reading.version = Some(Sourced::new(version, SOURCE)),
+        Err(problem) => reading.problems.push(problem),
+    }
+}
+
+fn read_basic_conf(sources: &Sources, reading: &mut AgentReading) {
+    let bytes = match sources.read(BASIC_CONF) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return reading
+                .problems
+                .push(IdentityProblem::from_io(Fact::Agent, BASIC_CONF, &e));
+        }
+    };
+    match agent::basic_conf_url(&bytes) {
+        Ok(url) => reading.management_url = Some(Sourced::new(url, BASIC_CONF)),
+        Err(e) => reading
+            .problems
+            .push(IdentityProblem::unparsable(Fact::Agent, BASIC_CONF, &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use crate::identity::smbios::tests::sample_table;
+
+    /// A fake root; the trusted owner is whoever runs the tests.
+    fn fake_root() -> (tempfile::TempDir, Sources) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sources = Sources::under(dir.path());
+        sources.trusted_owner = std::fs::metadata(dir.path()).unwrap().uid();
+        (dir, sources)
+    }
+
+    fn write(sources: &Sources, path: &str, bytes: &[u8], mode: u32) {
+        let full = sources.path(path);
+        for folder in full
+            .ancestors()
+            .skip(1)
+            .take_while(|p| p.starts_with(&sources.root))
+        {
+            std::fs::create_dir_all(folder).unwrap();
+            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::write(&full, bytes).unwrap();
+        std::fs::set_permissions(&full, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn stand_in_sentinelctl(sources: &Sources, management: &str) {
+        let script = format!(
+            "#!/bin/sh\ncase \"$1 $2\" in\n  'management status') printf '%s' '{management}' ;;\n  'version ') printf 'Agent version: 24.1.2.6\\nSentinelCTL version: 24.1.2.6\\n' ;;\n  *) exit 2 ;;\nesac\n"
+        );
+        write(sources, SENTINELCTL, script.as_bytes(), 0o755);
+    }
+
+    #[test]
+    fn serial_from_sysfs_tables() {
+        let (_dir, sources) = fake_root();
+        write(
+            &sources,
+            TABLE,
+            &sample_table("To Be Filled By O.E.M.", "BRD-2", "CHS-3"),
+            0o400,
+        );
+        let reading = read_serial(&sources);
+        assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+        let sources: Vec<_> = reading
+            .candidates
+            .iter()
+            .map(|c| (c.source.as_str(), c.usable))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                ("smbios:type1", false),
+                ("smbios:type3", true),
+                ("smbios:type2", true),
+                ("smbios:type2", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn serial_falls_back_to_dmi_id_files() {
+        let (_dir, sources) = fake_root();
+        write(
+            &sources,
+            "/sys/class/dmi/id/product_serial",
+            b"VMware-56 4d e2 c3\n",
+            0o400,
+        );
+        write(
+            &sources,
+            "/sys/class/dmi/id/chassis_serial",
+            b"No Asset Tag\n",
+            0o400,
+        );
+        write(
+            &sources,
+            "/sys/class/dmi/id/sys_vendor",
+            b"VMware, Inc.\n",
+            0o444,
+        );
+        let reading = read_serial(&sources);
+        assert_eq!(reading.candidates[0].value, "VMware-56 4d e2 c3");
+        assert!(reading.candidates[0].usable);
+        assert_eq!(reading.candidates[1].reason.as_deref(), Some("placeholder"));
+        assert_eq!(reading.model_platform, Some("vmware"));
+        let reasons: Vec<_> = reading
+            .problems
+            .iter()
+            .map(|p| (p.source.as_str(), p.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (TABLE, "not_present"),
+                ("/sys/class/dmi/id/board_serial", "not_present")
+            ]
+        );
+    }
+
+    #[test]
+    fn no_dmi_at_all() {
+        let (_dir, sources) = fake_root();
+        let reading = read_serial(&sources);
+        assert!(reading.candidates.is_empty());
+        assert_eq!(reading.problems.len(), 2);
+        assert!(reading.problems.iter().all(|p| p.reason == "not_present"));
+    }
+
+    #[test]
+    fn corrupt_tables_fall_back_too() {
+        let (_dir, sources) = fake_root();
+        write(&sources, TABLE, b"\x01\x02", 0o400);
+        write(
+            &sources,
+            "/sys/class/dmi/id/product_serial",
+            b"PF2ABCDE\n",
+            0o400,
+        );
+        let reading = read_serial(&sources);
+        assert_eq!(reading.problems[0].reason, "unparsable");
+        assert_eq!(reading.candidates[0].value, "PF2ABCDE");
+    }
+
+    #[test]
+    fn agent_registered() {
+        let (_dir, sources) = fake_root();
+        stand_in_sentinelctl(
+            &sources,
+            "Connectivity   On\nURL   https://usea1-acme.sentinelone.net\nUUID   8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e\n",
+        );
+        let reading = read_agent(&sources);
+        assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+        assert_eq!(reading.installed.as_deref(), Some(SENTINELCTL));
+        assert_eq!(
+            reading.uuid,
+            Some(Sourced::new(
+                "8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e",
+                "sentinelctl management status"
+            ))
+        );
+        assert_eq!(
+            reading.version,
+            Some(Sourced::new("24.1.2.6", "sentinelctl version"))
+        );
+        assert_eq!(
+            reading.management_url.unwrap().value,
+            "https://usea1-acme.sentinelone.net"
+        );
+        assert_eq!(reading.state.connected, Some(true));
+    }
+
+    #[test]
+    fn agent_unregistered_uses_basic_conf() {
+        let (_dir, sources) = fake_root();
+        stand_in_sentinelctl(
+            &sources,
+            "Connectivity   Off\nURL   undefined\nUUID   undefined\n",
+        );
+        write(
+            &sources,
+            BASIC_CONF,
+            br#"{"mgmt_url": "https://conf.sentinelone.net"}"#,
+            0o600,
+        );
+        let reading = read_agent(&sources);
+        assert_eq!(reading.uuid, None);
+        assert_eq!(reading.problems.len(), 1);
+        assert_eq!(reading.problems[0].reason, "not_registered");
+        assert_eq!(
+            reading.management_url,
+            Some(Sourced::new("https://conf.sentinelone.net", BASIC_CONF))
+        );
+    }
+
+    #[test]
+    fn agent_missing_unsafe_and_garbage() {
+        let (_dir, sources) = fake_root();
+        let reading = read_agent(&sources);
+        assert_eq!(reading.installed, None);
+        assert_eq!(reading.problems[0].reason, "not_present");
+
+        stand_in_sentinelctl(&sources, "Hello, world\n");
+        let reading = read_agent(&sources);
+        assert_eq!(reading.problems[0].reason, "unparsable");
+        assert!(
+            reading.problems[0]
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("UUID")
+        );
+
+        let bin = sources.path("/opt/sentinelone/bin");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o775)).unwrap();
+        let reading = read_agent(&sources);
+        assert_eq!(reading.installed.as_deref(), Some(SENTINELCTL));
+        assert_eq!(reading.problems.len(), 1);
+        assert_eq!(reading.problems[0].reason, "unsafe");
+        let detail = reading.problems[0].detail.as_deref().unwrap();
+        assert!(
+            detail.contains(&format!("{} is writable", bin.display())),
+            "{detail}"
+        );
+    }
+}
