@@ -182,7 +182,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             }
         }
     })?;
-    let mut config = parse(&text).map_err(|problems| ConfigError::Invalid {
+    from_text(&text, path)
+}
+
+/// Parses the text of the config file at `path`: relative paths in it are resolved
+/// against its folder.
+pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let mut config = parse(text).map_err(|problems| ConfigError::Invalid {
         path: path.to_owned(),
         problems,
     })?;
@@ -573,14 +579,16 @@ fn max_duration(key: &str) -> Duration {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+/// Whether `name` is a valid integration name: 1-64 letters, digits, `-`, `_` or `.`.
+pub fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-fn is_numeric_id(id: &str) -> bool {
+/// Whether `id` looks like a SentinelOne account or site ID (digits only).
+pub fn is_numeric_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 24 && id.chars().all(|c| c.is_ascii_digit())
 }
 

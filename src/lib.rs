@@ -6,8 +6,10 @@
 //! Management API, [`identity`] holds the rules for serial numbers and agent
 //! UUIDs, and [`lookup`] finds one device's agent record and renders it.
 
+pub mod atomic;
 pub mod cli;
 pub mod config;
+pub mod config_edit;
 pub mod conntest;
 pub mod exit;
 pub mod identity;

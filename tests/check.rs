@@ -660,3 +660,60 @@ fn fresh_machine_without_config_explains_what_to_do() {
     );
     validate(&json.json());
 }
+
+#[test]
+fn doctor_walks_through_every_step() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    device.run(&["refresh"]).expect_code(0);
+    let run = device.run(&["doctor"]);
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+    for expected in [
+        "✓ config file",
+        "✓ hardware serial            PF2ABCDE",
+        "✓ agent UUID",
+        "✓ token file",
+        "✓ Reachability",
+        "✓ Authentication and scope",
+        "✓ Read access to agents",
+        "✓ token expiry",
+        "✓ record in corp",
+        "✓ Registered With [corp]",
+        "✓ Not Active Threat [corp]",
+        "✓ posture snapshot",
+        "✓ last refresh",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.stdout
+        );
+    }
+    // No package is installed here, so the scheduler entry is missing: doctor must not pass.
+    if !Path::new("/lib/systemd/system/s1trust-refresh.timer").exists() {
+        run.expect_code(1);
+        assert!(run.stdout.contains("✗ scheduler entry"), "{}", run.stdout);
+    }
+
+    tenant
+        .emulator
+        .set_faults(vec![Fault::new(FaultKind::Status {
+            code: 401,
+            retry_after: None,
+        })]);
+    let run = device.run(&["doctor"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("✗ Authentication and scope"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("fix: create a new API token"),
+        "{}",
+        run.stdout
+    );
+}

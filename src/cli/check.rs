@@ -6,7 +6,7 @@ use std::time::Instant;
 use time::OffsetDateTime;
 
 use super::device::local_identity;
-use super::output::print_json;
+use super::output::{fmt_time, print_json};
 use super::target::config_path;
 use super::{CheckArgs, Cli, CliError};
 use crate::config::{self, Config, ConfigError, Integration};
@@ -94,9 +94,9 @@ fn from_snapshot(
     if let Some(attempt) = failed_since {
         report.notes.push(format!(
             "the last refresh failed at {} ({}); this answer is from {}",
-            attempt.at,
+            fmt_time(attempt.at),
             attempt.message.as_deref().unwrap_or("no detail"),
-            report.evaluated_at
+            fmt_time(report.evaluated_at)
         ));
         report.last_refresh = Some(attempt);
     }
@@ -292,7 +292,7 @@ pub fn refresh(cli: &Cli) -> Result<Outcome, CliError> {
         return Ok(Outcome::Ok);
     }
     let kept = current
-        .map(|c| c.evaluated_at.to_string())
+        .map(|c| fmt_time(c.evaluated_at))
         .unwrap_or_default();
     let message = format!(
         "kept the snapshot from {kept}: this refresh ended {} ({})",

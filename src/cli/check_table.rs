@@ -1,5 +1,6 @@
 //! The readable form of a posture report, for a person at a terminal.
 
+use super::output::fmt_time;
 use crate::posture::factors::FactorResult;
 use crate::posture::report::{Overall, PostureReport, Source};
 
@@ -21,7 +22,7 @@ pub fn print(report: &PostureReport) {
         .unwrap_or_default();
     println!(
         "s1trust: {answer}{reason} ({source}, {})",
-        report.evaluated_at
+        fmt_time(report.evaluated_at)
     );
     print_device(report);
     for integration in &report.integrations {
@@ -30,10 +31,7 @@ pub fn print(report: &PostureReport) {
                 "agent {} ({}) found by {}",
                 agent.computer_name.as_deref().unwrap_or("?"),
                 agent.id.as_deref().unwrap_or("?"),
-                serde_json::to_value(by)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
+                by.describe()
             ),
             _ => integration
                 .error

@@ -1,4 +1,4 @@
-//! `s1trust integration test`.
+//! `s1trust integration test`, and the report printing `add` and `edit` share.
 
 use super::output::print_json;
 use super::target::{resolve, runtime};
@@ -10,18 +10,29 @@ use crate::exit::Outcome;
 pub fn test(cli: &Cli, args: &IntegrationTestArgs) -> Result<Outcome, CliError> {
     let target = resolve(cli, args.name.as_deref(), &args.connection)?;
     let report = runtime()?.block_on(test_connection(&target.client, target.name.as_deref()));
-    if args.json {
-        print_json(&serde_json::to_value(&report).map_err(std::io::Error::from)?)?;
+    show(&report, args.json)?;
+    Ok(test_outcome(&report))
+}
+
+/// Prints a connection report as a table or JSON.
+pub fn show(report: &ConnectionReport, json: bool) -> Result<(), CliError> {
+    if json {
+        print_json(&serde_json::to_value(report).map_err(std::io::Error::from)?)?;
     } else {
-        print_table(&report);
+        print_table(report);
     }
-    Ok(if report.ok {
+    Ok(())
+}
+
+/// The exit status of a connection test.
+pub fn test_outcome(report: &ConnectionReport) -> Outcome {
+    if report.ok {
         Outcome::Ok
     } else if report.unreachable() {
         Outcome::Unknown
     } else {
         Outcome::Negative
-    })
+    }
 }
 
 fn print_table(report: &ConnectionReport) {

@@ -4,9 +4,11 @@ mod check;
 mod check_table;
 mod config_cmd;
 mod device;
+mod doctor;
 mod error;
 mod identity;
 mod integration;
+mod integration_edit;
 mod lookup;
 mod output;
 mod target;
@@ -44,6 +46,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Evaluate live and write the posture snapshot (privileged; run by the scheduler).
     Refresh,
+    /// Check everything a support engineer would: config, tenants, identity, factors, snapshot, scheduler.
+    Doctor,
     /// Find a device's agent record by serial number or agent UUID (PingOne DaVinci JSON).
     Lookup(LookupArgs),
     /// Show this device's serial number, SentinelOne agent UUID and host facts, read locally.
@@ -117,6 +121,92 @@ pub struct IdentityArgs {
 pub enum IntegrationCommand {
     /// Test the connection: reachability, authentication and scope, read access to agents.
     Test(IntegrationTestArgs),
+    /// Add an integration: tests the connection and saves nothing unless it passes.
+    Add(IntegrationAddArgs),
+    /// Change an integration: tests the new settings and saves nothing unless they pass.
+    Edit(IntegrationEditArgs),
+    /// List configured integrations (tokens are never shown).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an integration and the token file s1trust stored for it.
+    Remove {
+        /// The integration's name.
+        name: String,
+    },
+}
+
+/// Where a new token comes from.
+#[derive(Debug, Clone, Args)]
+#[group(multiple = false)]
+pub struct TokenInput {
+    /// Read the API token from this file (owner-only permissions).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Read the API token from standard input (keeps it out of shell history and `ps`).
+    #[arg(long)]
+    pub token_stdin: bool,
+}
+
+/// Settings shared by `integration add` and `integration edit`.
+#[derive(Debug, Clone, Args)]
+pub struct IntegrationSettings {
+    /// Free text for admins.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Extra CA certificate(s) in PEM to trust besides the OS store.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Accept only records of this account (repeatable).
+    #[arg(long = "account-id", value_name = "ID")]
+    pub account_ids: Vec<String>,
+    /// Accept only records of this site (repeatable).
+    #[arg(long = "site-id", value_name = "ID")]
+    pub site_ids: Vec<String>,
+    /// Give up the connection test after this many seconds [default: [http] deadline].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<std::time::Duration>,
+    /// Print the connection test as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `s1trust integration add`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("token").required(true).args(["token_file", "token_stdin"])))]
+pub struct IntegrationAddArgs {
+    /// Unique name (letters, digits, - _ .).
+    #[arg(long)]
+    pub name: String,
+    /// Console URL, e.g. https://usea1.sentinelone.net.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    #[command(flatten)]
+    pub token: TokenInput,
+    #[command(flatten)]
+    pub settings: IntegrationSettings,
+}
+
+/// `s1trust integration edit`.
+#[derive(Debug, Args)]
+pub struct IntegrationEditArgs {
+    /// The integration to change.
+    pub name: String,
+    /// New console URL.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub token: TokenInput,
+    #[command(flatten)]
+    pub settings: IntegrationSettings,
+    /// Remove the account allow-list.
+    #[arg(long, conflicts_with = "account_ids")]
+    pub clear_account_ids: bool,
+    /// Remove the site allow-list.
+    #[arg(long, conflicts_with = "site_ids")]
+    pub clear_site_ids: bool,
 }
 
 /// `s1trust integration test`.
@@ -171,9 +261,18 @@ fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Check(args) => check::check(cli, args),
         Command::Refresh => check::refresh(cli),
+        Command::Doctor => doctor::run(cli),
         Command::Lookup(args) => lookup::run(cli, args),
         Command::Identity(args) => identity::run(args),
         Command::Integration(IntegrationCommand::Test(args)) => integration::test(cli, args),
+        Command::Integration(IntegrationCommand::Add(args)) => integration_edit::add(cli, args),
+        Command::Integration(IntegrationCommand::Edit(args)) => integration_edit::edit(cli, args),
+        Command::Integration(IntegrationCommand::List { json }) => {
+            integration_edit::list(cli, *json)
+        }
+        Command::Integration(IntegrationCommand::Remove { name }) => {
+            integration_edit::remove(cli, name)
+        }
         Command::Config(ConfigCommand::Validate { path }) => {
             config_cmd::validate(cli, path.as_deref())
         }

@@ -11,3 +11,11 @@ pub fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
     writeln!(out)?;
     Ok(())
 }
+
+/// A timestamp for people: `2026-11-22 03:31:07 UTC`.
+pub fn fmt_time(at: time::OffsetDateTime) -> String {
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    utc.format(&format).unwrap_or_else(|_| utc.to_string())
+}

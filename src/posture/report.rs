@@ -120,6 +120,16 @@ pub enum MatchedBy {
     Serial,
 }
 
+impl MatchedBy {
+    /// For people: `agent UUID` or `serial number`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Uuid => "agent UUID",
+            Self::Serial => "serial number",
+        }
+    }
+}
+
 /// One integration's lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -4,13 +4,13 @@
 //! Beside it, `<name>.last-refresh.json` records the latest refresh attempt so a
 //! failed refresh can be reported without throwing away the last good answer.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
+use crate::atomic::write_atomic;
 use crate::identity::DeviceIdentity;
 use crate::identity::serial::serials_equal;
 use crate::identity::uuid::uuids_equal;
@@ -219,72 +219,7 @@ mod owner_check {
 pub fn write_snapshot(path: &Path, report: &PostureReport) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    ensure_folder(folder)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".s1trust-")
-        .suffix(".tmp")
-        .tempfile_in(folder)?;
-    temp.write_all(bytes)?;
-    set_world_readable(temp.as_file())?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    sync_folder(folder);
-    Ok(())
-}
-
-fn ensure_folder(folder: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(folder) {
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(std::io::Error::other(format!(
-            "{} is not a folder (symbolic links are refused)",
-            folder.display()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_folder(folder),
-        Err(e) => Err(e),
-    }
-}
-
-#[cfg(unix)]
-fn create_folder(folder: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(folder)
-}
-
-#[cfg(not(unix))]
-fn create_folder(folder: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(folder)
-}
-
-#[cfg(unix)]
-fn set_world_readable(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn set_world_readable(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// Makes the rename durable; best effort, as not every filesystem supports it.
-fn sync_folder(folder: &Path) {
-    #[cfg(unix)]
-    if let Ok(dir) = std::fs::File::open(folder) {
-        let _ = dir.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = folder;
+    write_atomic(path, &bytes, 0o644, 0o755)
 }
 
 /// The file beside the snapshot that records the latest refresh attempt.
@@ -300,7 +235,7 @@ pub fn last_refresh_path(snapshot: &Path) -> PathBuf {
 pub fn write_last_refresh(snapshot: &Path, attempt: &RefreshAttempt) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(attempt).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
-    write_atomic(&last_refresh_path(snapshot), &bytes)
+    write_atomic(&last_refresh_path(snapshot), &bytes, 0o644, 0o755)
 }
 
 /// The latest refresh attempt, when its record is trustworthy and valid.

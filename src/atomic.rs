@@ -1,0 +1,97 @@
+//! Replacing files so that readers see the old content or the new, never a mix.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` through a temp file in the same folder: write, set `mode`,
+/// fsync, rename. A missing folder is created with `folder_mode`; a folder that is a
+/// symbolic link is refused, and the final rename never follows one.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, folder_mode: u32) -> std::io::Result<()> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    ensure_folder(folder, folder_mode)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".s1trust-")
+        .suffix(".tmp")
+        .tempfile_in(folder)?;
+    temp.write_all(bytes)?;
+    set_mode(temp.as_file(), mode)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    sync_folder(folder);
+    Ok(())
+}
+
+/// Creates `folder` (and its parents) with `mode` unless it exists; refuses non-folders.
+pub fn ensure_folder(folder: &Path, mode: u32) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(folder) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(std::io::Error::other(format!(
+            "{} is not a folder (symbolic links are refused)",
+            folder.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_folder(folder, mode),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(unix)]
+fn create_folder(folder: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(folder)
+}
+
+#[cfg(not(unix))]
+fn create_folder(folder: &Path, _mode: u32) -> std::io::Result<()> {
+    // The installer gives %ProgramData%\s1trust its ACL; children inherit it.
+    std::fs::create_dir_all(folder)
+}
+
+#[cfg(unix)]
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &std::fs::File, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Makes the rename durable; best effort, as not every filesystem supports it.
+fn sync_folder(folder: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = std::fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn writes_with_modes_and_refuses_symlinked_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("tokens").join("a.token");
+        write_atomic(&secret, b"x", 0o600, 0o700).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&secret), 0o600);
+        assert_eq!(mode(secret.parent().unwrap()), 0o700);
+        write_atomic(&secret, b"yy", 0o600, 0o700).unwrap();
+        assert_eq!(std::fs::read(&secret).unwrap(), b"yy");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path().join("tokens"), &link).unwrap();
+        assert!(write_atomic(&link.join("b"), b"z", 0o600, 0o700).is_err());
+        let leftovers = std::fs::read_dir(secret.parent().unwrap()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temp files left behind");
+    }
+}

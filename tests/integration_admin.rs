@@ -1,0 +1,237 @@
+//! `s1trust integration add | edit | list | remove` against the emulated tenant.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::{TOKEN, Tenant, fleet, path_arg, run_s1trust, write_private};
+use serde_json::Value;
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn admin(tenant: &Tenant, config: &Path, args: &[&str]) -> common::Run {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let run = run_s1trust(&args, config, &[]);
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+    assert!(tenant.requests().iter().all(|r| !r.query.contains(TOKEN)));
+    run
+}
+
+#[test]
+fn add_refuses_to_save_after_a_failed_test() {
+    let tenant = Tenant::start(fleet());
+    let etc = tenant.dir.path().join("etc");
+    let config = etc.join("config.toml");
+    let wrong = tenant.dir.path().join("wrong.token");
+    write_private(&wrong, "not-a-valid-token\n");
+    let url = tenant.emulator.url();
+    let ca = path_arg(&tenant.ca_file);
+    let run = admin(
+        &tenant,
+        &config,
+        &[
+            "integration",
+            "add",
+            "--name",
+            "corp",
+            "--url",
+            &url,
+            "--token-file",
+            &path_arg(&wrong),
+            "--ca-file",
+            &ca,
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("✗ Authentication and scope"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("nothing was saved"), "{}", run.stderr);
+    assert!(!config.exists(), "no config written");
+    assert!(!etc.join("tokens").exists(), "no token stored");
+}
+
+#[test]
+fn add_list_edit_remove_round_trip() {
+    let tenant = Tenant::start(fleet());
+    let config = tenant.dir.path().join("etc").join("config.toml");
+    let url = tenant.emulator.url();
+    let ca = path_arg(&tenant.ca_file);
+    let token = path_arg(&tenant.token_file);
+
+    let run = admin(
+        &tenant,
+        &config,
+        &[
+            "integration",
+            "add",
+            "--name",
+            "corp",
+            "--url",
+            &url,
+            "--token-file",
+            &token,
+            "--ca-file",
+            &ca,
+            "--description",
+            "Production console",
+            "--site-id",
+            "1800000000000000001",
+        ],
+    );
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("All 3 checks passed."),
+        "{}",
+        run.stdout
+    );
+    let stored = tenant.dir.path().join("etc/tokens/corp.token");
+    assert_eq!(std::fs::read_to_string(&stored).unwrap().trim(), TOKEN);
+    assert_eq!(mode(&stored), 0o600);
+    assert_eq!(mode(stored.parent().unwrap()), 0o700);
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("token_file = \"tokens/corp.token\""),
+        "{text}"
+    );
+    assert!(!text.contains(TOKEN));
+
+    // The saved integration works for lookups.
+    let lookup: Vec<String> = ["lookup", "--serial", "PF2ABCDE"]
+        .map(String::from)
+        .to_vec();
+    run_s1trust(&lookup, &config, &[]).expect_code(0);
+
+    // A hand-written comment survives edits.
+    std::fs::write(&config, format!("# managed by IT, do not remove\n{text}")).unwrap();
+    let run = admin(
+        &tenant,
+        &config,
+        &[
+            "integration",
+            "edit",
+            "corp",
+            "--description",
+            "Prod (EU)",
+            "--clear-site-ids",
+        ],
+    );
+    run.expect_code(0);
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("# managed by IT, do not remove"));
+    assert!(text.contains("description = \"Prod (EU)\""));
+    assert!(!text.contains("site_ids"));
+
+    // Editing to a broken URL is tested first and refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bad_url = format!("https://127.0.0.1:{closed}");
+    let run = admin(
+        &tenant,
+        &config,
+        &[
+            "integration",
+            "edit",
+            "corp",
+            "--url",
+            &bad_url,
+            "--timeout",
+            "5",
+        ],
+    );
+    run.expect_code(3);
+    assert!(
+        std::fs::read_to_string(&config).unwrap().contains(&url),
+        "config unchanged"
+    );
+
+    let run = admin(&tenant, &config, &["integration", "list", "--json"]);
+    run.expect_code(0);
+    let listed: Value = run.json();
+    assert_eq!(listed["integrations"][0]["name"], "corp");
+    assert!(
+        listed["integrations"][0]["token"]
+            .as_str()
+            .unwrap()
+            .ends_with("(owner-only)")
+    );
+    let run = admin(&tenant, &config, &["integration", "list"]);
+    assert!(run.stdout.contains("Prod (EU)"), "{}", run.stdout);
+
+    let duplicate = admin(
+        &tenant,
+        &config,
+        &[
+            "integration",
+            "add",
+            "--name",
+            "corp",
+            "--url",
+            &url,
+            "--token-file",
+            &token,
+        ],
+    );
+    duplicate.expect_code(2);
+    assert!(duplicate.stderr.contains("already exists"));
+
+    let run = admin(&tenant, &config, &["integration", "remove", "corp"]);
+    run.expect_code(0);
+    assert!(!stored.exists(), "token file deleted");
+    assert!(
+        !std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("[[integration]]")
+    );
+    admin(&tenant, &config, &["integration", "remove", "corp"]).expect_code(2);
+}
+
+#[test]
+fn token_from_stdin() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tenant = Tenant::start(fleet());
+    let config = tenant.dir.path().join("etc").join("config.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s1trust"))
+        .args([
+            "integration",
+            "add",
+            "--name",
+            "lab",
+            "--url",
+            &tenant.emulator.url(),
+            "--token-stdin",
+            "--ca-file",
+        ])
+        .arg(&tenant.ca_file)
+        .env_clear()
+        .env("S1TRUST_CONFIG", &config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{TOKEN}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(TOKEN));
+    let stored = tenant.dir.path().join("etc/tokens/lab.token");
+    assert_eq!(std::fs::read_to_string(stored).unwrap().trim(), TOKEN);
+}
