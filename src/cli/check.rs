@@ -53,23 +53,26 @@ fn decide(
     args: &CheckArgs,
     now: OffsetDateTime,
 ) -> Result<PostureReport, CliError> {
-    let identity = local_identity(true);
     let blocker = || live_blocker(config, config_file);
     if args.live {
         return Ok(match blocker() {
-            Some(why_not) => unusable_with("live_unavailable", &why_not, &identity, now),
+            Some(why_not) => {
+                unusable_with("live_unavailable", &why_not, &local_identity(false), now)
+            }
             None => live(config, now),
         });
     }
-    let problem = match from_snapshot(config, &identity, now) {
+    // The fast login path reads only cheap facts; the full identity is gathered only
+    // when the answer has to explain why the snapshot could not be used.
+    let problem = match from_snapshot(config, &local_identity(true), now) {
         Ok(report) => return Ok(report),
         Err(problem) => problem,
     };
     if args.snapshot {
-        return Ok(unusable(&problem, &identity, now, Vec::new()));
+        return Ok(unusable(&problem, &local_identity(false), now, Vec::new()));
     }
     Ok(match blocker() {
-        Some(why_not) => unusable(&problem, &identity, now, vec![why_not]),
+        Some(why_not) => unusable(&problem, &local_identity(false), now, vec![why_not]),
         None => {
             let mut report = live(config, now);
             report

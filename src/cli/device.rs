@@ -1,6 +1,6 @@
 //! This device's identity for `check`, `refresh` and `doctor`.
 
-use crate::identity::DeviceIdentity;
+use crate::identity::{DeviceIdentity, Sources, read_identity, read_quick};
 
 /// Debug builds only: a JSON `DeviceIdentity` file used instead of the real device, so
 /// end-to-end tests can play any device. Release builds ignore it, so nobody can make a
@@ -14,11 +14,11 @@ pub fn local_identity(quick: bool) -> DeviceIdentity {
     if let Some(identity) = test_identity() {
         return identity;
     }
-    let _ = quick;
-    // TEMPORARY until the identity readers land (same session): report nothing read.
-    DeviceIdentity {
-        os_type: crate::identity::OsType::current(),
-        ..DeviceIdentity::default()
+    let sources = Sources::default();
+    if quick {
+        read_quick(&sources)
+    } else {
+        read_identity(&sources)
     }
 }
 

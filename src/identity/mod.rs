@@ -478,6 +478,18 @@ pub fn read_identity(sources: &Sources) -> DeviceIdentity {
     assemble(serial, agent, running, host::read_host())
 }
 
+/// Only the facts that are cheap to read: the hardware serial and host facts, no
+/// vendor tool and no process scan. Enough to tell that a snapshot belongs to this
+/// device on the login path; agent facts are left unknown.
+pub fn read_quick(sources: &Sources) -> DeviceIdentity {
+    assemble(
+        os::read_serial(sources),
+        AgentReading::default(),
+        None,
+        host::read_host(),
+    )
+}
+
 /// Puts the readings together: the first usable candidate is the serial, any
 /// candidate or the firmware model can mark the device virtual.
 pub fn assemble(
