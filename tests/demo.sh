@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Demo of s1trust against the emulated SentinelOne tenant on loopback:
 # builds both binaries, starts the tenant with a throw-away token, runs
-# `integration test` and a few lookups, and stops the tenant again.
+# `integration test`, a few lookups, and — playing the device CONTOSO-LT-0142
+# through a debug-build test identity — `refresh` and `check`; then stops the tenant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,3 +51,32 @@ show lookup --serial 5CG1234XYZ
 show lookup --uuid 6F1D3C2A8B4E4C9DA1E23B4C5D6E7F80
 show lookup --serial PF2ABC
 show lookup --serial "To Be Filled By O.E.M."
+
+# The posture check needs a configured integration and this device's identity.
+# Debug builds accept a stand-in identity (S1TRUST_TEST_IDENTITY) so the demo can
+# play the fixture laptop CONTOSO-LT-0142; release builds ignore that variable.
+cat > "$work/config.toml" <<TOML
+[[integration]]
+name = "demo"
+url = "$url"
+token_file = "demo.token"
+ca_file = "ca.pem"
+
+[snapshot]
+path = "$work/state/posture.json"
+TOML
+chmod 644 "$work/config.toml"
+cat > "$work/identity.json" <<'JSON'
+{"serialNumber": "PF2ABCDE", "agentUuid": "a3f1c9e2b7d84e6f9a0b1c2d3e4f5a6b", "agentInstalled": true,
+ "agentVersion": "24.1.4.257", "hostname": "CONTOSO-LT-0142", "osType": "windows", "osName": "Windows 11 Pro",
+ "serialCandidates": [], "virtual": false, "problems": []}
+JSON
+export S1TRUST_TEST_IDENTITY="$work/identity.json"
+conn=()
+if [ "$(id -u)" != 0 ]; then
+  echo
+  echo "note: not root, so the config and snapshot below are not root-owned and 'check' will refuse to trust them (as it must)."
+fi
+show refresh
+show check
+show check --json
