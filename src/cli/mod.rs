@@ -6,11 +6,13 @@ mod config_cmd;
 mod device;
 mod doctor;
 mod error;
+mod generate;
 mod identity;
 mod integration;
 mod integration_edit;
 mod lookup;
 mod output;
+mod setup;
 mod target;
 
 use std::path::PathBuf;
@@ -18,6 +20,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use error::CliError;
+pub use generate::GenerateCommand;
+pub use setup::SetupCommand;
 
 use crate::exit::Outcome;
 
@@ -58,6 +62,12 @@ pub enum Command {
     /// Work with the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Man pages and shell completions from this definition (used by the package builds).
+    #[command(subcommand, hide = true)]
+    Generate(GenerateCommand),
+    /// The Windows installer's steps: data folders, ACLs, scheduled task.
+    #[command(subcommand, hide = true)]
+    Setup(SetupCommand),
 }
 
 /// `s1trust check`.
@@ -276,6 +286,8 @@ fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Config(ConfigCommand::Validate { path }) => {
             config_cmd::validate(cli, path.as_deref())
         }
+        Command::Generate(command) => generate::run(command),
+        Command::Setup(command) => setup::run(command),
     }
 }
 

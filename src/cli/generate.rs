@@ -1,0 +1,132 @@
+//! `s1trust generate man | completions SHELL` (hidden): manual pages and shell
+//! completions rendered from the clap definition, so the packages ship documentation
+//! that always matches the binary. The package builds run the freshly built binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Subcommand};
+use clap_complete::Shell;
+
+use super::{Cli, CliError};
+use crate::exit::Outcome;
+
+/// What to generate.
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Manual pages (roff): s1trust.1 on stdout, or every page into a folder.
+    Man {
+        /// Write s1trust.1 and one page per subcommand (s1trust-check.1, …) into this folder.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+    /// A completion script for SHELL on stdout.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: Shell,
+    },
+}
+
+/// Runs `s1trust generate …`.
+pub fn run(command: &GenerateCommand) -> Result<Outcome, CliError> {
+    let result = match command {
+        GenerateCommand::Man { out_dir: None } => man_page(&mut std::io::stdout().lock()),
+        GenerateCommand::Man { out_dir: Some(dir) } => man_pages(dir).map(|pages| {
+            for page in pages {
+                println!("{}", page.display());
+            }
+        }),
+        GenerateCommand::Completions { shell } => {
+            completions(*shell, &mut std::io::stdout().lock())
+        }
+    };
+    result?;
+    Ok(Outcome::Ok)
+}
+
+/// The top-level page, s1trust.1.
+pub fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(Cli::command()).render(out)
+}
+
+/// Writes s1trust.1 and a page for every visible subcommand (hidden ones, like this
+/// command, are left out) into `dir`, creating it; returns the files, sorted.
+pub fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(Cli::command(), dir)?;
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "1"))
+        .collect();
+    pages.sort();
+    Ok(pages)
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: Shell, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "s1trust", out);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let mut buf = Vec::new();
+        render(&mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn man_page_names_the_program_and_its_commands() {
+        let page = text(|b| man_page(b));
+        assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{}", &page[..80]);
+        assert!(page.contains(".TH s1trust 1"));
+        assert!(page.contains("s1trust\\-check(1)"));
+        assert!(page.contains("s1trust\\-refresh(1)"));
+        // Hidden packaging helpers stay out of the documentation.
+        assert!(!page.contains("s1trust\\-generate"));
+        assert!(!page.contains("s1trust\\-setup"));
+    }
+
+    #[test]
+    fn one_page_per_visible_subcommand() {
+        let dir = tempfile::tempdir().unwrap();
+        let pages = man_pages(dir.path()).unwrap();
+        let names: Vec<String> = pages
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        for want in [
+            "s1trust.1",
+            "s1trust-check.1",
+            "s1trust-doctor.1",
+            "s1trust-integration-add.1",
+            "s1trust-config-validate.1",
+        ] {
+            assert!(
+                names.contains(&want.to_string()),
+                "{want} missing: {names:?}"
+            );
+        }
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("generate") || n.contains("setup"))
+        );
+        assert!(!names.iter().any(|n| n.contains("help")), "{names:?}");
+    }
+
+    #[test]
+    fn completions_cover_the_commands() {
+        let bash = text(|b| completions(Shell::Bash, b));
+        assert!(bash.contains("complete -F _s1trust"), "{bash}");
+        assert!(bash.contains("doctor"));
+        let zsh = text(|b| completions(Shell::Zsh, b));
+        assert!(zsh.starts_with("#compdef s1trust"));
+        let fish = text(|b| completions(Shell::Fish, b));
+        assert!(fish.contains("complete -c s1trust"));
+    }
+}
