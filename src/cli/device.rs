@@ -5,6 +5,7 @@ use crate::identity::{DeviceIdentity, Sources, read_identity, read_quick};
 /// Debug builds only: a JSON `DeviceIdentity` file used instead of the real device, so
 /// end-to-end tests can play any device. Release builds ignore it, so nobody can make a
 /// packaged s1trust describe another machine.
+#[cfg(debug_assertions)]
 pub const TEST_IDENTITY_ENV: &str = "S1TRUST_TEST_IDENTITY";
 
 /// Reads this device's identity. With `quick`, only facts that are cheap to read
