@@ -14,6 +14,7 @@ pub mod conntest;
 pub mod exit;
 pub mod identity;
 pub mod lookup;
+pub mod ownership;
 pub mod posture;
 pub mod tenant;
 pub mod token;

@@ -12,6 +12,7 @@ use super::{CheckArgs, Cli, CliError};
 use crate::config::{self, Config, ConfigError, Integration};
 use crate::exit::Outcome;
 use crate::identity::DeviceIdentity;
+use crate::ownership::untrusted_reason;
 use crate::posture::evaluate::{Target, evaluate};
 use crate::posture::report::{
     DeviceSummary, Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION, Source,
@@ -125,22 +126,13 @@ fn live_blocker(config: &Config, config_file: &Path) -> Option<String> {
 
 /// A config anyone but root could have written must not steer a live answer
 /// (it could point at a fake tenant).
-#[cfg(unix)]
 fn untrusted_config(path: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).ok()?;
-    let writable_by_others = meta.mode() & 0o022 != 0;
-    (meta.uid() != 0 || writable_by_others).then(|| {
+    untrusted_reason(path).map(|why| {
         format!(
-            "the configuration {} is not owned by root with mode 0644 or stricter, so it cannot be trusted for a live evaluation",
+            "the configuration {} cannot be trusted for a live evaluation: {why}",
             path.display()
         )
     })
-}
-
-#[cfg(not(unix))]
-fn untrusted_config(_path: &Path) -> Option<String> {
-    None
 }
 
 /// Evaluates every integration now.

@@ -14,6 +14,7 @@ use crate::atomic::write_atomic;
 use crate::identity::DeviceIdentity;
 use crate::identity::serial::serials_equal;
 use crate::identity::uuid::uuids_equal;
+use crate::ownership::untrusted_reason;
 
 /// Largest snapshot read; a real one is a few KiB.
 const MAX_SNAPSHOT: u64 = 4 * 1024 * 1024;
@@ -158,60 +159,19 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, SnapshotProblem> {
             why,
         });
     }
-    owner_check::trusted(path, &meta)?;
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let folder_meta =
-            std::fs::metadata(folder).map_err(|source| SnapshotProblem::Unreadable {
-                path: folder.to_owned(),
-                source,
-            })?;
-        owner_check::trusted(folder, &folder_meta)?;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+    for checked in std::iter::once(path).chain(folder) {
+        if let Some(why) = untrusted_reason(checked) {
+            return Err(SnapshotProblem::Untrusted {
+                path: checked.to_owned(),
+                why,
+            });
+        }
     }
     std::fs::read(path).map_err(|source| SnapshotProblem::Unreadable {
         path: path.to_owned(),
         source,
     })
-}
-
-#[cfg(unix)]
-mod owner_check {
-    use std::os::unix::fs::MetadataExt;
-    use std::path::Path;
-
-    use super::SnapshotProblem;
-
-    /// Owned by root and not writable by group or others.
-    pub fn trusted(path: &Path, meta: &std::fs::Metadata) -> Result<(), SnapshotProblem> {
-        let untrusted = |why: String| {
-            Err(SnapshotProblem::Untrusted {
-                path: path.to_owned(),
-                why,
-            })
-        };
-        if meta.uid() != 0 {
-            return untrusted(format!("it is owned by uid {}, not root", meta.uid()));
-        }
-        let mode = meta.mode() & 0o7777;
-        if mode & 0o022 != 0 {
-            return untrusted(format!(
-                "its permissions {mode:04o} let other users change it"
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[cfg(not(unix))]
-mod owner_check {
-    use std::path::Path;
-
-    use super::SnapshotProblem;
-
-    /// On Windows the state folder's ACL (SYSTEM and Administrators write, set by the
-    /// installer) is what protects the snapshot; owner SIDs are not inspected here yet.
-    pub fn trusted(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), SnapshotProblem> {
-        Ok(())
-    }
 }
 
 /// Writes `report` to `path` atomically: a temp file in the same folder, fsync, rename.
