@@ -101,17 +101,13 @@ pub fn add(cli: &Cli, args: &IntegrationAddArgs) -> Result<Outcome, CliError> {
     })?;
     let ca_file = absolute_ca(args.settings.ca_file.as_deref())?;
     check_ids(&args.settings)?;
-    let outcome = run_test(
-        &file.config,
-        &url,
-        token.clone(),
-        ca_file.as_deref(),
-        &args.settings,
-        &args.name,
-    )?;
-    if outcome != Outcome::Ok {
-        eprintln!("s1trust: the connection test failed; nothing was saved");
-        return Ok(outcome);
+    let candidate = Candidate {
+        url: &url,
+        token: token.clone(),
+        ca_file: ca_file.as_deref(),
+    };
+    if let Some(failed) = failed_test(&file.config, candidate, &args.settings, &args.name)? {
+        return Ok(failed);
     }
     let token_path = file.token_path(&args.name);
     save_token(&token_path, &token)?;
@@ -160,17 +156,13 @@ pub fn edit(cli: &Cli, args: &IntegrationEditArgs) -> Result<Outcome, CliError> 
     let new_ca = absolute_ca(args.settings.ca_file.as_deref())?;
     check_ids(&args.settings)?;
     let ca_file = new_ca.clone().or_else(|| current.ca_file.clone());
-    let outcome = run_test(
-        &file.config,
-        &url,
-        token.clone(),
-        ca_file.as_deref(),
-        &args.settings,
-        &args.name,
-    )?;
-    if outcome != Outcome::Ok {
-        eprintln!("s1trust: the connection test failed; nothing was changed");
-        return Ok(outcome);
+    let candidate = Candidate {
+        url: &url,
+        token,
+        ca_file: ca_file.as_deref(),
+    };
+    if let Some(failed) = failed_test(&file.config, candidate, &args.settings, &args.name)? {
+        return Ok(failed);
     }
     let mut fields = IntegrationFields {
         url: args.url.as_ref().map(|_| url.to_string()),
@@ -268,23 +260,42 @@ pub fn remove(cli: &Cli, name: &str) -> Result<Outcome, CliError> {
     Ok(Outcome::Ok)
 }
 
-fn run_test(
-    config: &Config,
-    url: &ConsoleUrl,
+/// The connection an add or edit would save.
+struct Candidate<'a> {
+    url: &'a ConsoleUrl,
     token: ApiToken,
-    ca_file: Option<&Path>,
+    ca_file: Option<&'a Path>,
+}
+
+/// Runs the connection test and prints it; `Some(outcome)` when it failed and nothing
+/// may be saved.
+fn failed_test(
+    config: &Config,
+    candidate: Candidate<'_>,
     settings: &IntegrationSettings,
     name: &str,
-) -> Result<Outcome, CliError> {
+) -> Result<Option<Outcome>, CliError> {
     let deadline = Instant::now() + settings.timeout.unwrap_or(config.http.deadline);
-    let client = TenantClient::new(url.clone(), Some(token), &config.http, ca_file, deadline)
-        .map_err(|source| CliError::Tenant {
-            console: url.to_string(),
-            source,
-        })?;
+    let console = candidate.url.clone();
+    let client = TenantClient::new(
+        console.clone(),
+        Some(candidate.token),
+        &config.http,
+        candidate.ca_file,
+        deadline,
+    )
+    .map_err(|source| CliError::Tenant {
+        console: console.to_string(),
+        source,
+    })?;
     let report = runtime()?.block_on(test_connection(&client, Some(name)));
     show(&report, settings.json)?;
-    Ok(test_outcome(&report))
+    let outcome = test_outcome(&report);
+    if outcome == Outcome::Ok {
+        return Ok(None);
+    }
+    eprintln!("s1trust: the connection test failed; nothing was saved or changed");
+    Ok(Some(outcome))
 }
 
 fn read_new_token(input: &TokenInput) -> Result<Option<ApiToken>, CliError> {

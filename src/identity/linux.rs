@@ -27,14 +27,7 @@ const REGISTER_AGENT: &str =
 /// Reads the serial: the SMBIOS tables, else the per-field sysfs files.
 pub fn read_serial(sources: &Sources) -> SerialReading {
     match read_tables(sources) {
-        Ok(serials) => SerialReading {
-            candidates: smbios::candidates(&serials),
-            model_platform: serial::virtual_platform_from_model(
-                serials.system_vendor.as_deref().unwrap_or_default(),
-                serials.system_product.as_deref().unwrap_or_default(),
-            ),
-            problems: Vec::new(),
-        },
+        Ok(serials) => SerialReading::from_smbios(&serials),
         Err(problem) => {
             let mut reading = read_dmi_id(sources);
             reading.problems.insert(0, problem);

@@ -437,6 +437,20 @@ pub struct SerialReading {
     pub problems: Vec<IdentityProblem>,
 }
 
+impl SerialReading {
+    /// The candidates and hypervisor hint of a decoded SMBIOS table.
+    pub fn from_smbios(serials: &smbios::SmbiosSerials) -> Self {
+        Self {
+            candidates: smbios::candidates(serials),
+            model_platform: serial::virtual_platform_from_model(
+                serials.system_vendor.as_deref().unwrap_or_default(),
+                serials.system_product.as_deref().unwrap_or_default(),
+            ),
+            problems: Vec::new(),
+        }
+    }
+}
+
 /// What an OS reader learned about the SentinelOne agent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AgentReading {

@@ -12,8 +12,7 @@ use windows_registry::{Key, LOCAL_MACHINE};
 use super::command::{Program, Query};
 use super::sentinelctl;
 use super::{
-    AgentReading, Fact, IdentityProblem, SerialReading, Sourced, Sources, agent, run_query, serial,
-    smbios,
+    AgentReading, Fact, IdentityProblem, SerialReading, Sourced, Sources, agent, run_query, smbios,
 };
 
 /// Agent process names (the service host and the agent itself).
@@ -50,14 +49,7 @@ pub fn read_serial(_sources: &Sources) -> SerialReading {
         }
     };
     match smbios::from_rsmb(&buffer) {
-        Ok(serials) => SerialReading {
-            candidates: smbios::candidates(&serials),
-            model_platform: serial::virtual_platform_from_model(
-                serials.system_vendor.as_deref().unwrap_or_default(),
-                serials.system_product.as_deref().unwrap_or_default(),
-            ),
-            problems: Vec::new(),
-        },
+        Ok(serials) => SerialReading::from_smbios(&serials),
         Err(e) => SerialReading {
             problems: vec![
                 IdentityProblem::new(Fact::Serial, FIRMWARE_TABLE, "unparsable")
