@@ -713,34 +713,18 @@ os = ["beos"]
             .iter()
             .map(|p| format!("{:?}: {}", p.line, p.message))
             .collect();
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("unknown key `min_version`")),
-            "{messages:#?}"
-        );
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("selects no operating system")),
-            "{messages:#?}"
-        );
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("unknown factor `is_cool`")),
-            "{messages:#?}"
-        );
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("`min_version` \"latest\"")),
-            "{messages:#?}"
-        );
-        assert!(
-            messages.iter().any(|m| m.contains("`os` must be a list")),
-            "{messages:#?}"
-        );
+        for expected in [
+            "unknown key `min_version`",
+            "selects no operating system",
+            "unknown factor `is_cool`",
+            "`min_version` \"latest\"",
+            "`os` must be a list",
+        ] {
+            assert!(
+                messages.iter().any(|m| m.contains(expected)),
+                "{expected:?} not in {messages:#?}"
+            );
+        }
     }
 
     #[test]

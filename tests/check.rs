@@ -344,27 +344,14 @@ fn serial_fallback_not_found_ambiguous_and_no_agent() {
     if !is_root() {
         return;
     }
-    let twin = json!({"lastActiveDate": "2026-11-21T10:00:00Z"});
-    let tenant = Tenant::start(vec![
-        agent(
-            1,
-            "11110000111122223333444455556666",
-            Some("CLONED01"),
-            twin.clone(),
-        ),
-        agent(
-            2,
-            "22220000111122223333444455556666",
-            Some("CLONED01"),
-            twin,
-        ),
-        agent(
-            3,
-            "33330000111122223333444455556666",
-            Some("UNIQUE01"),
-            json!({}),
-        ),
-    ]);
+    let mut fleet = common::cloned_pair("CLONED01");
+    fleet.push(agent(
+        3,
+        "33330000111122223333444455556666",
+        Some("UNIQUE01"),
+        json!({}),
+    ));
+    let tenant = Tenant::start(fleet);
     let device = Device::new(&tenant, "");
     device.set_identity(json!({"serialNumber": "UNIQUE01", "agentInstalled": true}));
     let (run, report) = device.check(&["--live"]);

@@ -120,21 +120,7 @@ fn only_decommissioned_record_is_still_reported() {
 
 #[test]
 fn identical_duplicates_are_ambiguous() {
-    let twin = json!({"lastActiveDate": "2026-11-21T10:00:00Z"});
-    let tenant = Tenant::start(vec![
-        agent(
-            1,
-            "11110000111122223333444455556666",
-            Some("CLONED01"),
-            twin.clone(),
-        ),
-        agent(
-            2,
-            "22220000111122223333444455556666",
-            Some("CLONED01"),
-            twin,
-        ),
-    ]);
+    let tenant = Tenant::start(common::cloned_pair("CLONED01"));
     let run = tenant.run(&["lookup", "--serial", "CLONED01"]);
     run.expect_code(3);
     assert_eq!(run.json()["agentFound"], json!(false));

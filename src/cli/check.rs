@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::device::local_identity;
 use super::output::{fmt_time, print_json};
-use super::target::config_path;
+use super::target::{config_path, runtime};
 use super::{CheckArgs, Cli, CliError};
 use crate::config::{self, Config, ConfigError, Integration};
 use crate::exit::Outcome;
@@ -145,10 +145,7 @@ pub fn live(config: &Config, now: OffsetDateTime) -> PostureReport {
         .iter()
         .map(|i| target(config, i, deadline))
         .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    let mut report = match runtime {
+    let mut report = match runtime() {
         Ok(runtime) => {
             runtime.block_on(evaluate(&targets, &identity, now, config.snapshot.max_age))
         }

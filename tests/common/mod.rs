@@ -257,6 +257,21 @@ pub fn agent(id: u64, uuid: &str, serial: Option<&str>, overrides: Value) -> Val
     record
 }
 
+/// Two records for one cloned serial that no rule can tell apart (same state and
+/// last activity): the lookup is ambiguous.
+pub fn cloned_pair(serial: &str) -> Vec<Value> {
+    let twin = json!({"lastActiveDate": "2026-11-21T10:00:00Z"});
+    vec![
+        agent(
+            1,
+            "11110000111122223333444455556666",
+            Some(serial),
+            twin.clone(),
+        ),
+        agent(2, "22220000111122223333444455556666", Some(serial), twin),
+    ]
+}
+
 /// A small fleet covering the serial and UUID cases the tests need.
 pub fn fleet() -> Vec<Value> {
     vec![
