@@ -1,4 +1,4 @@
-//! The TOML configuration: integrations (tenants to ask) and HTTP limits.
+//! Reading the TOML configuration into [`crate::settings`] values.
 //!
 //! Parsing walks a `toml_edit` document rather than using serde so that every
 //! problem (unknown key, wrong type, bad URL, duplicate name) is reported at
@@ -9,119 +9,19 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::io::Read;
+
 use toml_edit::{Document, Item, TableLike};
+
+use crate::fs_trust::{self, Rule, TrustError};
 
 use crate::identity::OsType;
 use crate::posture::factors::{FactorKey, FactorSettings};
+pub use crate::settings::{
+    CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, SnapshotSettings,
+    default_config_path, default_snapshot_path,
+};
 use crate::tenant::url::ConsoleUrl;
-
-/// Environment variable that overrides the config path.
-pub const CONFIG_ENV: &str = "S1TRUST_CONFIG";
-
-/// The configuration file's location when neither `--config` nor `S1TRUST_CONFIG` is given.
-pub fn default_config_path() -> PathBuf {
-    if cfg!(windows) {
-        let base = std::env::var_os("ProgramData").unwrap_or_else(|| r"C:\ProgramData".into());
-        PathBuf::from(base).join("s1trust").join("config.toml")
-    } else if cfg!(target_os = "macos") {
-        PathBuf::from("/Library/Application Support/s1trust/config.toml")
-    } else {
-        PathBuf::from("/etc/s1trust/config.toml")
-    }
-}
-
-/// The posture snapshot's location when the config does not set `[snapshot] path`:
-/// beside the config on macOS and Windows, under /var/lib on Linux (design §2).
-pub fn default_snapshot_path() -> PathBuf {
-    if cfg!(any(windows, target_os = "macos")) {
-        default_config_path().with_file_name("posture.json")
-    } else {
-        PathBuf::from("/var/lib/s1trust/posture.json")
-    }
-}
-
-/// Default `[snapshot] max_age`.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 60);
-
-/// A parsed, validated configuration.
-#[derive(Debug, Clone, Default)]
-pub struct Config {
-    /// The file it came from (relative paths in it are resolved against its folder).
-    pub path: Option<PathBuf>,
-    /// The tenants to query, in file order.
-    pub integrations: Vec<Integration>,
-    /// Network limits.
-    pub http: HttpSettings,
-    /// Where the posture snapshot lives and how long it is good for.
-    pub snapshot: SnapshotSettings,
-}
-
-/// The `[snapshot]` table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotSettings {
-    /// The snapshot file.
-    pub path: PathBuf,
-    /// Oldest snapshot `check` accepts.
-    pub max_age: Duration,
-}
-
-impl Default for SnapshotSettings {
-    fn default() -> Self {
-        Self {
-            path: default_snapshot_path(),
-            max_age: DEFAULT_MAX_AGE,
-        }
-    }
-}
-
-/// One SentinelOne tenant (an `[[integration]]` table).
-#[derive(Debug, Clone)]
-pub struct Integration {
-    /// Unique name, used in output and on the command line.
-    pub name: String,
-    /// Free text for admins.
-    pub description: Option<String>,
-    /// The console address.
-    pub url: ConsoleUrl,
-    /// File holding the API token (owner-only permissions).
-    pub token_file: Option<PathBuf>,
-    /// Extra CA certificate(s) in PEM, trusted in addition to the OS store.
-    pub ca_file: Option<PathBuf>,
-    /// Records outside these accounts are not accepted (empty: any).
-    pub account_ids: Vec<String>,
-    /// Records outside these sites are not accepted (empty: any).
-    pub site_ids: Vec<String>,
-    /// Settings for every factor of the catalogue, in catalogue order.
-    pub factors: Vec<FactorSettings>,
-}
-
-/// Timeouts for talking to tenants (the `[http]` table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// Time allowed to open a TCP + TLS connection.
-    pub connect_timeout: Duration,
-    /// Time allowed for one request, body included.
-    pub request_timeout: Duration,
-    /// Time allowed for the whole command, retries included.
-    pub deadline: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(15),
-            deadline: Duration::from_secs(30),
-        }
-    }
-}
-
-impl Config {
-    /// The integration called `name`.
-    pub fn integration(&self, name: &str) -> Option<&Integration> {
-        self.integrations.iter().find(|i| i.name == name)
-    }
-}
 
 /// One problem in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +49,14 @@ pub enum ConfigError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Someone other than root (SYSTEM) could have written it or a folder above it.
+    #[error("the configuration {} cannot be trusted: {why}", path.display())]
+    Untrusted {
+        /// The file as named.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The file has problems; each is listed with its line.
     #[error("{}", render_problems(path, problems))]
     Invalid {
@@ -170,9 +78,45 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
     lines.join("\n")
 }
 
-/// Reads and validates the configuration file at `path`.
+/// Largest configuration read; a real one is a few KiB.
+pub const MAX_CONFIG: u64 = 1024 * 1024;
+
+/// Reads and validates the configuration file at `path`, whoever owns it (for
+/// commands whose answer is not a trust decision, such as `config validate`).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
+    let text = read_text(path)?;
+    from_text(&text, path)
+}
+
+/// Reads the configuration only if root (SYSTEM) owns it and every folder above it,
+/// judged on the open file: the rule for anything that steers a posture answer.
+/// Relative paths in it resolve against its real folder, not a symbolic link's.
+pub fn load_trusted(path: &Path) -> Result<Config, ConfigError> {
+    let rule = Rule::system(MAX_CONFIG).following();
+    let (bytes, real) = fs_trust::read(path, &rule).map_err(|e| match e {
+        TrustError::Missing(_) => ConfigError::NotFound(path.to_owned()),
+        TrustError::Io { source, .. } => ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        },
+        untrusted @ TrustError::Untrusted { .. } => ConfigError::Untrusted {
+            path: path.to_owned(),
+            why: untrusted.why(),
+        },
+    })?;
+    let text = utf8(path, bytes)?;
+    let mut config = parse(&text).map_err(|problems| ConfigError::Invalid {
+        path: path.to_owned(),
+        problems,
+    })?;
+    resolve_relative_paths(&mut config, &real);
+    config.path = Some(path.to_owned());
+    Ok(config)
+}
+
+/// The text of a configuration file (at most [`MAX_CONFIG`] bytes, UTF-8, a regular file).
+pub fn read_text(path: &Path) -> Result<String, ConfigError> {
+    let read_error = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::NotFound {
             ConfigError::NotFound(path.to_owned())
         } else {
@@ -181,8 +125,37 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                 source,
             }
         }
-    })?;
-    from_text(&text, path)
+    };
+    let file = fs_trust::open_regular(path).map_err(read_error)?;
+    let len = file.metadata().map_err(read_error)?.len();
+    if len > MAX_CONFIG {
+        return Err(too_large(path));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CONFIG {
+        return Err(too_large(path));
+    }
+    utf8(path, bytes)
+}
+
+fn too_large(path: &Path) -> ConfigError {
+    ConfigError::Read {
+        path: path.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {} KiB", MAX_CONFIG / 1024),
+        ),
+    }
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
+    String::from_utf8(bytes).map_err(|_| ConfigError::Read {
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"),
+    })
 }
 
 /// Parses the text of the config file at `path`: relative paths in it are resolved

@@ -81,6 +81,18 @@ impl ConnectionReport {
             .iter()
             .any(|s| s.status == StepStatus::Fail && s.unreachable)
     }
+
+    /// The exit status: 0 all passed, 3 unreachable, 1 any other failure.
+    pub fn outcome(&self) -> crate::exit::Outcome {
+        use crate::exit::Outcome;
+        if self.ok {
+            Outcome::Ok
+        } else if self.unreachable() {
+            Outcome::Unknown
+        } else {
+            Outcome::Negative
+        }
+    }
 }
 
 /// Runs the three steps; a step is skipped once an earlier one failed.

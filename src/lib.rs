@@ -6,15 +6,19 @@
 //! Management API, [`identity`] holds the rules for serial numbers and agent
 //! UUIDs, and [`lookup`] finds one device's agent record and renders it.
 
+pub mod app;
 pub mod atomic;
-pub mod cli;
+mod cli;
 pub mod config;
 pub mod config_edit;
 pub mod conntest;
 pub mod exit;
+pub mod fs_trust;
 pub mod identity;
 pub mod lookup;
-pub mod ownership;
 pub mod posture;
+pub mod settings;
 pub mod tenant;
 pub mod token;
+
+pub use cli::main;

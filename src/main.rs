@@ -1,5 +1,5 @@
 //! The `s1trust` command.
 
 fn main() -> std::process::ExitCode {
-    s1trust::cli::main()
+    s1trust::main()
 }

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::fs_trust::{self, Rule, TrustError};
+
 /// Environment variable that may carry the token (after `--token-file`, before the config).
 pub const TOKEN_ENV: &str = "S1_API_TOKEN";
 
@@ -78,11 +80,14 @@ pub enum TokenError {
         /// Its permission bits.
         mode: u32,
     },
-    /// The token file is not a regular file or is implausibly large.
-    #[error("token file {} is not a regular file of at most 16 KiB", path.display())]
-    NotAFile {
+    /// The token file (or a folder above it) could have been written by someone else,
+    /// or is not a regular file of at most 16 KiB.
+    #[error("token file {} cannot be trusted: {why}", path.display())]
+    Untrusted {
         /// The token file.
         path: PathBuf,
+        /// What is wrong.
+        why: String,
     },
     /// The token file's content is not a usable token.
     #[error("token file {}: {source}", path.display())]
@@ -99,22 +104,63 @@ pub enum TokenError {
     Missing,
 }
 
-/// Reads a token file, refusing files other users could read or change.
+/// Reads a token file the caller named itself (`--token-file`): it must be the
+/// caller's own (or root's) and readable by its owner only.
 pub fn read_token_file(path: &Path) -> Result<ApiToken, TokenError> {
-    let read_err = |source| TokenError::Read {
-        path: path.to_owned(),
-        source,
+    read_with(path, fs_trust::caller())
+}
+
+/// Reads the token file a trusted configuration names: like the configuration, it
+/// and every folder above it must belong to root (SYSTEM or Administrators).
+pub fn read_system_token(path: &Path) -> Result<ApiToken, TokenError> {
+    read_with(path, 0)
+}
+
+fn read_with(path: &Path, owner: u32) -> Result<ApiToken, TokenError> {
+    let rule = Rule {
+        owner,
+        forbidden_mode: 0,
+        ..Rule::system(MAX_TOKEN_FILE)
     };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if !meta.is_file() || meta.len() > MAX_TOKEN_FILE {
-        return Err(TokenError::NotAFile {
-            path: path.to_owned(),
-        });
-    }
-    check_owner_only(path, &meta)?;
-    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    let (bytes, real) = match fs_trust::open(path, &rule) {
+        Ok(opened) => {
+            check_owner_only(path, &opened.meta)?;
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(&opened.file, MAX_TOKEN_FILE),
+                &mut bytes,
+            )
+            .map_err(|source| TokenError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            (bytes, opened.path)
+        }
+        Err(TrustError::Missing(_)) => {
+            return Err(TokenError::Read {
+                path: path.to_owned(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        Err(TrustError::Io { source, .. }) => {
+            return Err(TokenError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+        Err(untrusted @ TrustError::Untrusted { .. }) => {
+            return Err(TokenError::Untrusted {
+                path: path.to_owned(),
+                why: untrusted.why(),
+            });
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|_| TokenError::Invalid {
+        path: real.clone(),
+        source: Box::new(TokenError::BadCharacters),
+    })?;
     ApiToken::new(&text).map_err(|e| TokenError::Invalid {
-        path: path.to_owned(),
+        path: real,
         source: Box::new(e),
     })
 }
@@ -135,8 +181,8 @@ fn check_owner_only(path: &Path, meta: &std::fs::Metadata) -> Result<(), TokenEr
 
 #[cfg(not(unix))]
 fn check_owner_only(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), TokenError> {
-    // On Windows the token folder's ACL (SYSTEM and Administrators only) is set by the
-    // installer; per-file ACL inspection is not done here.
+    // On Windows the tokens folder's ACL (SYSTEM and Administrators only) is set by the
+    // installer, and the file's owner is checked when a configuration names it.
     Ok(())
 }
 
@@ -154,7 +200,7 @@ pub fn resolve_token(
         return ApiToken::new(value);
     }
     match config_file {
-        Some(path) => read_token_file(path),
+        Some(path) => read_system_token(path),
         None => Err(TokenError::Missing),
     }
 }

@@ -1,11 +1,12 @@
 //! The readable form of a posture report, for a person at a terminal.
 
 use super::output::fmt_time;
+use super::render::outln;
 use crate::posture::factors::FactorResult;
 use crate::posture::report::{Overall, PostureReport, Source};
 
 /// Prints the report: the answer, the device, each integration, each factor, and what to do.
-pub fn print(report: &PostureReport) {
+pub(crate) fn print(report: &PostureReport) {
     let answer = match report.result {
         Overall::Trusted => "TRUSTED",
         Overall::NotTrusted => "NOT TRUSTED",
@@ -20,7 +21,7 @@ pub fn print(report: &PostureReport) {
         .as_deref()
         .map(|r| format!(" — {r}"))
         .unwrap_or_default();
-    println!(
+    outln!(
         "s1trust: {answer}{reason} ({source}, {})",
         fmt_time(report.evaluated_at)
     );
@@ -38,12 +39,13 @@ pub fn print(report: &PostureReport) {
                 .clone()
                 .unwrap_or_else(|| integration.reason.clone()),
         };
-        println!(
+        outln!(
             "Integration {} ({}): {found}",
-            integration.name, integration.url
+            integration.name,
+            integration.url
         );
         if integration.duplicates > 0 {
-            println!(
+            outln!(
                 "  {} other record(s) match this device (old installs?)",
                 integration.duplicates
             );
@@ -51,7 +53,7 @@ pub fn print(report: &PostureReport) {
     }
     print_factors(report);
     for note in &report.notes {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
 }
 
@@ -68,7 +70,7 @@ fn print_device(report: &PostureReport) {
         "SentinelOne agent not installed".into()
     };
     let os = device.os_type.map_or("unknown OS", |o| o.as_str());
-    println!(
+    outln!(
         "Device: {} · serial {} · {os} · {agent}",
         show(&device.hostname),
         show(&device.serial_number)
@@ -94,12 +96,13 @@ fn print_factors(report: &PostureReport) {
             .as_deref()
             .map(|d| format!(" ({d})"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  {mark} {:<width$}  [{}] {what}{detail}",
-            factor.name, factor.source
+            factor.name,
+            factor.source
         );
         if factor.result == FactorResult::NotSatisfied {
-            println!("      → {}", factor.remediation);
+            outln!("      → {}", factor.remediation);
         }
     }
 }

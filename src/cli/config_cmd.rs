@@ -2,16 +2,17 @@
 
 use std::path::Path;
 
-use super::target::config_path;
-use super::{Cli, CliError};
+use super::Error;
+use super::render::outln;
+use crate::app::Options;
 use crate::config;
 use crate::exit::Outcome;
 
 /// Validates a config file; every problem goes to stderr with its line.
-pub fn validate(cli: &Cli, path: Option<&Path>) -> Result<Outcome, CliError> {
-    let path = path.map_or_else(|| config_path(cli).0, Path::to_path_buf);
-    let config = config::load(&path)?;
-    println!(
+pub(crate) fn validate(options: &Options, path: Option<&Path>) -> Result<Outcome, Error> {
+    let path = path.unwrap_or(&options.config_path);
+    let config = config::load(path)?;
+    outln!(
         "{}: valid ({} integration(s){})",
         path.display(),
         config.integrations.len(),
@@ -20,7 +21,7 @@ pub fn validate(cli: &Cli, path: Option<&Path>) -> Result<Outcome, CliError> {
     Ok(Outcome::Ok)
 }
 
-fn list_names(config: &config::Config) -> String {
+fn list_names(config: &crate::settings::Config) -> String {
     if config.integrations.is_empty() {
         return String::new();
     }

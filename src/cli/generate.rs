@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{CommandFactory, Subcommand};
 use clap_complete::Shell;
 
-use super::{Cli, CliError};
+use super::{Cli, Error};
 use crate::exit::Outcome;
 
 /// What to generate.
@@ -28,7 +28,7 @@ pub enum GenerateCommand {
 }
 
 /// Runs `s1trust generate …`.
-pub fn run(command: &GenerateCommand) -> Result<Outcome, CliError> {
+pub(crate) fn run(command: &GenerateCommand) -> Result<Outcome, Error> {
     let result = match command {
         GenerateCommand::Man { out_dir: None } => man_page(&mut std::io::stdout().lock()),
         GenerateCommand::Man { out_dir: Some(dir) } => man_pages(dir).map(|pages| {
@@ -45,13 +45,13 @@ pub fn run(command: &GenerateCommand) -> Result<Outcome, CliError> {
 }
 
 /// The top-level page, s1trust.1.
-pub fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     clap_mangen::Man::new(Cli::command()).render(out)
 }
 
 /// Writes s1trust.1 and a page for every visible subcommand (hidden ones, like this
 /// command, are left out) into `dir`, creating it; returns the files, sorted.
-pub fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     clap_mangen::generate_to(Cli::command(), dir)?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -63,7 +63,7 @@ pub fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// The completion script for `shell`.
-pub fn completions(shell: Shell, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn completions(shell: Shell, out: &mut dyn Write) -> std::io::Result<()> {
     let mut command = Cli::command();
     clap_complete::generate(shell, &mut command, "s1trust", out);
     Ok(())

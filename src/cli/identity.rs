@@ -4,17 +4,24 @@
 use std::fmt::Write as _;
 
 use super::output::print_json;
-use super::{CliError, IdentityArgs};
+use super::render::exit_on_write_error;
+use super::{Error, IdentityArgs};
 use crate::exit::Outcome;
 use crate::identity::{Completeness, DeviceIdentity, Sources, read_identity};
 
 /// Reads the identity and prints it (a table, or JSON with `--json`).
-pub fn run(args: &IdentityArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(args: &IdentityArgs) -> Result<Outcome, Error> {
     let identity = read_identity(&Sources::default());
     if args.json {
         print_json(&serde_json::to_value(&identity).map_err(std::io::Error::from)?)?;
     } else {
-        print!("{}", table(&identity));
+        use std::io::Write;
+        if let Err(e) = std::io::stdout()
+            .lock()
+            .write_all(table(&identity).as_bytes())
+        {
+            exit_on_write_error(&e);
+        }
     }
     Ok(outcome(identity.completeness()))
 }

@@ -1,21 +1,27 @@
-//! `s1trust integration test`, and the report printing `add` and `edit` share.
+//! `s1trust integration ...`: the connection test, and the admin operations rendered.
 
 use super::output::print_json;
-use super::target::{resolve, runtime};
-use super::{Cli, CliError, IntegrationTestArgs};
+use super::render::{outln, step};
+use super::{
+    Error, IntegrationAddArgs, IntegrationEditArgs, IntegrationSettings, IntegrationTestArgs,
+    TokenInput, connection,
+};
+use crate::app::admin::{self, AddRequest, Done, EditRequest, Fields};
+use crate::app::{Options, connect, runtime};
 use crate::conntest::{ConnectionReport, StepStatus, test_connection};
 use crate::exit::Outcome;
+use crate::token::{ApiToken, read_token_file};
 
 /// Tests the connection and prints the report (a table, or JSON with `--json`).
-pub fn test(cli: &Cli, args: &IntegrationTestArgs) -> Result<Outcome, CliError> {
-    let target = resolve(cli, args.name.as_deref(), &args.connection)?;
+pub(crate) fn test(options: &Options, args: &IntegrationTestArgs) -> Result<Outcome, Error> {
+    let target = connect(options, args.name.as_deref(), &connection(&args.connection))?;
     let report = runtime()?.block_on(test_connection(&target.client, target.name.as_deref()));
     show(&report, args.json)?;
-    Ok(test_outcome(&report))
+    Ok(report.outcome())
 }
 
 /// Prints a connection report as a table or JSON.
-pub fn show(report: &ConnectionReport, json: bool) -> Result<(), CliError> {
+fn show(report: &ConnectionReport, json: bool) -> Result<(), Error> {
     if json {
         print_json(&serde_json::to_value(report).map_err(std::io::Error::from)?)?;
     } else {
@@ -24,50 +30,133 @@ pub fn show(report: &ConnectionReport, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The exit status of a connection test.
-pub fn test_outcome(report: &ConnectionReport) -> Outcome {
-    if report.ok {
-        Outcome::Ok
-    } else if report.unreachable() {
-        Outcome::Unknown
-    } else {
-        Outcome::Negative
+/// `integration add`.
+pub(crate) fn add(options: &Options, args: &IntegrationAddArgs) -> Result<Outcome, Error> {
+    let token = read_new_token(&args.token)?.ok_or_else(|| {
+        Error::usage(
+            "no API token given",
+            "pass --token-file FILE or --token-stdin",
+        )
+    })?;
+    let request = AddRequest {
+        name: args.name.clone(),
+        url: args.url.clone(),
+        token,
+        fields: fields(&args.settings),
+    };
+    let json = args.settings.json;
+    finish(admin::add(options, request, &mut |r| show(r, json))?)
+}
+
+/// `integration edit`.
+pub(crate) fn edit(options: &Options, args: &IntegrationEditArgs) -> Result<Outcome, Error> {
+    let request = EditRequest {
+        name: args.name.clone(),
+        url: args.url.clone(),
+        token: read_new_token(&args.token)?,
+        fields: fields(&args.settings),
+        clear_account_ids: args.clear_account_ids,
+        clear_site_ids: args.clear_site_ids,
+    };
+    let json = args.settings.json;
+    finish(admin::edit(options, request, &mut |r| show(r, json))?)
+}
+
+/// `integration remove`.
+pub(crate) fn remove(options: &Options, name: &str) -> Result<Outcome, Error> {
+    finish(admin::remove(options, name)?)
+}
+
+/// `integration list`.
+pub(crate) fn list(options: &Options, json: bool) -> Result<Outcome, Error> {
+    let (config, rows) = admin::list(options)?;
+    let path = &options.config_path;
+    if json {
+        print_json(
+            &serde_json::json!({"config": path.display().to_string(), "integrations": rows}),
+        )?;
+        return Ok(Outcome::Ok);
     }
+    if rows.is_empty() {
+        outln!(
+            "No integrations in {}. Add one with `s1trust integration add`.",
+            path.display()
+        );
+    }
+    for (integration, row) in config.integrations.iter().zip(&rows) {
+        outln!("{}  {}", integration.name, integration.url);
+        if let Some(description) = &integration.description {
+            outln!("    {description}");
+        }
+        outln!("    token: {}", row["token"].as_str().unwrap_or("?"));
+    }
+    Ok(Outcome::Ok)
+}
+
+fn finish(done: Done) -> Result<Outcome, Error> {
+    for line in &done.warned {
+        eprintln!("{line}");
+    }
+    for line in &done.said {
+        outln!("{line}");
+    }
+    Ok(done.outcome.unwrap_or(Outcome::Ok))
+}
+
+fn fields(settings: &IntegrationSettings) -> Fields {
+    Fields {
+        description: settings.description.clone(),
+        ca_file: settings.ca_file.clone(),
+        account_ids: settings.account_ids.clone(),
+        site_ids: settings.site_ids.clone(),
+        timeout: settings.timeout,
+    }
+}
+
+fn read_new_token(input: &TokenInput) -> Result<Option<ApiToken>, Error> {
+    use std::io::Read;
+    if let Some(file) = &input.token_file {
+        return Ok(Some(read_token_file(file)?));
+    }
+    if !input.token_stdin {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    std::io::stdin().take(16 * 1024).read_to_string(&mut text)?;
+    Ok(Some(ApiToken::new(&text)?))
 }
 
 fn print_table(report: &ConnectionReport) {
     match &report.integration {
-        Some(name) => println!("Testing integration {name:?} at {}", report.url),
-        None => println!("Testing {}", report.url),
+        Some(name) => outln!("Testing integration {name:?} at {}", report.url),
+        None => outln!("Testing {}", report.url),
     }
     let width = report.steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    for step in &report.steps {
-        let mark = match step.status {
+    for s in &report.steps {
+        let mark = match s.status {
             StepStatus::Pass => "✓",
             StepStatus::Fail => "✗",
             StepStatus::Skipped => "-",
         };
-        let latency = step
+        let latency = s
             .latency_ms
             .map_or("      ".into(), |ms| format!("{ms:>4} ms"));
-        println!("  {mark} {:<width$}  {latency}  {}", step.name, step.detail);
-        if let Some(hint) = &step.hint {
-            println!("      fix: {hint}");
-        }
+        let label = format!("{:<width$}  {latency} ", s.name);
+        step(mark, &label, &s.detail, s.hint.as_deref());
     }
     if let Some(days) = report
         .token
         .as_ref()
         .and_then(|t| t.days_left.map(|d| (d, t.expires_at.clone())))
     {
-        println!(
+        outln!(
             "  token expires {} ({} days)",
             days.1.unwrap_or_default(),
             days.0
         );
     }
     for warning in &report.warnings {
-        println!("warning: {warning}");
+        outln!("warning: {warning}");
     }
     let failed = report
         .steps
@@ -75,8 +164,8 @@ fn print_table(report: &ConnectionReport) {
         .filter(|s| s.status == StepStatus::Fail)
         .count();
     if failed == 0 {
-        println!("All {} checks passed.", report.steps.len());
+        outln!("All {} checks passed.", report.steps.len());
     } else {
-        println!("{failed} of {} checks failed.", report.steps.len());
+        outln!("{failed} of {} checks failed.", report.steps.len());
     }
 }

@@ -1,25 +1,29 @@
 //! `s1trust lookup`: one device's agent record as the PingOne DaVinci object.
 
 use super::output::print_json;
-use super::target::{resolve, runtime};
-use super::{Cli, CliError, LookupArgs};
+use super::{Error, LookupArgs, connection};
+use crate::app::{Options, connect, runtime};
 use crate::exit::Outcome;
 use crate::lookup::{LookupQuery, Selection, davinci_error, davinci_object, lookup};
 
 /// Runs the lookup and prints the object on stdout.
-pub fn run(cli: &Cli, args: &LookupArgs) -> Result<Outcome, CliError> {
+pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error> {
     // The key is checked before anything else so a placeholder is never sent anywhere.
     let query = match (&args.serial, &args.uuid) {
         (Some(serial), _) => LookupQuery::serial(serial)?,
         (None, Some(uuid)) => LookupQuery::uuid(uuid)?,
         (None, None) => {
-            return Err(CliError::usage(
+            return Err(Error::usage(
                 "give --serial or --uuid",
                 "see `s1trust lookup --help`",
             ));
         }
     };
-    let target = resolve(cli, args.integration.as_deref(), &args.connection)?;
+    let target = connect(
+        options,
+        args.integration.as_deref(),
+        &connection(&args.connection),
+    )?;
     let console = target.client.console().to_string();
     let answer = runtime()?.block_on(lookup(&target.client, &query));
     match answer {
@@ -31,7 +35,7 @@ pub fn run(cli: &Cli, args: &LookupArgs) -> Result<Outcome, CliError> {
             if let Some(object) = davinci_error(&source) {
                 print_json(&object)?;
             }
-            Err(CliError::Tenant { console, source })
+            Err(Error::Tenant { console, source })
         }
     }
 }

@@ -3,32 +3,31 @@
 mod check;
 mod check_table;
 mod config_cmd;
-mod device;
 mod doctor;
-mod error;
 mod generate;
 mod identity;
 mod integration;
-mod integration_edit;
 mod lookup;
 mod output;
+mod render;
 mod setup;
-mod target;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use error::CliError;
-pub use generate::GenerateCommand;
-pub use setup::SetupCommand;
+pub(crate) use generate::GenerateCommand;
+pub(crate) use setup::SetupCommand;
 
+use crate::app::{Connection, Error, Options};
+use crate::config::{CONFIG_ENV, default_config_path};
 use crate::exit::Outcome;
+use crate::token::TOKEN_ENV;
 
 /// Is this device registered and healthy in our SentinelOne tenant?
 #[derive(Debug, Parser)]
 #[command(name = "s1trust", version, about, long_about = None, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More detail on stderr (-v info, -vv debug, -vvv everything incl. libraries).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -45,7 +44,7 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Is this device trusted? Reads the fresh snapshot, else evaluates live when it can.
     Check(CheckArgs),
     /// Evaluate live and write the posture snapshot (privileged; run by the scheduler).
@@ -72,7 +71,7 @@ pub enum Command {
 
 /// `s1trust check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Print the versioned JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -86,7 +85,7 @@ pub struct CheckArgs {
 
 /// How to reach a tenant when not (only) from the config.
 #[derive(Debug, Clone, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// Console URL, e.g. https://usea1.sentinelone.net (instead of a configured integration).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
@@ -104,7 +103,7 @@ pub struct ConnectionArgs {
 /// `s1trust lookup`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("key").required(true).args(["serial", "uuid"])))]
-pub struct LookupArgs {
+pub(crate) struct LookupArgs {
     /// Hardware serial number (exact match; placeholders are refused).
     #[arg(long, value_name = "SERIAL")]
     pub serial: Option<String>,
@@ -120,7 +119,7 @@ pub struct LookupArgs {
 
 /// `s1trust identity`.
 #[derive(Debug, Args)]
-pub struct IdentityArgs {
+pub(crate) struct IdentityArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -128,7 +127,7 @@ pub struct IdentityArgs {
 
 /// `s1trust integration ...`.
 #[derive(Debug, Subcommand)]
-pub enum IntegrationCommand {
+pub(crate) enum IntegrationCommand {
     /// Test the connection: reachability, authentication and scope, read access to agents.
     Test(IntegrationTestArgs),
     /// Add an integration: tests the connection and saves nothing unless it passes.
@@ -151,7 +150,7 @@ pub enum IntegrationCommand {
 /// Where a new token comes from.
 #[derive(Debug, Clone, Args)]
 #[group(multiple = false)]
-pub struct TokenInput {
+pub(crate) struct TokenInput {
     /// Read the API token from this file (owner-only permissions).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
@@ -162,7 +161,7 @@ pub struct TokenInput {
 
 /// Settings shared by `integration add` and `integration edit`.
 #[derive(Debug, Clone, Args)]
-pub struct IntegrationSettings {
+pub(crate) struct IntegrationSettings {
     /// Free text for admins.
     #[arg(long)]
     pub description: Option<String>,
@@ -186,7 +185,7 @@ pub struct IntegrationSettings {
 /// `s1trust integration add`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("token").required(true).args(["token_file", "token_stdin"])))]
-pub struct IntegrationAddArgs {
+pub(crate) struct IntegrationAddArgs {
     /// Unique name (letters, digits, - _ .).
     #[arg(long)]
     pub name: String,
@@ -201,7 +200,7 @@ pub struct IntegrationAddArgs {
 
 /// `s1trust integration edit`.
 #[derive(Debug, Args)]
-pub struct IntegrationEditArgs {
+pub(crate) struct IntegrationEditArgs {
     /// The integration to change.
     pub name: String,
     /// New console URL.
@@ -222,7 +221,7 @@ pub struct IntegrationEditArgs {
 /// `s1trust integration test`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["name", "url"])))]
-pub struct IntegrationTestArgs {
+pub(crate) struct IntegrationTestArgs {
     /// Name of a configured integration.
     #[arg(value_name = "NAME", conflicts_with = "url")]
     pub name: Option<String>,
@@ -235,7 +234,7 @@ pub struct IntegrationTestArgs {
 
 /// `s1trust config ...`.
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Check a configuration file and report every problem with its line.
     Validate {
         /// File to check [default: --config, $S1TRUST_CONFIG, or the OS's path].
@@ -257,34 +256,66 @@ fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
-    let outcome = match run(&cli) {
+    let options = options(&cli);
+    let outcome = match run(&cli, &options) {
         Ok(outcome) => outcome,
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Ok,
         Err(e) => {
-            e.report();
+            eprintln!("s1trust: error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("  hint: {hint}");
+            }
             e.outcome()
         }
     };
     outcome.into()
 }
 
-fn run(cli: &Cli) -> Result<Outcome, CliError> {
+/// The arguments and environment every command shares, resolved once: the config
+/// file is `--config`, else `$S1TRUST_CONFIG`, else the OS default.
+fn options(cli: &Cli) -> Options {
+    let named = cli.config.clone().or_else(|| {
+        std::env::var_os(CONFIG_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    match named {
+        Some(path) => Options::new(path, true),
+        None => Options::new(default_config_path(), false),
+    }
+}
+
+/// A command's connection options, with `$S1_API_TOKEN` read here once.
+fn connection(args: &ConnectionArgs) -> Connection {
+    Connection {
+        url: args.url.clone(),
+        token_file: args.token_file.clone(),
+        env_token: std::env::var(TOKEN_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty()),
+        ca_file: args.ca_file.clone(),
+        timeout: args.timeout,
+    }
+}
+
+fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
     match &cli.command {
-        Command::Check(args) => check::check(cli, args),
-        Command::Refresh => check::refresh(cli),
-        Command::Doctor => doctor::run(cli),
-        Command::Lookup(args) => lookup::run(cli, args),
+        Command::Check(args) => check::check(options, args),
+        Command::Refresh => check::refresh(options),
+        Command::Doctor => doctor::run(options),
+        Command::Lookup(args) => lookup::run(options, args),
         Command::Identity(args) => identity::run(args),
-        Command::Integration(IntegrationCommand::Test(args)) => integration::test(cli, args),
-        Command::Integration(IntegrationCommand::Add(args)) => integration_edit::add(cli, args),
-        Command::Integration(IntegrationCommand::Edit(args)) => integration_edit::edit(cli, args),
+        Command::Integration(IntegrationCommand::Test(args)) => integration::test(options, args),
+        Command::Integration(IntegrationCommand::Add(args)) => integration::add(options, args),
+        Command::Integration(IntegrationCommand::Edit(args)) => integration::edit(options, args),
         Command::Integration(IntegrationCommand::List { json }) => {
-            integration_edit::list(cli, *json)
+            integration::list(options, *json)
         }
         Command::Integration(IntegrationCommand::Remove { name }) => {
-            integration_edit::remove(cli, name)
+            integration::remove(options, name)
         }
         Command::Config(ConfigCommand::Validate { path }) => {
-            config_cmd::validate(cli, path.as_deref())
+            config_cmd::validate(options, path.as_deref())
         }
         Command::Generate(command) => generate::run(command),
         Command::Setup(command) => setup::run(command),

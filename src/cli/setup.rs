@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::CliError;
+use super::Error;
 use crate::exit::Outcome;
 
 /// The Scheduled Task's name (`s1trust doctor` looks for `System32\Tasks\s1trust-refresh`).
@@ -137,7 +137,7 @@ impl Layout {
 /// The Task Scheduler definition: as SYSTEM, 2 minutes after boot and every 15 minutes
 /// (up to 3 minutes random delay), also on laptops on battery, at most one at a time,
 /// stopped after 5 minutes, run as soon as possible after a missed start.
-pub fn task_xml(exe: &str) -> String {
+pub(crate) fn task_xml(exe: &str) -> String {
     let exe = xml_escape(exe);
     format!(
         r#"<?xml version="1.0" encoding="UTF-16"?>
@@ -202,14 +202,14 @@ fn xml_escape(text: &str) -> String {
 
 /// UTF-16LE with a byte order mark: what `schtasks /Create /XML` reads reliably
 /// (the XML declares UTF-16).
-pub fn utf16le_with_bom(text: &str) -> Vec<u8> {
+pub(crate) fn utf16le_with_bom(text: &str) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     bytes
 }
 
 /// `schtasks /Create /TN s1trust-refresh /XML <file> /F` (replaces an older task).
-pub fn schtasks_create(tools: &Tools, xml_file: &Path) -> ToolCall {
+pub(crate) fn schtasks_create(tools: &Tools, xml_file: &Path) -> ToolCall {
     ToolCall::new(
         &tools.schtasks,
         [
@@ -224,7 +224,7 @@ pub fn schtasks_create(tools: &Tools, xml_file: &Path) -> ToolCall {
 }
 
 /// `schtasks /Delete /TN s1trust-refresh /F`.
-pub fn schtasks_delete(tools: &Tools) -> ToolCall {
+pub(crate) fn schtasks_delete(tools: &Tools) -> ToolCall {
     ToolCall::new(&tools.schtasks, ["/Delete", "/TN", TASK_NAME, "/F"])
 }
 
@@ -233,7 +233,7 @@ pub fn schtasks_delete(tools: &Tools) -> ToolCall {
 /// the data folder stops inheriting %ProgramData%'s ACL (which lets Users create
 /// files) and grants full control to SYSTEM and Administrators and read to Users;
 /// `tokens\` stops inheriting and grants SYSTEM and Administrators only.
-pub fn icacls_calls(tools: &Tools, data_dir: &Path, tokens_dir: &Path) -> Vec<ToolCall> {
+pub(crate) fn icacls_calls(tools: &Tools, data_dir: &Path, tokens_dir: &Path) -> Vec<ToolCall> {
     let full = |sid: &str| format!("{sid}:(OI)(CI)F");
     let read = |sid: &str| format!("{sid}:(OI)(CI)RX");
     vec![
@@ -274,7 +274,7 @@ pub fn icacls_calls(tools: &Tools, data_dir: &Path, tokens_dir: &Path) -> Vec<To
 pub type Runner<'a> = dyn FnMut(&ToolCall) -> Result<(), String> + 'a;
 
 /// The install steps, in an order that leaves no task behind when an ACL step fails.
-pub fn install(layout: &Layout, run: &mut Runner<'_>) -> Result<Vec<String>, String> {
+pub(crate) fn install(layout: &Layout, run: &mut Runner<'_>) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
     for dir in [&layout.data_dir, &layout.tokens_dir()] {
         refuse_link(dir)?;
@@ -315,7 +315,7 @@ pub fn install(layout: &Layout, run: &mut Runner<'_>) -> Result<Vec<String>, Str
 }
 
 /// The uninstall steps. Every step is tried; the errors are returned together.
-pub fn uninstall(
+pub(crate) fn uninstall(
     layout: &Layout,
     keep_data: bool,
     run: &mut Runner<'_>,
@@ -395,7 +395,7 @@ fn layout() -> Result<Layout, String> {
 }
 
 /// Runs `s1trust setup …`.
-pub fn run(command: &SetupCommand) -> Result<Outcome, CliError> {
+pub(crate) fn run(command: &SetupCommand) -> Result<Outcome, Error> {
     #[cfg(windows)]
     {
         run_windows(command)
@@ -403,7 +403,7 @@ pub fn run(command: &SetupCommand) -> Result<Outcome, CliError> {
     #[cfg(not(windows))]
     {
         let _ = command;
-        Err(CliError::usage(
+        Err(Error::usage(
             "`s1trust setup` is what the Windows installer runs; there is nothing to do on this OS",
             "the .deb's maintainer scripts (Linux) and the .pkg's pre/postinstall scripts (macOS) create the folders, permissions and scheduled refresh",
         ))
@@ -411,8 +411,8 @@ pub fn run(command: &SetupCommand) -> Result<Outcome, CliError> {
 }
 
 #[cfg(windows)]
-fn run_windows(command: &SetupCommand) -> Result<Outcome, CliError> {
-    let layout = layout().map_err(|e| CliError::usage(e, "reinstall s1trust"))?;
+fn run_windows(command: &SetupCommand) -> Result<Outcome, Error> {
+    let layout = layout().map_err(|e| Error::usage(e, "reinstall s1trust"))?;
     let mut runner = run_tool;
     match command {
         SetupCommand::Install => match install(&layout, &mut runner) {
@@ -420,7 +420,7 @@ fn run_windows(command: &SetupCommand) -> Result<Outcome, CliError> {
                 done.iter().for_each(|d| println!("done: {d}"));
                 Ok(Outcome::Ok)
             }
-            Err(e) => Err(CliError::usage(
+            Err(e) => Err(Error::usage(
                 format!("setup failed: {e}"),
                 "run the installer again as an administrator; see the MSI log (msiexec /l*v)",
             )),

@@ -15,6 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::fs_trust::{self, Rule, TrustError};
+
 /// Default time limit for one command (Fleet uses 15 s; the CLI can hang during upgrades).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default cap on a command's output; real outputs are a few KiB.
@@ -162,27 +164,19 @@ impl Program {
         owner: u32,
         limits: Limits,
     ) -> Result<Self, CommandError> {
-        if !path.is_absolute() {
-            return Err(CommandError::Unsafe {
-                program: path.to_owned(),
-                why: "the path is not absolute".into(),
-            });
-        }
-        let meta = std::fs::symlink_metadata(path).map_err(|e| CommandError::io(path, e))?;
-        let why = if meta.file_type().is_symlink() {
-            Some("it is a symbolic link")
-        } else if !meta.is_file() {
-            Some("it is not a regular file")
-        } else {
-            None
+        let rule = Rule {
+            owner,
+            stop_at: Some(trusted_root),
+            ..Rule::system(u64::MAX)
         };
-        if let Some(why) = why {
-            return Err(CommandError::Unsafe {
+        fs_trust::check_program(path, &rule).map_err(|e| match e {
+            TrustError::Missing(_) => CommandError::io(path, std::io::ErrorKind::NotFound.into()),
+            TrustError::Io { path, source } => CommandError::io(&path, source),
+            untrusted @ TrustError::Untrusted { .. } => CommandError::Unsafe {
                 program: path.to_owned(),
-                why: why.into(),
-            });
-        }
-        check_ownership(path, trusted_root, owner)?;
+                why: untrusted.why(),
+            },
+        })?;
         Ok(Self {
             path: path.to_owned(),
             limits,
@@ -330,59 +324,6 @@ fn harden(command: &mut Command, program: &Path) {
 #[cfg(not(any(unix, windows)))]
 fn harden(command: &mut Command, _program: &Path) {
     command.env_clear().env("LC_ALL", "C");
-}
-
-/// Walks from the program up to `trusted_root`; every path must be owned by
-/// `owner`, not writable by group or others, and not a symbolic link.
-#[cfg(unix)]
-fn check_ownership(program: &Path, trusted_root: &Path, owner: u32) -> Result<(), CommandError> {
-    use std::os::unix::fs::MetadataExt;
-    let unsafe_because = |why: String| CommandError::Unsafe {
-        program: program.to_owned(),
-        why,
-    };
-    for path in program.ancestors() {
-        let meta = std::fs::symlink_metadata(path).map_err(|e| CommandError::io(path, e))?;
-        if meta.file_type().is_symlink() {
-            return Err(unsafe_because(format!(
-                "{} is a symbolic link",
-                path.display()
-            )));
-        }
-        if meta.uid() != owner {
-            return Err(unsafe_because(format!(
-                "{} is owned by uid {}, not {}",
-                path.display(),
-                meta.uid(),
-                if owner == 0 {
-                    "root".to_owned()
-                } else {
-                    format!("uid {owner}")
-                }
-            )));
-        }
-        if meta.mode() & 0o022 != 0 {
-            return Err(unsafe_because(format!(
-                "{} is writable by its group or by others (mode {:04o})",
-                path.display(),
-                meta.mode() & 0o7777
-            )));
-        }
-        if path == trusted_root {
-            return Ok(());
-        }
-    }
-    Err(unsafe_because(format!(
-        "it is not inside {}",
-        trusted_root.display()
-    )))
-}
-
-/// Windows: the path comes from the service registration or Program Files,
-/// both writable by administrators only; ACLs are not inspected here.
-#[cfg(not(unix))]
-fn check_ownership(_program: &Path, _trusted_root: &Path, _owner: u32) -> Result<(), CommandError> {
-    Ok(())
 }
 
 #[cfg(all(test, unix))]

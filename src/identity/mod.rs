@@ -504,6 +504,15 @@ pub fn read_quick(sources: &Sources) -> DeviceIdentity {
     )
 }
 
+/// Adds what the quick read leaves out (the agent's identity through its CLI, and
+/// whether its process runs) to an identity from [`read_quick`], without reading the
+/// serial or host facts again.
+pub fn complete(identity: &mut DeviceIdentity, sources: &Sources) {
+    let agent = os::read_agent(sources);
+    let running = host::agent_running(os::AGENT_PROCESSES);
+    identity.apply_agent(agent, running);
+}
+
 /// Puts the readings together: the first usable candidate is the serial, any
 /// candidate or the firmware model can mark the device virtual.
 pub fn assemble(
@@ -518,34 +527,48 @@ pub fn assemble(
         .iter()
         .find_map(|c| serial::virtual_platform(&c.value))
         .or(serial.model_platform);
-    let (agent_uuid, agent_uuid_source) = split(agent.uuid);
-    let (agent_version, agent_version_source) = split(agent.version);
-    let (management_url, management_url_source) = split(agent.management_url);
     let mut problems = serial.problems;
-    problems.extend(agent.problems);
     problems.extend(host.problems);
-    DeviceIdentity {
+    let mut identity = DeviceIdentity {
         serial_number: chosen.map(|c| c.value.clone()),
         serial_source: chosen.map(|c| c.source.clone()),
         serial_candidates: serial.candidates,
         is_virtual: platform.is_some(),
         virtual_platform: platform.map(str::to_owned),
-        agent_installed: agent.installed.is_some(),
-        agent_installed_source: agent.installed,
-        agent_running,
-        agent_uuid,
-        agent_uuid_source,
-        agent_version,
-        agent_version_source,
-        management_url,
-        management_url_source,
-        agent_state: agent.state,
         hostname: host.hostname,
         os_type: OsType::current(),
         os_name: host.os_name,
         os_version: host.os_version,
         arch: host.arch,
         problems,
+        ..DeviceIdentity::default()
+    };
+    identity.apply_agent(agent, agent_running);
+    identity
+}
+
+impl DeviceIdentity {
+    fn apply_agent(&mut self, agent: AgentReading, running: Option<bool>) {
+        let (agent_uuid, agent_uuid_source) = split(agent.uuid);
+        let (agent_version, agent_version_source) = split(agent.version);
+        let (management_url, management_url_source) = split(agent.management_url);
+        self.agent_installed = agent.installed.is_some();
+        self.agent_installed_source = agent.installed;
+        self.agent_running = running;
+        self.agent_uuid = agent_uuid;
+        self.agent_uuid_source = agent_uuid_source;
+        self.agent_version = agent_version;
+        self.agent_version_source = agent_version_source;
+        self.management_url = management_url;
+        self.management_url_source = management_url_source;
+        self.agent_state = agent.state;
+        self.problems.extend(agent.problems);
+        // Serial, then agent, then host problems, whichever was read first.
+        self.problems.sort_by_key(|p| match p.fact {
+            Fact::Serial => 0,
+            Fact::Agent => 1,
+            Fact::Host => 2,
+        });
     }
 }
 

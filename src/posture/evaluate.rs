@@ -12,10 +12,10 @@ use super::report::{
     AgentSummary, DeviceSummary, FactorReport, IntegrationReport, IntegrationStatus, MatchedBy,
     Overall, PostureReport, SCHEMA_VERSION, Source,
 };
-use crate::config::Integration;
 use crate::identity::DeviceIdentity;
 use crate::identity::serial::serials_equal;
 use crate::lookup::{LookupQuery, LookupResult, Selection, lookup};
+use crate::settings::Integration;
 use crate::tenant::{AgentRecord, TenantClient};
 
 /// An integration ready to be asked, or why it cannot be.

@@ -8,6 +8,14 @@ use super::factors::{FactorKey, FactorResult};
 use crate::identity::{DeviceIdentity, OsType};
 use crate::tenant::AgentRecord;
 
+/// A timestamp for people: `2026-11-22 03:31:07 UTC`.
+pub fn fmt_time(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    utc.format(&format).unwrap_or_else(|_| utc.to_string())
+}
+
 /// The document's schema version; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 

@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 
 use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
 use crate::atomic::write_atomic;
+use crate::fs_trust::{self, Rule, TrustError};
 use crate::identity::DeviceIdentity;
 use crate::identity::serial::serials_equal;
 use crate::identity::uuid::uuids_equal;
-use crate::ownership::untrusted_reason;
 
 /// Largest snapshot read; a real one is a few KiB.
 const MAX_SNAPSHOT: u64 = 4 * 1024 * 1024;
@@ -61,6 +61,9 @@ pub enum SnapshotProblem {
         /// The configured limit.
         max_age: Duration,
     },
+    /// It is past the `expiresAt` its writer gave it.
+    #[error("the posture snapshot expired at {0}")]
+    Expired(OffsetDateTime),
     /// It describes another device.
     #[error("the posture snapshot was made for another device ({0})")]
     WrongDevice(String),
@@ -74,7 +77,7 @@ impl SnapshotProblem {
             Self::Unreadable { .. } => "snapshot_unreadable",
             Self::Untrusted { .. } => "untrusted_snapshot",
             Self::Corrupt { .. } => "corrupt_snapshot",
-            Self::Stale { .. } => "stale_snapshot",
+            Self::Stale { .. } | Self::Expired(_) => "stale_snapshot",
             Self::WrongDevice(_) => "wrong_device",
         }
     }
@@ -111,6 +114,10 @@ pub fn read_snapshot(
         let age = Duration::from_secs(age.whole_seconds().max(0) as u64);
         return Err(SnapshotProblem::Stale { age, max_age });
     }
+    // The writer's own limit: a reader's settings can shorten it, never extend it.
+    if now > report.expires_at + SKEW {
+        return Err(SnapshotProblem::Expired(report.expires_at));
+    }
     Ok(report)
 }
 
@@ -139,39 +146,15 @@ pub fn check_device(
 }
 
 fn read_trusted(path: &Path) -> Result<Vec<u8>, SnapshotProblem> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(SnapshotProblem::Missing(path.to_owned()));
-        }
-        Err(source) => {
-            return Err(SnapshotProblem::Unreadable {
-                path: path.to_owned(),
-                source,
-            });
-        }
-        Ok(meta) => meta,
-    };
-    if !meta.is_file() || meta.len() > MAX_SNAPSHOT {
-        let why = "it is not a regular file of at most 4 MiB (symbolic links are not followed)"
-            .to_string();
-        return Err(SnapshotProblem::Untrusted {
+    match fs_trust::read(path, &Rule::system(MAX_SNAPSHOT)) {
+        Ok((bytes, _)) => Ok(bytes),
+        Err(TrustError::Missing(_)) => Err(SnapshotProblem::Missing(path.to_owned())),
+        Err(TrustError::Io { source, .. }) => Err(SnapshotProblem::Unreadable {
             path: path.to_owned(),
-            why,
-        });
+            source,
+        }),
+        Err(TrustError::Untrusted { path, why }) => Err(SnapshotProblem::Untrusted { path, why }),
     }
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-    for checked in std::iter::once(path).chain(folder) {
-        if let Some(why) = untrusted_reason(checked) {
-            return Err(SnapshotProblem::Untrusted {
-                path: checked.to_owned(),
-                why,
-            });
-        }
-    }
-    std::fs::read(path).map_err(|source| SnapshotProblem::Unreadable {
-        path: path.to_owned(),
-        source,
-    })
 }
 
 /// Writes `report` to `path` atomically: a temp file in the same folder, fsync, rename.
@@ -215,11 +198,48 @@ pub const TRANSIENT_REASONS: &[&str] = &[
     "bad_response",
 ];
 
+/// Why the refresh lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another refresh holds it.
+    #[error("another refresh holds the lock")]
+    Busy,
+    /// The lock file could not be opened.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Takes the exclusive refresh lock, `<name>.lock` beside the snapshot, for as long
+/// as the returned file lives (the OS drops it if the process dies).
+pub fn lock(snapshot: &Path) -> Result<std::fs::File, LockError> {
+    let stem = snapshot
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("posture");
+    let path = snapshot.with_file_name(format!("{stem}.lock"));
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::atomic::ensure_folder(folder, 0o755)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Busy),
+        Err(std::fs::TryLockError::Error(e)) => Err(LockError::Io(e)),
+    }
+}
+
 /// Whether a freshly evaluated report should replace the current (still valid) snapshot.
 pub fn should_replace(current: Option<&PostureReport>, new: &PostureReport) -> bool {
     let Some(current) = current else {
         return true;
     };
+    if new.evaluated_at < current.evaluated_at {
+        return false;
+    }
     let definitive = |r: &PostureReport| r.result != Overall::Unknown;
     let transient = new.result == Overall::Unknown
         && new

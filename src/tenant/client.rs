@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::error::{TenantError, parse_envelope};
 use super::url::ConsoleUrl;
-use crate::config::HttpSettings;
+use crate::settings::HttpSettings;
 use crate::token::ApiToken;
 
 /// Largest response body accepted; a full agents page is a few MiB.

@@ -1,4 +1,5 @@
-//! Errors that end a command: one line saying what failed and why, one saying what to do.
+//! Errors that end a command: one line saying what failed and why, and a hint saying
+//! what to do ([`Error::hint`]); the CLI prints both.
 
 use crate::config::ConfigError;
 use crate::exit::Outcome;
@@ -10,7 +11,7 @@ use crate::token::TokenError;
 
 /// A failure that ends a command.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub enum Error {
     /// Wrong arguments or combination of arguments.
     #[error("{message}")]
     Usage {
@@ -42,12 +43,15 @@ pub enum CliError {
         /// What went wrong.
         source: TenantError,
     },
-    /// Writing the output failed.
+    /// Another run holds the lock this command needs.
+    #[error("{0}")]
+    Busy(String),
+    /// Writing the output (or reading input) failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
 
-impl CliError {
+impl Error {
     /// A usage error with a hint.
     pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Self::Usage {
@@ -63,26 +67,21 @@ impl CliError {
                 source: TenantError::CaFile { .. },
                 ..
             } => Outcome::Usage,
-            Self::Tenant { .. } | Self::Output(_) => Outcome::Unknown,
+            Self::Tenant { .. } | Self::Output(_) | Self::Busy(_) => Outcome::Unknown,
             _ => Outcome::Usage,
         }
     }
 
-    fn hint(&self) -> Option<String> {
+    /// What to do about it, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
         match self {
             Self::Usage { hint, .. } => hint.clone(),
+            Self::Busy(_) => Some("wait for it to finish; the scheduled refresh runs again within 15 minutes".into()),
+            Self::Config(ConfigError::Untrusted { .. }) => Some("a normal user's check uses only a configuration that root owns (with every folder above it); drop --config / S1TRUST_CONFIG to use the system one".into()),
             Self::Config(ConfigError::Invalid { .. }) => Some("fix the lines above; `s1trust config validate` re-checks the file".into()),
             Self::Serial(SerialProblem::Placeholder(_)) => Some("this firmware value is shared by many devices; look the device up by --uuid instead".into()),
             Self::Tenant { source, .. } => Some(source.hint().into()),
             _ => None,
-        }
-    }
-
-    /// Prints the error (and its hint) to stderr.
-    pub fn report(&self) {
-        eprintln!("s1trust: error: {self}");
-        if let Some(hint) = self.hint() {
-            eprintln!("  hint: {hint}");
         }
     }
 }

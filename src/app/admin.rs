@@ -1,0 +1,449 @@
+//! `integration add | edit | list | remove`: nothing is saved unless the connection
+//! test passes, tokens go to owner-only files, and the config keeps its comments and
+//! layout.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::client::{Connection, build};
+use super::{Error, Options, runtime};
+use crate::atomic::write_atomic;
+use crate::config::{self, ConfigError, is_numeric_id, valid_name};
+use crate::config_edit::{self, IntegrationFields};
+use crate::conntest::{ConnectionReport, test_connection};
+use crate::exit::Outcome;
+use crate::settings::{Config, Integration};
+use crate::tenant::ConsoleUrl;
+use crate::token::{ApiToken, read_system_token};
+
+/// Settings shared by `add` and `edit`.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    /// Free text for admins.
+    pub description: Option<String>,
+    /// Extra CA certificate(s) in PEM.
+    pub ca_file: Option<PathBuf>,
+    /// Account allow-list.
+    pub account_ids: Vec<String>,
+    /// Site allow-list.
+    pub site_ids: Vec<String>,
+    /// The connection test's deadline instead of `[http] deadline`.
+    pub timeout: Option<Duration>,
+}
+
+/// `integration add`.
+#[derive(Debug)]
+pub struct AddRequest {
+    /// Unique name.
+    pub name: String,
+    /// Console URL as typed.
+    pub url: String,
+    /// The API token.
+    pub token: ApiToken,
+    /// The rest.
+    pub fields: Fields,
+}
+
+/// `integration edit`.
+#[derive(Debug)]
+pub struct EditRequest {
+    /// The integration to change.
+    pub name: String,
+    /// New console URL as typed.
+    pub url: Option<String>,
+    /// New API token.
+    pub token: Option<ApiToken>,
+    /// The rest.
+    pub fields: Fields,
+    /// Remove the account allow-list.
+    pub clear_account_ids: bool,
+    /// Remove the site allow-list.
+    pub clear_site_ids: bool,
+}
+
+/// What an admin operation did, for the CLI to print.
+#[derive(Debug, Default)]
+pub struct Done {
+    /// Exit status.
+    pub outcome: Option<Outcome>,
+    /// Lines for stdout.
+    pub said: Vec<String>,
+    /// Lines for stderr (warnings, "nothing was saved").
+    pub warned: Vec<String>,
+}
+
+impl Done {
+    fn ok(said: Vec<String>) -> Self {
+        Self {
+            outcome: Some(Outcome::Ok),
+            said,
+            warned: Vec::new(),
+        }
+    }
+}
+
+/// Shows a connection test's report (the CLI's table or JSON).
+pub type ShowTest<'a> = &'a mut dyn FnMut(&ConnectionReport) -> Result<(), Error>;
+
+/// The config file as text (empty when it does not exist yet) and parsed.
+struct ConfigFile {
+    path: PathBuf,
+    text: String,
+    config: Config,
+}
+
+impl ConfigFile {
+    fn load(options: &Options) -> Result<Self, Error> {
+        let path = options.config_path.clone();
+        let text = match config::read_text(&path) {
+            Ok(text) => text,
+            Err(ConfigError::NotFound(_)) => String::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let config = config::from_text(&text, &path)?;
+        Ok(Self { path, text, config })
+    }
+
+    fn folder(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
+    /// Where s1trust keeps the token of integration `name`.
+    fn token_path(&self, name: &str) -> PathBuf {
+        self.folder().join("tokens").join(format!("{name}.token"))
+    }
+
+    fn resolve(&self, file: &str) -> PathBuf {
+        let path = PathBuf::from(file);
+        if path.is_relative() {
+            self.folder().join(path)
+        } else {
+            path
+        }
+    }
+
+    /// Validates and writes new text, keeping the file's mode when it exists.
+    fn save(&self, text: &str) -> Result<(), Error> {
+        config::parse(text).map_err(|problems| ConfigError::Invalid {
+            path: self.path.clone(),
+            problems,
+        })?;
+        write_atomic(
+            &self.path,
+            text.as_bytes(),
+            existing_mode(&self.path).unwrap_or(0o644),
+            0o755,
+        )
+        .map_err(|e| write_failed(&self.path, e))
+    }
+}
+
+/// `integration add`.
+pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result<Done, Error> {
+    let file = ConfigFile::load(options)?;
+    let name = &request.name;
+    if !valid_name(name) {
+        return Err(Error::usage(
+            format!("{name:?} is not a valid integration name"),
+            "use 1-64 letters, digits, '-', '_' or '.'",
+        ));
+    }
+    if file.config.integration(name).is_some() {
+        return Err(Error::usage(
+            format!("an integration named {name:?} already exists"),
+            format!("use `s1trust integration edit {name}`"),
+        ));
+    }
+    let url = ConsoleUrl::parse(&request.url)?;
+    let ca_file = absolute_ca(request.fields.ca_file.as_deref())?;
+    check_ids(&request.fields)?;
+    let candidate = Candidate {
+        url: &url,
+        token: request.token.clone(),
+        ca_file: ca_file.as_deref(),
+    };
+    if let Some(failed) = failed_test(options, &file.config, candidate, &request, show)? {
+        return Ok(failed);
+    }
+    let token_path = file.token_path(name);
+    save_token(&token_path, &request.token)?;
+    let fields = IntegrationFields {
+        url: Some(url.to_string()),
+        description: request.fields.description.clone(),
+        token_file: Some(format!("tokens/{name}.token")),
+        ca_file: ca_file.map(|p| p.display().to_string()),
+        account_ids: non_empty(&request.fields.account_ids),
+        site_ids: non_empty(&request.fields.site_ids),
+    };
+    let text = config_edit::add_integration(&file.text, name, &fields).map_err(edit_failed)?;
+    file.save(&text)?;
+    Ok(Done::ok(vec![format!(
+        "Saved integration {name:?} to {} (token in {}, owner-only).",
+        file.path.display(),
+        token_path.display()
+    )]))
+}
+
+/// `integration edit`.
+pub fn edit(options: &Options, request: EditRequest, show: ShowTest<'_>) -> Result<Done, Error> {
+    let file = ConfigFile::load(options)?;
+    let name = &request.name;
+    let current = file.config.integration(name).ok_or_else(|| {
+        Error::usage(
+            format!("no integration named {name:?} in {}", file.path.display()),
+            "see `s1trust integration list`",
+        )
+    })?;
+    let url = match &request.url {
+        Some(url) => ConsoleUrl::parse(url)?,
+        None => current.url.clone(),
+    };
+    let token = match &request.token {
+        Some(token) => token.clone(),
+        None => existing_token(current)?,
+    };
+    let new_ca = absolute_ca(request.fields.ca_file.as_deref())?;
+    check_ids(&request.fields)?;
+    let ca_file = new_ca.clone().or_else(|| current.ca_file.clone());
+    let candidate = Candidate {
+        url: &url,
+        token,
+        ca_file: ca_file.as_deref(),
+    };
+    if let Some(failed) = failed_test(options, &file.config, candidate, &request, show)? {
+        return Ok(failed);
+    }
+    let mut fields = IntegrationFields {
+        url: request.url.as_ref().map(|_| url.to_string()),
+        description: request.fields.description.clone(),
+        ca_file: new_ca.map(|p| p.display().to_string()),
+        account_ids: ids_change(&request.fields.account_ids, request.clear_account_ids),
+        site_ids: ids_change(&request.fields.site_ids, request.clear_site_ids),
+        token_file: None,
+    };
+    if let Some(token) = &request.token {
+        save_token(&file.token_path(name), token)?;
+        fields.token_file = Some(format!("tokens/{name}.token"));
+    }
+    let text = config_edit::update_integration(&file.text, name, &fields).map_err(edit_failed)?;
+    file.save(&text)?;
+    Ok(Done::ok(vec![format!(
+        "Updated integration {name:?} in {}.",
+        file.path.display()
+    )]))
+}
+
+/// `integration list`: the configured integrations as JSON rows (tokens never shown).
+pub fn list(options: &Options) -> Result<(Config, Vec<serde_json::Value>), Error> {
+    let config = config::load(&options.config_path)?;
+    let rows = config.integrations.iter().map(describe).collect();
+    Ok((config, rows))
+}
+
+fn describe(integration: &Integration) -> serde_json::Value {
+    let token = match &integration.token_file {
+        None => "no token_file set".to_string(),
+        Some(file) => match read_system_token(file) {
+            Ok(_) => format!("{} (owner-only)", file.display()),
+            Err(e) => format!("unusable: {e}"),
+        },
+    };
+    json!({
+        "name": integration.name,
+        "url": integration.url.to_string(),
+        "description": integration.description,
+        "tokenFile": integration.token_file.as_ref().map(|p| p.display().to_string()),
+        "token": token,
+        "caFile": integration.ca_file.as_ref().map(|p| p.display().to_string()),
+        "accountIds": integration.account_ids,
+        "siteIds": integration.site_ids,
+    })
+}
+
+/// `integration remove`: the entry, and its token file when s1trust stored it.
+pub fn remove(options: &Options, name: &str) -> Result<Done, Error> {
+    let file = ConfigFile::load(options)?;
+    let (text, token_file) =
+        config_edit::remove_integration(&file.text, name).map_err(edit_failed)?;
+    file.save(&text)?;
+    let mut done = Done::ok(vec![format!(
+        "Removed integration {name:?} from {}.",
+        file.path.display()
+    )]);
+    let Some(token_file) = token_file.map(|f| file.resolve(&f)) else {
+        return Ok(done);
+    };
+    if token_file.starts_with(file.folder().join("tokens")) {
+        match std::fs::remove_file(&token_file) {
+            Ok(()) => done
+                .said
+                .push(format!("Deleted its token file {}.", token_file.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => done.warned.push(format!(
+                "s1trust: warning: could not delete {}: {e}",
+                token_file.display()
+            )),
+        }
+    } else {
+        done.said.push(format!(
+            "Its token file {} is outside the tokens folder and was left in place.",
+            token_file.display()
+        ));
+    }
+    Ok(done)
+}
+
+/// The connection an add or edit would save.
+struct Candidate<'a> {
+    url: &'a ConsoleUrl,
+    token: ApiToken,
+    ca_file: Option<&'a Path>,
+}
+
+/// What the connection test needs to know about the request.
+trait Tested {
+    fn name(&self) -> &str;
+    fn timeout(&self) -> Option<Duration>;
+}
+
+impl Tested for AddRequest {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.fields.timeout
+    }
+}
+
+impl Tested for EditRequest {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.fields.timeout
+    }
+}
+
+/// Runs the connection test and shows it; `Some(done)` when it failed and nothing
+/// may be saved.
+fn failed_test(
+    options: &Options,
+    config: &Config,
+    candidate: Candidate<'_>,
+    request: &dyn Tested,
+    show: ShowTest<'_>,
+) -> Result<Option<Done>, Error> {
+    let console = candidate.url.clone();
+    let connection = Connection {
+        timeout: request.timeout(),
+        ..Connection::default()
+    };
+    let client = build(
+        console.clone(),
+        candidate.token,
+        &config.http,
+        candidate.ca_file,
+        &connection,
+        options.started,
+    )
+    .map_err(|source| Error::Tenant {
+        console: console.to_string(),
+        source,
+    })?;
+    let report = runtime()?.block_on(test_connection(&client, Some(request.name())));
+    show(&report)?;
+    let outcome = report.outcome();
+    if outcome == Outcome::Ok {
+        return Ok(None);
+    }
+    Ok(Some(Done {
+        outcome: Some(outcome),
+        said: Vec::new(),
+        warned: vec!["s1trust: the connection test failed; nothing was saved or changed".into()],
+    }))
+}
+
+fn existing_token(integration: &Integration) -> Result<ApiToken, Error> {
+    let file = integration.token_file.as_deref().ok_or_else(|| {
+        Error::usage(
+            format!("integration {:?} has no token_file", integration.name),
+            "pass --token-file FILE or --token-stdin",
+        )
+    })?;
+    Ok(read_system_token(file)?)
+}
+
+fn save_token(path: &Path, token: &ApiToken) -> Result<(), Error> {
+    let text = format!("{}\n", token.expose());
+    write_atomic(path, text.as_bytes(), 0o600, 0o700).map_err(|e| write_failed(path, e))
+}
+
+fn absolute_ca(ca_file: Option<&Path>) -> Result<Option<PathBuf>, Error> {
+    let Some(path) = ca_file else {
+        return Ok(None);
+    };
+    std::fs::canonicalize(path).map(Some).map_err(|e| {
+        Error::usage(
+            format!("cannot use CA file {}: {e}", path.display()),
+            "give a readable PEM file",
+        )
+    })
+}
+
+fn check_ids(settings: &Fields) -> Result<(), Error> {
+    match settings
+        .account_ids
+        .iter()
+        .chain(&settings.site_ids)
+        .find(|id| !is_numeric_id(id))
+    {
+        Some(bad) => Err(Error::usage(
+            format!("{bad:?} is not a SentinelOne account or site ID"),
+            "IDs are numbers such as 1800000000000000001",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn non_empty(ids: &[String]) -> Option<Vec<String>> {
+    (!ids.is_empty()).then(|| ids.to_vec())
+}
+
+fn ids_change(ids: &[String], clear: bool) -> Option<Vec<String>> {
+    if clear {
+        Some(Vec::new())
+    } else {
+        non_empty(ids)
+    }
+}
+
+#[cfg(unix)]
+fn existing_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o777)
+}
+
+#[cfg(not(unix))]
+fn existing_mode(_path: &Path) -> Option<u32> {
+    None
+}
+
+fn write_failed(path: &Path, e: std::io::Error) -> Error {
+    Error::usage(
+        format!("cannot write {}: {e}", path.display()),
+        "run as root (or Administrator): the configuration and tokens are system files",
+    )
+}
+
+fn edit_failed(e: config_edit::EditError) -> Error {
+    Error::usage(
+        e.to_string(),
+        "fix the configuration by hand; `s1trust config validate` shows problems with their lines",
+    )
+}

@@ -1,0 +1,248 @@
+//! `check`: where the login-time answer comes from.
+//!
+//! The rule: the snapshot, when root wrote it, it is fresh, and it belongs to this
+//! device; else a live evaluation when this process may do one (root or SYSTEM, with
+//! a configuration only root could have written); else `unknown` with the reason.
+//! A normal user's check never evaluates live: nothing the user controls (a config,
+//! a CA, a proxy, trust-store variables) can reach a live answer.
+
+use time::OffsetDateTime;
+
+use super::client::{Connection, build};
+use super::{Device, Error, LoadedConfig, Missing, Options, load_config, runtime};
+use crate::config::ConfigError;
+use crate::identity::DeviceIdentity;
+use crate::posture::evaluate::{Target, evaluate};
+use crate::posture::report::{
+    DeviceSummary, Overall, PostureReport, SCHEMA_VERSION, Source, fmt_time,
+};
+use crate::posture::snapshot::{self, SnapshotProblem};
+use crate::settings::{Config, Integration};
+use crate::token::read_system_token;
+
+/// What the caller asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The snapshot, else live when possible.
+    Auto,
+    /// Always live.
+    Live,
+    /// Only the snapshot.
+    Snapshot,
+}
+
+/// Runs `check`.
+pub fn check(options: &Options, mode: Mode) -> Result<PostureReport, Error> {
+    let now = OffsetDateTime::now_utc();
+    let mut device = Device::quick();
+    let loaded = match load_config(options, Missing::Fail) {
+        Ok(loaded) => loaded,
+        Err(Error::Config(ConfigError::NotFound(_))) => {
+            return Ok(not_configured(options, &mut device, now));
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(decide(options, &loaded, mode, &mut device, now))
+}
+
+fn decide(
+    options: &Options,
+    loaded: &LoadedConfig,
+    mode: Mode,
+    device: &mut Device,
+    now: OffsetDateTime,
+) -> PostureReport {
+    let config = &loaded.config;
+    let blocker = || live_blocker(options, loaded);
+    if mode == Mode::Live {
+        return match blocker() {
+            Some(why_not) => unusable_with("live_unavailable", &why_not, device.known(), now),
+            None => live(options, config, device.full(), now),
+        };
+    }
+    let problem = match from_snapshot(config, device.known(), now) {
+        Ok(report) => return report,
+        Err(problem) => problem,
+    };
+    if mode == Mode::Snapshot {
+        return unusable(&problem, device.known(), now, Vec::new());
+    }
+    match blocker() {
+        Some(why_not) => unusable(&problem, device.known(), now, vec![why_not]),
+        None => {
+            let mut report = live(options, config, device.full(), now);
+            report
+                .notes
+                .insert(0, format!("{problem}; evaluated live instead"));
+            report
+        }
+    }
+}
+
+fn from_snapshot(
+    config: &Config,
+    identity: &DeviceIdentity,
+    now: OffsetDateTime,
+) -> Result<PostureReport, SnapshotProblem> {
+    let path = &config.snapshot.path;
+    let mut report = snapshot::read_snapshot(path, now, config.snapshot.max_age)?;
+    snapshot::check_device(&report, identity)?;
+    report.source = Source::Snapshot;
+    let failed_since =
+        snapshot::read_last_refresh(path).filter(|a| !a.ok && a.at > report.evaluated_at);
+    if let Some(attempt) = failed_since {
+        report.notes.push(format!(
+            "the last refresh failed at {} ({}); this answer is from {}",
+            fmt_time(attempt.at),
+            attempt.message.as_deref().unwrap_or("no detail"),
+            fmt_time(report.evaluated_at)
+        ));
+        report.last_refresh = Some(attempt);
+    }
+    Ok(report)
+}
+
+/// Why this process cannot evaluate live, if it cannot.
+fn live_blocker(options: &Options, loaded: &LoadedConfig) -> Option<String> {
+    if let Some(why) = &loaded.untrusted {
+        return Some(format!("{why}, so it cannot steer a live evaluation"));
+    }
+    let config = &loaded.config;
+    if config.integrations.is_empty() {
+        return None;
+    }
+    let readable = options.privileged
+        && config.integrations.iter().any(|i| {
+            i.token_file
+                .as_deref()
+                .is_some_and(|f| read_system_token(f).is_ok())
+        });
+    if readable {
+        None
+    } else {
+        Some("a live evaluation needs an integration's API token, which only root (or SYSTEM) can read".into())
+    }
+}
+
+/// Evaluates every integration now, for `identity` (which must be complete).
+pub(crate) fn live(
+    options: &Options,
+    config: &Config,
+    identity: &DeviceIdentity,
+    now: OffsetDateTime,
+) -> PostureReport {
+    let started = std::time::Instant::now();
+    let targets: Vec<Target<'_>> = config
+        .integrations
+        .iter()
+        .map(|i| target(options, config, i))
+        .collect();
+    let mut report = match runtime() {
+        Ok(runtime) => runtime.block_on(evaluate(&targets, identity, now, config.snapshot.max_age)),
+        Err(e) => unusable_with(
+            "runtime_error",
+            &format!("cannot start the async runtime: {e}"),
+            identity,
+            now,
+        ),
+    };
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        result = report.result.as_str(),
+        "live evaluation"
+    );
+    report.notes.extend(identity_notes(identity));
+    report
+}
+
+fn target<'a>(options: &Options, config: &Config, integration: &'a Integration) -> Target<'a> {
+    let client = integration
+        .token_file
+        .as_deref()
+        .ok_or_else(|| {
+            (
+                "token_unreadable",
+                format!("integration {:?} has no token_file", integration.name),
+            )
+        })
+        .and_then(|file| read_system_token(file).map_err(|e| ("token_unreadable", e.to_string())))
+        .and_then(|token| {
+            build(
+                integration.url.clone(),
+                token,
+                &config.http,
+                integration.ca_file.as_deref(),
+                &Connection::default(),
+                options.started,
+            )
+            .map_err(|e| ("config_error", e.to_string()))
+        });
+    Target {
+        integration,
+        client,
+    }
+}
+
+/// The identity read's problems as notes for people.
+pub(crate) fn identity_notes(identity: &DeviceIdentity) -> Vec<String> {
+    identity
+        .problems
+        .iter()
+        .map(|p| match &p.hint {
+            Some(hint) => format!("{}: {} ({hint})", p.source, p.reason),
+            None => format!("{}: {}", p.source, p.reason),
+        })
+        .collect()
+}
+
+fn unusable(
+    problem: &SnapshotProblem,
+    identity: &DeviceIdentity,
+    now: OffsetDateTime,
+    mut notes: Vec<String>,
+) -> PostureReport {
+    let mut report = unusable_with(problem.reason_code(), &problem.to_string(), identity, now);
+    report.notes.append(&mut notes);
+    report
+}
+
+pub(crate) fn unusable_with(
+    reason: &str,
+    message: &str,
+    identity: &DeviceIdentity,
+    now: OffsetDateTime,
+) -> PostureReport {
+    PostureReport {
+        schema_version: SCHEMA_VERSION,
+        result: Overall::Unknown,
+        reason: Some(reason.into()),
+        evaluated_at: now,
+        expires_at: now,
+        source: Source::Snapshot,
+        device: DeviceSummary::from(identity),
+        integrations: Vec::new(),
+        factors: Vec::new(),
+        notes: vec![message.to_owned()],
+        last_refresh: None,
+    }
+}
+
+/// A fresh machine: say what was found, what is missing, and how to go on.
+fn not_configured(options: &Options, device: &mut Device, now: OffsetDateTime) -> PostureReport {
+    let identity = device.full();
+    let mut report = unusable_with(
+        "not_configured",
+        &format!(
+            "no configuration at {}: no SentinelOne tenant to ask yet",
+            options.config_path.display()
+        ),
+        identity,
+        now,
+    );
+    report.source = Source::Live;
+    report.notes.extend(identity_notes(identity));
+    report.notes.push(
+        "add a tenant with `s1trust integration add --name NAME --url https://<tenant>.sentinelone.net --token-file FILE` (as root), or try the emulated tenant: `bash tests/demo.sh` in the source tree".into(),
+    );
+    report
+}

@@ -1,0 +1,139 @@
+//! The one place a tenant client is built: from a console, a token, the `[http]`
+//! limits, an integration's CA file and the command's own options.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{Error, Missing, Options, load_any};
+use crate::settings::{Config, HttpSettings, Integration};
+use crate::tenant::{ConsoleUrl, TenantClient, TenantError};
+use crate::token::{ApiToken, resolve_token};
+
+/// How the caller asked to reach a tenant, besides (or instead of) the config.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// `--url`: a console not in the config.
+    pub url: Option<String>,
+    /// `--token-file`.
+    pub token_file: Option<PathBuf>,
+    /// `S1_API_TOKEN`, when set and not blank.
+    pub env_token: Option<String>,
+    /// `--ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// `--timeout`: the whole command's deadline instead of `[http] deadline`.
+    pub timeout: Option<Duration>,
+}
+
+/// A tenant client and what it is for.
+pub struct Target {
+    /// The client, with its deadline running.
+    pub client: TenantClient,
+    /// The integration's name, when it came from the config.
+    pub name: Option<String>,
+}
+
+/// Builds the client: the command's CA file wins over the integration's, and the
+/// deadline counts from the command's start.
+pub(crate) fn build(
+    console: ConsoleUrl,
+    token: ApiToken,
+    http: &HttpSettings,
+    integration_ca: Option<&Path>,
+    connection: &Connection,
+    started: Instant,
+) -> Result<TenantClient, TenantError> {
+    let ca_file = connection.ca_file.as_deref().or(integration_ca);
+    let deadline = started + connection.timeout.unwrap_or(http.deadline);
+    TenantClient::new(console, Some(token), http, ca_file, deadline)
+}
+
+/// The client for `lookup` and `integration test`: the integration called `name`,
+/// or `--url`, or the only configured integration.
+pub fn connect(
+    options: &Options,
+    name: Option<&str>,
+    connection: &Connection,
+) -> Result<Target, Error> {
+    let missing = if connection.url.is_some() {
+        Missing::EmptyUnlessNamed
+    } else {
+        Missing::Fail
+    };
+    let config = load_any(options, missing)?;
+    let (console, integration) = match (&connection.url, name) {
+        (Some(url), _) => (ConsoleUrl::parse(url)?, None),
+        (None, Some(name)) => {
+            let found = config
+                .integration(name)
+                .ok_or_else(|| unknown_integration(&config, name))?;
+            (found.url.clone(), Some(found))
+        }
+        (None, None) => {
+            let only = only_integration(&config)?;
+            (only.url.clone(), Some(only))
+        }
+    };
+    let token = resolve_token(
+        connection.token_file.as_deref(),
+        connection.env_token.as_deref(),
+        integration.and_then(|i| i.token_file.as_deref()),
+    )?;
+    let client = build(
+        console.clone(),
+        token,
+        &config.http,
+        integration.and_then(|i| i.ca_file.as_deref()),
+        connection,
+        options.started,
+    )
+    .map_err(|source| Error::Tenant {
+        console: console.to_string(),
+        source,
+    })?;
+    Ok(Target {
+        client,
+        name: integration.map(|i| i.name.clone()),
+    })
+}
+
+fn unknown_integration(config: &Config, name: &str) -> Error {
+    Error::usage(
+        format!("no integration named {name:?} in {}", config_name(config)),
+        format!("configured: {}", names(config)),
+    )
+}
+
+fn only_integration(config: &Config) -> Result<&Integration, Error> {
+    match config.integrations.as_slice() {
+        [only] => Ok(only),
+        [] => Err(Error::usage(
+            format!("no integration is configured in {}", config_name(config)),
+            "add an [[integration]] table to the config, or pass --url URL with --token-file FILE",
+        )),
+        _ => Err(Error::usage(
+            "several integrations are configured; say which one",
+            format!("use --integration NAME (one of: {})", names(config)),
+        )),
+    }
+}
+
+fn config_name(config: &Config) -> String {
+    config
+        .path
+        .as_ref()
+        .map_or("the configuration".into(), |p| p.display().to_string())
+}
+
+/// The configured names, comma-separated, or "none".
+pub(crate) fn names(config: &Config) -> String {
+    let names: Vec<&str> = config
+        .integrations
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}

@@ -1,0 +1,341 @@
+//! `doctor`: every step a support engineer would check, each with a fix.
+
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+use super::check::live;
+use super::client::{Connection, build};
+use super::steps::Checklist;
+use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
+use crate::conntest::{StepStatus, test_connection};
+use crate::identity::DeviceIdentity;
+use crate::posture::factors::FactorResult;
+use crate::posture::report::{PostureReport, fmt_time};
+use crate::posture::snapshot;
+use crate::settings::{Config, Integration};
+use crate::token::read_system_token;
+
+/// Runs every check, in order; the caller prints the checklist.
+pub fn doctor(options: &Options) -> Checklist {
+    let mut report = Checklist::default();
+    let config = check_config(options, &mut report);
+    let mut device = Device::quick();
+    let identity = device.full();
+    check_identity(identity, &mut report);
+    if let Some(config) = &config {
+        for integration in &config.integrations {
+            check_integration(options, config, integration, &mut report);
+        }
+        if !config.integrations.is_empty() {
+            let posture = live(options, config, identity, OffsetDateTime::now_utc());
+            check_posture(&posture, &mut report);
+        }
+        check_snapshot(config, &mut report);
+    }
+    check_scheduler(&mut report);
+    report
+}
+
+fn check_config(options: &Options, report: &mut Checklist) -> Option<Config> {
+    report.section("Configuration");
+    let path = &options.config_path;
+    match load_config(options, Missing::Fail) {
+        Ok(LoadedConfig { config, untrusted }) => {
+            if let Some(why) = untrusted {
+                report.fail(
+                    "config trust",
+                    why,
+                    "make it root-owned and not writable by others, like every folder above it",
+                );
+            }
+            report.pass(
+                "config file",
+                format!(
+                    "{} ({} integration(s))",
+                    path.display(),
+                    config.integrations.len()
+                ),
+            );
+            if config.integrations.is_empty() {
+                report.fail(
+                    "integrations",
+                    "none configured",
+                    "add one: s1trust integration add --name NAME --url URL --token-file FILE",
+                );
+            }
+            Some(config)
+        }
+        Err(e) => {
+            report.fail(
+                "config file",
+                e.to_string(),
+                "create or fix it; `s1trust config validate` lists problems with their lines",
+            );
+            None
+        }
+    }
+}
+
+fn check_identity(identity: &DeviceIdentity, report: &mut Checklist) {
+    report.section("This device");
+    match (&identity.serial_number, &identity.serial_source) {
+        (Some(serial), source) => {
+            let virt = if identity.is_virtual {
+                " — a virtual machine's serial"
+            } else {
+                ""
+            };
+            report.pass(
+                "hardware serial",
+                format!("{serial} ({}){virt}", source.as_deref().unwrap_or("?")),
+            );
+        }
+        (None, _) => {
+            let seen: Vec<String> = identity
+                .serial_candidates
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{:?} ({})",
+                        c.value,
+                        c.reason.as_deref().unwrap_or("unusable")
+                    )
+                })
+                .collect();
+            let detail = if seen.is_empty() {
+                "none could be read".to_string()
+            } else {
+                format!("only placeholders: {}", seen.join(", "))
+            };
+            report.fail("hardware serial", detail, "run as root (the firmware tables are root-only on Linux); a placeholder serial needs a firmware/BIOS fix by the vendor");
+        }
+    }
+    if identity.agent_installed {
+        report.pass(
+            "agent installed",
+            identity.agent_installed_source.clone().unwrap_or_default(),
+        );
+    } else {
+        report.fail(
+            "agent installed",
+            "the SentinelOne agent was not found",
+            "install the SentinelOne agent from the company console",
+        );
+    }
+    match &identity.agent_uuid {
+        Some(uuid) => report.pass(
+            "agent UUID",
+            format!(
+                "{uuid} ({})",
+                identity.agent_uuid_source.as_deref().unwrap_or("?")
+            ),
+        ),
+        None => report.fail(
+            "agent UUID",
+            "not read",
+            "run as root; if it still fails the agent may not be registered (see problems below)",
+        ),
+    }
+    match &identity.agent_version {
+        Some(version) => report.pass("agent version", version.clone()),
+        None => report.fail("agent version", "not read", "run as root"),
+    }
+    match identity.agent_running {
+        Some(true) => report.pass("agent running", "yes"),
+        Some(false) => report.fail(
+            "agent running",
+            "no agent process found",
+            "start the SentinelOne service or reboot",
+        ),
+        None => report.fail("agent running", "could not be checked", "run as root"),
+    }
+    for problem in &identity.problems {
+        let detail = match &problem.detail {
+            Some(detail) => format!("{}: {detail}", problem.reason),
+            None => problem.reason.clone(),
+        };
+        let hint = problem
+            .hint
+            .clone()
+            .unwrap_or_else(|| "see the README section on `s1trust identity`".into());
+        report.fail(&problem.source, detail, hint);
+    }
+}
+
+fn check_integration(
+    options: &Options,
+    config: &Config,
+    integration: &Integration,
+    report: &mut Checklist,
+) {
+    report.section(&format!(
+        "Integration {} ({})",
+        integration.name, integration.url
+    ));
+    let token = match integration.token_file.as_deref().map(read_system_token) {
+        Some(Ok(token)) => {
+            report.pass("token file", "readable by its owner only");
+            token
+        }
+        Some(Err(e)) => return report.fail(
+            "token file",
+            e.to_string(),
+            "fix the token file, or re-add it with `s1trust integration edit NAME --token-stdin`",
+        ),
+        None => {
+            return report.fail(
+                "token file",
+                "token_file is not set",
+                "set token_file, or use `s1trust integration edit NAME --token-stdin`",
+            );
+        }
+    };
+    let client = match build(
+        integration.url.clone(),
+        token,
+        &config.http,
+        integration.ca_file.as_deref(),
+        &Connection::default(),
+        options.started,
+    ) {
+        Ok(client) => client,
+        Err(e) => return report.fail("HTTP client", e.to_string(), e.hint()),
+    };
+    let Ok(rt) = runtime() else {
+        return report.fail(
+            "runtime",
+            "cannot start the async runtime",
+            "report this with -vv output",
+        );
+    };
+    let test = rt.block_on(test_connection(&client, Some(&integration.name)));
+    for step in &test.steps {
+        let latency = step
+            .latency_ms
+            .map(|ms| format!(" ({ms} ms)"))
+            .unwrap_or_default();
+        match step.status {
+            StepStatus::Pass => report.pass(step.name, format!("{}{latency}", step.detail)),
+            StepStatus::Fail => report.fail(
+                step.name,
+                step.detail.clone(),
+                step.hint.clone().unwrap_or_default(),
+            ),
+            StepStatus::Skipped => report.fail(
+                step.name,
+                "skipped: an earlier step failed",
+                "fix the step above first",
+            ),
+        }
+    }
+    match test.token.as_ref().and_then(|t| t.days_left.map(|d| (d, t.expires_at.clone().unwrap_or_default()))) {
+        Some((days, when)) if days >= 14 => report.pass("token expiry", format!("{when} ({days} days)")),
+        Some((days, when)) => report.fail("token expiry", format!("{when} ({days} days left)"), "create a new API token and update it with `s1trust integration edit NAME --token-stdin`"),
+        None if test.ok => report.pass("token expiry", "not reported by the console"),
+        None => {}
+    }
+}
+
+fn check_posture(posture: &PostureReport, report: &mut Checklist) {
+    report.section("Posture (evaluated live)");
+    for integration in &posture.integrations {
+        let what = format!("record in {}", integration.name);
+        match (&integration.agent, integration.matched_by) {
+            (Some(agent), Some(by)) if integration.reason == "agent_found" => report.pass(
+                &what,
+                format!("{} (id {}) found by {}, bound to this device", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe()),
+            ),
+            _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.clone()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
+        }
+    }
+    for factor in &posture.factors {
+        let what = format!("{} [{}]", factor.name, factor.source);
+        let detail = factor
+            .detail
+            .clone()
+            .map(|d| format!("{}: {d}", factor.reason))
+            .unwrap_or_else(|| factor.reason.clone());
+        match factor.result {
+            FactorResult::Satisfied => report.pass(&what, "satisfied"),
+            FactorResult::NotApplicable => report.pass(&what, "not applicable to this OS"),
+            FactorResult::NotSatisfied => report.fail(
+                &what,
+                format!("not satisfied ({detail})"),
+                factor.remediation.clone(),
+            ),
+            FactorResult::Unknown => report.fail(
+                &what,
+                format!("unknown ({detail})"),
+                "fix the problems above; unknown factors never count as satisfied",
+            ),
+        }
+    }
+}
+
+fn check_snapshot(config: &Config, report: &mut Checklist) {
+    report.section("Snapshot");
+    let path = &config.snapshot.path;
+    let now = OffsetDateTime::now_utc();
+    match snapshot::read_snapshot(path, now, config.snapshot.max_age) {
+        Ok(snap) => {
+            let age = (now - snap.evaluated_at).whole_seconds().max(0);
+            report.pass(
+                "posture snapshot",
+                format!(
+                    "{} — {} ({age}s old, owner and permissions ok)",
+                    path.display(),
+                    snap.result.as_str()
+                ),
+            );
+        }
+        Err(problem) => report.fail(
+            "posture snapshot",
+            problem.to_string(),
+            "run `s1trust refresh` as root, or check that the scheduled refresh runs",
+        ),
+    }
+    match snapshot::read_last_refresh(path) {
+        Some(attempt) if attempt.ok => report.pass(
+            "last refresh",
+            format!("succeeded at {}", fmt_time(attempt.at)),
+        ),
+        Some(attempt) => report.fail(
+            "last refresh",
+            format!(
+                "failed at {}: {}",
+                fmt_time(attempt.at),
+                attempt.message.unwrap_or_default()
+            ),
+            "see the integration checks above",
+        ),
+        None => report.fail(
+            "last refresh",
+            "no record of a refresh",
+            "run `s1trust refresh` as root",
+        ),
+    }
+}
+
+fn check_scheduler(report: &mut Checklist) {
+    report.section("Scheduled refresh");
+    let candidates: &[&str] = if cfg!(windows) {
+        &[r"C:\Windows\System32\Tasks\s1trust-refresh"]
+    } else if cfg!(target_os = "macos") {
+        &["/Library/LaunchDaemons/com.s1trust.refresh.plist"]
+    } else {
+        &[
+            "/lib/systemd/system/s1trust-refresh.timer",
+            "/usr/lib/systemd/system/s1trust-refresh.timer",
+            "/etc/systemd/system/s1trust-refresh.timer",
+        ]
+    };
+    match candidates.iter().find(|p| Path::new(p).exists()) {
+        Some(found) => report.pass("scheduler entry", *found),
+        None => report.fail(
+            "scheduler entry",
+            format!("none of {} exists", candidates.join(", ")),
+            "reinstall the s1trust package, which sets up the scheduled refresh",
+        ),
+    }
+}

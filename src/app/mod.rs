@@ -1,0 +1,33 @@
+//! The application layer: every decision a command makes, as plain functions over
+//! library values. `cli/` turns arguments into an [`Options`] once, calls one
+//! function here and renders what comes back; nothing here prints or knows clap.
+//!
+//! - [`check`]: snapshot or live, and the trust rule for unprivileged callers.
+//! - [`refresh`]: evaluate, replace or keep the snapshot, record the attempt.
+//! - [`doctor`]: the support checklist, as data.
+//! - [`admin`]: `integration add | edit | remove | list` on the config file.
+//! - `client`: the one place a tenant client is built; `device`: the one
+//!   identity read per command.
+
+pub mod admin;
+pub mod check;
+mod client;
+mod device;
+pub mod doctor;
+mod error;
+pub mod refresh;
+mod settings;
+pub mod steps;
+
+pub use client::{Connection, Target, connect};
+pub use device::Device;
+pub use error::Error;
+pub use settings::{LoadedConfig, Missing, Options, load_any, load_config};
+
+/// A single-threaded runtime: commands make a handful of requests at most.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)
+}

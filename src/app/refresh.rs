@@ -1,0 +1,122 @@
+//! `refresh`: evaluate live, then replace the snapshot or keep it, and record the
+//! attempt beside it. One refresh runs at a time (a lock in the state folder), and
+//! a snapshot is never replaced by an older evaluation.
+
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+use super::check::live;
+use super::{Device, Error, Missing, Options, load_config};
+use crate::exit::Outcome;
+use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
+use crate::posture::snapshot;
+
+/// What a refresh did.
+#[derive(Debug)]
+pub struct Refreshed {
+    /// Exit status: 0 written, 3 kept the previous snapshot.
+    pub outcome: Outcome,
+    /// The warning to log when the snapshot was kept.
+    pub kept: Option<String>,
+    /// The new evaluation.
+    pub report: PostureReport,
+}
+
+/// Runs `refresh`.
+pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
+    let loaded = load_config(options, Missing::Fail)?;
+    if let Some(why) = &loaded.untrusted {
+        return Err(Error::usage(
+            format!("{why}; refresh writes the posture every user relies on"),
+            "keep the configuration root-owned and not writable by others (chmod 644, chown root)",
+        ));
+    }
+    let config = &loaded.config;
+    let snapshot_path = &config.snapshot.path;
+    let _lock = snapshot::lock(snapshot_path).map_err(|e| lock_failed(snapshot_path, e))?;
+    let mut device = Device::quick();
+    let now = OffsetDateTime::now_utc();
+    let report = live(options, config, device.full(), now);
+    let current = snapshot::read_snapshot(snapshot_path, now, config.snapshot.max_age)
+        .ok()
+        .filter(|c| snapshot::check_device(c, device.known()).is_ok());
+    let write_error = |e: std::io::Error| {
+        Error::usage(
+            format!(
+                "cannot write the posture snapshot {}: {e}",
+                snapshot_path.display()
+            ),
+            "run `s1trust refresh` as root (or SYSTEM); the scheduled task does",
+        )
+    };
+    if snapshot::should_replace(current.as_ref(), &report) {
+        snapshot::write_snapshot(snapshot_path, &report).map_err(write_error)?;
+        record_attempt(snapshot_path, &report, true, None).map_err(write_error)?;
+        tracing::info!(
+            result = report.result.as_str(),
+            "snapshot written to {}",
+            snapshot_path.display()
+        );
+        return Ok(Refreshed {
+            outcome: Outcome::Ok,
+            kept: None,
+            report,
+        });
+    }
+    let kept = current
+        .map(|c| fmt_time(c.evaluated_at))
+        .unwrap_or_default();
+    let message = format!(
+        "kept the snapshot from {kept}: this refresh ended {} ({})",
+        report.result.as_str(),
+        report.reason.as_deref().unwrap_or("no reason")
+    );
+    record_attempt(snapshot_path, &report, false, Some(message.clone())).map_err(write_error)?;
+    Ok(Refreshed {
+        outcome: Outcome::Unknown,
+        kept: Some(message),
+        report,
+    })
+}
+
+fn lock_failed(path: &Path, e: snapshot::LockError) -> Error {
+    match e {
+        snapshot::LockError::Busy => Error::Busy(format!(
+            "another `s1trust refresh` is running for {}; this one did nothing",
+            path.display()
+        )),
+        snapshot::LockError::Io(e) => Error::usage(
+            format!("cannot lock the state folder of {}: {e}", path.display()),
+            "run `s1trust refresh` as root (or SYSTEM); the scheduled task does",
+        ),
+    }
+}
+
+fn record_attempt(
+    path: &Path,
+    report: &PostureReport,
+    ok: bool,
+    message: Option<String>,
+) -> std::io::Result<()> {
+    let errors: Vec<&str> = report
+        .integrations
+        .iter()
+        .filter_map(|i| i.error.as_deref())
+        .collect();
+    let message = message.map(|m| {
+        if errors.is_empty() {
+            m
+        } else {
+            format!("{m}: {}", errors.join("; "))
+        }
+    });
+    let attempt = RefreshAttempt {
+        at: report.evaluated_at,
+        ok,
+        result: report.result,
+        reason: report.reason.clone(),
+        message,
+    };
+    snapshot::write_last_refresh(path, &attempt)
+}

@@ -1,0 +1,79 @@
+//! A checklist of ✓/✗ lines with fixes, as data: `doctor` builds one, and the CLI's
+//! one renderer prints it (and the other commands' step lists).
+
+/// One checked thing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was checked.
+    pub what: String,
+    /// What was found.
+    pub detail: String,
+    /// What to do, when it failed.
+    pub hint: Option<String>,
+}
+
+/// A titled group of steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Section {
+    /// Its title.
+    pub title: String,
+    /// Its steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// Collects sections and steps in order.
+#[derive(Debug, Default)]
+pub struct Checklist {
+    /// Every section so far.
+    pub sections: Vec<Section>,
+}
+
+impl Checklist {
+    /// Starts a new section.
+    pub fn section(&mut self, title: &str) {
+        self.sections.push(Section {
+            title: title.into(),
+            steps: Vec::new(),
+        });
+    }
+
+    fn push(&mut self, step: Step) {
+        if self.sections.is_empty() {
+            self.section("");
+        }
+        if let Some(last) = self.sections.last_mut() {
+            last.steps.push(step);
+        }
+    }
+
+    /// A passed step.
+    pub fn pass(&mut self, what: &str, detail: impl Into<String>) {
+        self.push(Step {
+            ok: true,
+            what: what.into(),
+            detail: detail.into(),
+            hint: None,
+        });
+    }
+
+    /// A failed step and its fix.
+    pub fn fail(&mut self, what: &str, detail: impl Into<String>, hint: impl Into<String>) {
+        self.push(Step {
+            ok: false,
+            what: what.into(),
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        });
+    }
+
+    /// How many steps failed.
+    pub fn failures(&self) -> usize {
+        self.sections
+            .iter()
+            .flat_map(|s| &s.steps)
+            .filter(|s| !s.ok)
+            .count()
+    }
+}

@@ -1,0 +1,633 @@
+//! Whether a file can be trusted: every "could a normal user have written or swapped
+//! this?" rule lives here, for the config, token and CA files, the snapshot, the
+//! last-refresh record and the agent's programs.
+//!
+//! A trusted file is judged by the descriptor that is then read, never by a second
+//! look-up of its path: the folders above it are checked top-down (each one owned by
+//! the trusted owner and not writable by others, so nobody else can change the next
+//! name on the way), then the file is opened without following a final symbolic
+//! link, and the open descriptor's owner, mode, type, link count and size decide.
+//! A folder writable by others is accepted only with the sticky bit (like `/tmp`):
+//! there nobody but its owner can rename or remove the owner's entry.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What a file and the folders above it must satisfy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rule<'a> {
+    /// Unix uid that must own the file; folders may belong to it or to root. `0`
+    /// means the system: root, or on Windows SYSTEM or Administrators (other owners
+    /// are not checked on Windows, where files a user names are the user's).
+    pub owner: u32,
+    /// Check folders from here down (default: the filesystem root).
+    pub stop_at: Option<&'a Path>,
+    /// Permission bits the file must not have (default: write for group and others).
+    /// Token reading checks its stricter rule itself, to say `chmod 600`.
+    pub forbidden_mode: u32,
+    /// Largest accepted file.
+    pub max_len: u64,
+    /// Resolve a final symbolic link first (the config may be a link to the real
+    /// file; relative paths in it then resolve against the real location).
+    pub follow_final: bool,
+}
+
+impl Rule<'static> {
+    /// A root-owned (SYSTEM/Administrators-owned) file of at most `max_len` bytes.
+    pub(crate) const fn system(max_len: u64) -> Self {
+        Self {
+            owner: 0,
+            stop_at: None,
+            forbidden_mode: 0o022,
+            max_len,
+            follow_final: false,
+        }
+    }
+}
+
+impl Rule<'_> {
+    /// The same rule, following a final symbolic link.
+    pub(crate) const fn following(mut self) -> Self {
+        self.follow_final = true;
+        self
+    }
+}
+
+/// Why a file cannot be trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// It does not exist.
+    #[error("{} does not exist", .0.display())]
+    Missing(PathBuf),
+    /// It could not be opened or read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Someone other than the trusted owner could have written or swapped it.
+    #[error("{} {why}", path.display())]
+    Untrusted {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+impl TrustError {
+    fn untrusted(path: &Path, why: impl Into<String>) -> Self {
+        Self::Untrusted {
+            path: path.to_owned(),
+            why: why.into(),
+        }
+    }
+
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Self::Missing(path.to_owned())
+        } else {
+            Self::Io {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    }
+
+    /// Just the reason, without the path (for messages that name the file already).
+    pub fn why(&self) -> String {
+        match self {
+            Self::Missing(_) => "it does not exist".into(),
+            Self::Io { source, .. } => format!("cannot read it: {source}"),
+            Self::Untrusted { path, why } => format!("{} {why}", path.display()),
+        }
+    }
+}
+
+/// A file that passed its rule, open for reading.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    /// The open descriptor the rule was checked on.
+    pub file: File,
+    /// Its metadata, from that descriptor.
+    pub meta: std::fs::Metadata,
+    /// The real location (symbolic links in the folders above resolved).
+    pub path: PathBuf,
+}
+
+/// Opens `path` and checks it (and every folder above it) against `rule`.
+pub(crate) fn open(path: &Path, rule: &Rule<'_>) -> Result<Opened, TrustError> {
+    let real = real_location(path, rule.follow_final)?;
+    let folder = real.parent().unwrap_or(Path::new("/"));
+    check_folders(folder, rule)?;
+    let file = platform::open_no_follow(&real).map_err(|e| match e.raw_os_error() {
+        Some(code) if platform::is_link_error(code) => {
+            TrustError::untrusted(&real, "is a symbolic link, which is not followed")
+        }
+        _ => TrustError::io(&real, e),
+    })?;
+    let meta = file.metadata().map_err(|e| TrustError::io(&real, e))?;
+    if !meta.is_file() {
+        return Err(TrustError::untrusted(&real, "is not a regular file"));
+    }
+    if meta.len() > rule.max_len {
+        return Err(TrustError::untrusted(
+            &real,
+            format!("is larger than {} bytes", rule.max_len),
+        ));
+    }
+    platform::judge_file(&file, &meta, rule).map_err(|why| TrustError::untrusted(&real, why))?;
+    Ok(Opened {
+        file,
+        meta,
+        path: real,
+    })
+}
+
+/// Opens a file whoever owns it, refusing what is not a regular file (a FIFO or a
+/// device given as a config must neither block nor be read).
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
+    let file = platform::open_follow(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Opens, checks and reads `path` (at most `rule.max_len` bytes, even if it grows).
+pub(crate) fn read(path: &Path, rule: &Rule<'_>) -> Result<(Vec<u8>, PathBuf), TrustError> {
+    let opened = open(path, rule)?;
+    let mut bytes = Vec::new();
+    opened
+        .file
+        .take(rule.max_len.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| TrustError::io(&opened.path, e))?;
+    if bytes.len() as u64 > rule.max_len {
+        return Err(TrustError::untrusted(
+            &opened.path,
+            format!("is larger than {} bytes", rule.max_len),
+        ));
+    }
+    Ok((bytes, opened.path))
+}
+
+/// Checks a program the agent ships (the file and the folders above it, up to
+/// `rule.stop_at`) without opening it: it is run by path afterwards, which is safe
+/// because nobody but the owner can change any name on that path.
+pub(crate) fn check_program(path: &Path, rule: &Rule<'_>) -> Result<(), TrustError> {
+    if !path.is_absolute() {
+        return Err(TrustError::untrusted(path, "is not an absolute path"));
+    }
+    if let Some(stop) = rule.stop_at.filter(|stop| !path.starts_with(stop)) {
+        return Err(TrustError::untrusted(
+            path,
+            format!("is not inside {}", stop.display()),
+        ));
+    }
+    let folder = path.parent().unwrap_or(Path::new("/"));
+    if platform::CHECK_PROGRAM_FOLDERS {
+        check_folders(folder, rule)?;
+    }
+    let meta = std::fs::symlink_metadata(path).map_err(|e| TrustError::io(path, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(TrustError::untrusted(path, "is a symbolic link"));
+    }
+    if !meta.is_file() {
+        return Err(TrustError::untrusted(path, "is not a regular file"));
+    }
+    platform::judge_owner_and_mode(&meta, rule).map_err(|why| TrustError::untrusted(path, why))
+}
+
+/// `path` with the folders above it resolved (and the file itself when `follow`).
+fn real_location(path: &Path, follow: bool) -> Result<PathBuf, TrustError> {
+    if follow {
+        return std::fs::canonicalize(path).map_err(|e| TrustError::io(path, e));
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| TrustError::untrusted(path, "does not name a file"))?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder = std::fs::canonicalize(folder).map_err(|e| TrustError::io(folder, e))?;
+    Ok(folder.join(name))
+}
+
+/// Top-down: each folder is checked before the name below it is looked up, so once
+/// a folder passes nobody else can change what the next name refers to.
+fn check_folders(folder: &Path, rule: &Rule<'_>) -> Result<(), TrustError> {
+    let mut chain: Vec<&Path> = folder.ancestors().collect();
+    chain.reverse();
+    if let Some(stop) = rule.stop_at {
+        chain.retain(|p| p.starts_with(stop));
+    }
+    for dir in chain.into_iter().filter(|d| platform::is_checked_folder(d)) {
+        let meta = std::fs::symlink_metadata(dir).map_err(|e| TrustError::io(dir, e))?;
+        if meta.file_type().is_symlink() {
+            return Err(TrustError::untrusted(dir, "is a symbolic link"));
+        }
+        if !meta.is_dir() {
+            return Err(TrustError::untrusted(dir, "is not a folder"));
+        }
+        platform::judge_folder(dir, &meta, rule).map_err(|why| TrustError::untrusted(dir, why))?;
+    }
+    Ok(())
+}
+
+/// The owner rule for files the caller names itself (e.g. `--token-file`): its own.
+pub(crate) fn caller() -> u32 {
+    platform::euid()
+}
+
+/// Whether this process runs as root (Unix) or elevated / as SYSTEM (Windows): the
+/// only callers whose own settings (`--config`, environment) may steer a live answer.
+pub fn is_privileged() -> bool {
+    platform::is_privileged()
+}
+
+#[cfg(unix)]
+mod platform {
+    use std::fs::{File, Metadata, OpenOptions};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    use std::path::Path;
+
+    use super::Rule;
+
+    pub(super) const CHECK_PROGRAM_FOLDERS: bool = true;
+
+    pub(super) fn open_no_follow(path: &Path) -> std::io::Result<File> {
+        // O_NONBLOCK: a FIFO put in the file's place must not block the open.
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+    }
+
+    pub(super) fn open_follow(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+    }
+
+    pub(super) fn is_link_error(code: i32) -> bool {
+        code == libc::ELOOP || code == libc::EMLINK
+    }
+
+    pub(super) fn is_checked_folder(_dir: &Path) -> bool {
+        true
+    }
+
+    fn owner_name(uid: u32) -> String {
+        if uid == 0 {
+            "root".into()
+        } else {
+            format!("uid {uid}")
+        }
+    }
+
+    pub(super) fn judge_owner_and_mode(meta: &Metadata, rule: &Rule<'_>) -> Result<(), String> {
+        let mode = meta.mode() & 0o7777;
+        if meta.uid() != rule.owner {
+            return Err(format!(
+                "is owned by uid {}, not {}",
+                meta.uid(),
+                owner_name(rule.owner)
+            ));
+        }
+        if mode & rule.forbidden_mode != 0 {
+            return Err(format!(
+                "is writable by its group or by others (mode {mode:04o})"
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn judge_file(_file: &File, meta: &Metadata, rule: &Rule<'_>) -> Result<(), String> {
+        judge_owner_and_mode(meta, rule)?;
+        // A hard link elsewhere could be an old copy the owner has since replaced.
+        if meta.nlink() > 1 {
+            return Err(format!(
+                "has {} hard links; a trusted file has exactly one",
+                meta.nlink()
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn judge_folder(
+        _dir: &Path,
+        meta: &Metadata,
+        rule: &Rule<'_>,
+    ) -> Result<(), String> {
+        let mode = meta.mode() & 0o7777;
+        if meta.uid() != rule.owner && meta.uid() != 0 {
+            return Err(format!(
+                "is owned by uid {}, not {}",
+                meta.uid(),
+                owner_name(rule.owner)
+            ));
+        }
+        let sticky = mode & 0o1000 != 0;
+        if mode & 0o022 != 0 && !sticky {
+            return Err(format!(
+                "is writable by its group or by others (mode {mode:04o}), so its entries can be replaced"
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn euid() -> u32 {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
+
+    pub(super) fn is_privileged() -> bool {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() == 0 }
+    }
+}
+
+#[cfg(windows)]
+mod platform {
+    use std::fs::{File, Metadata, OpenOptions};
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use std::path::{Component, Path};
+
+    use windows_sys::Win32::Foundation::{ERROR_SUCCESS, HANDLE, LocalFree};
+    use windows_sys::Win32::Security::Authorization::{GetSecurityInfo, SE_FILE_OBJECT};
+    use windows_sys::Win32::Security::{
+        GetTokenInformation, IsWellKnownSid, OWNER_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR,
+        PSID, TOKEN_ELEVATION, TOKEN_QUERY, TokenElevation, WinBuiltinAdministratorsSid,
+        WinLocalSystemSid,
+    };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+
+    use super::Rule;
+
+    const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+    const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+    const ERROR_CANT_ACCESS_FILE: i32 = 1920;
+
+    /// Program Files belongs to TrustedInstaller and only administrators can change
+    /// it; the agent's folder under it is not owner-checked.
+    pub(super) const CHECK_PROGRAM_FOLDERS: bool = false;
+
+    pub(super) fn open_no_follow(path: &Path) -> std::io::Result<File> {
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+            .open(path)?;
+        if file.metadata()?.file_type().is_symlink() {
+            return Err(std::io::Error::from_raw_os_error(ERROR_CANT_ACCESS_FILE));
+        }
+        Ok(file)
+    }
+
+    pub(super) fn open_follow(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+
+    pub(super) fn is_link_error(code: i32) -> bool {
+        code == ERROR_CANT_ACCESS_FILE
+    }
+
+    /// The volume root's owner varies (TrustedInstaller on current Windows) and only
+    /// administrators can write to it; every folder below it is checked.
+    pub(super) fn is_checked_folder(dir: &Path) -> bool {
+        dir.components().any(|c| matches!(c, Component::Normal(_)))
+    }
+
+    fn system_owned(handle: HANDLE) -> Result<(), String> {
+        let mut owner: PSID = std::ptr::null_mut();
+        let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+        // SAFETY: `handle` is an open file handle; the out-pointers are valid; on success
+        // `descriptor` owns `owner` and is freed below with LocalFree.
+        let status = unsafe {
+            GetSecurityInfo(
+                handle,
+                SE_FILE_OBJECT,
+                OWNER_SECURITY_INFORMATION,
+                &mut owner,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut descriptor,
+            )
+        };
+        if status != ERROR_SUCCESS {
+            return Err(format!(
+                "has an owner that cannot be read (Windows error {status})"
+            ));
+        }
+        // SAFETY: `owner` points into `descriptor`, which is still alive here.
+        let trusted = unsafe {
+            IsWellKnownSid(owner, WinLocalSystemSid) != 0
+                || IsWellKnownSid(owner, WinBuiltinAdministratorsSid) != 0
+        };
+        // SAFETY: `descriptor` was allocated by GetSecurityInfo and is not used after this.
+        unsafe { LocalFree(descriptor) };
+        if trusted {
+            Ok(())
+        } else {
+            Err("is not owned by SYSTEM or Administrators".into())
+        }
+    }
+
+    pub(super) fn judge_owner_and_mode(_meta: &Metadata, _rule: &Rule<'_>) -> Result<(), String> {
+        // Programs come from the service registration or Program Files, which only
+        // administrators can change.
+        Ok(())
+    }
+
+    pub(super) fn judge_file(file: &File, _meta: &Metadata, rule: &Rule<'_>) -> Result<(), String> {
+        if rule.owner != 0 {
+            return Ok(());
+        }
+        system_owned(file.as_raw_handle() as HANDLE)
+    }
+
+    pub(super) fn judge_folder(
+        dir: &Path,
+        _meta: &Metadata,
+        rule: &Rule<'_>,
+    ) -> Result<(), String> {
+        if rule.owner != 0 {
+            return Ok(());
+        }
+        let folder = OpenOptions::new()
+            .read(true)
+            .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
+            .open(dir)
+            .map_err(|e| format!("cannot be opened to check its owner: {e}"))?;
+        system_owned(folder.as_raw_handle() as HANDLE)
+    }
+
+    /// Not a system owner: files the caller names are not owner-checked on Windows.
+    pub(super) fn euid() -> u32 {
+        u32::MAX
+    }
+
+    pub(super) fn is_privileged() -> bool {
+        let mut token: HANDLE = std::ptr::null_mut();
+        // SAFETY: GetCurrentProcess returns a pseudo-handle; `token` is a valid out-pointer.
+        if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+            return false;
+        }
+        let mut elevation = TOKEN_ELEVATION { TokenIsElevated: 0 };
+        let mut len = 0u32;
+        // SAFETY: `token` is open; the buffer is a TOKEN_ELEVATION of the size passed.
+        let ok = unsafe {
+            GetTokenInformation(
+                token,
+                TokenElevation,
+                (&raw mut elevation).cast(),
+                std::mem::size_of::<TOKEN_ELEVATION>() as u32,
+                &mut len,
+            )
+        };
+        // SAFETY: `token` was opened above and is not used after this.
+        unsafe { windows_sys::Win32::Foundation::CloseHandle(token) };
+        ok != 0 && elevation.TokenIsElevated != 0
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+mod platform {
+    use std::fs::{File, Metadata};
+    use std::path::Path;
+
+    use super::Rule;
+
+    const NO_MODEL: &str = "cannot be checked: file ownership is unknown on this OS";
+
+    pub(super) const CHECK_PROGRAM_FOLDERS: bool = true;
+
+    pub(super) fn open_no_follow(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+    pub(super) fn open_follow(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+    pub(super) fn is_link_error(_code: i32) -> bool {
+        false
+    }
+    pub(super) fn is_checked_folder(_dir: &Path) -> bool {
+        true
+    }
+    pub(super) fn judge_owner_and_mode(_meta: &Metadata, _rule: &Rule<'_>) -> Result<(), String> {
+        Err(NO_MODEL.into())
+    }
+    pub(super) fn judge_file(_f: &File, _m: &Metadata, _r: &Rule<'_>) -> Result<(), String> {
+        Err(NO_MODEL.into())
+    }
+    pub(super) fn judge_folder(_d: &Path, _m: &Metadata, _r: &Rule<'_>) -> Result<(), String> {
+        Err(NO_MODEL.into())
+    }
+    pub(super) fn euid() -> u32 {
+        u32::MAX
+    }
+    pub(super) fn is_privileged() -> bool {
+        false
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+
+    fn me() -> u32 {
+        std::fs::metadata("/proc/self").unwrap().uid()
+    }
+
+    /// A rule for files owned by whoever runs the tests, checked below `root`.
+    fn rule(root: &Path) -> Rule<'_> {
+        Rule {
+            owner: me(),
+            stop_at: Some(root),
+            forbidden_mode: 0o022,
+            max_len: 64,
+            follow_final: false,
+        }
+    }
+
+    fn tree() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "hello").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        (dir, file)
+    }
+
+    fn why(result: Result<(Vec<u8>, PathBuf), TrustError>) -> String {
+        result.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn reads_a_good_file_and_refuses_modes_links_and_size() {
+        let (dir, file) = tree();
+        let root = dir.path();
+        assert_eq!(read(&file, &rule(root)).unwrap().0, b"hello");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o664)).unwrap();
+        assert!(why(read(&file, &rule(root))).contains("0664"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let hard = root.join("hard");
+        std::fs::hard_link(&file, &hard).unwrap();
+        assert!(why(read(&file, &rule(root))).contains("hard links"));
+        std::fs::remove_file(&hard).unwrap();
+        let link = root.join("link");
+        symlink(&file, &link).unwrap();
+        assert!(why(read(&link, &rule(root))).contains("symbolic link"));
+        assert_eq!(read(&link, &rule(root).following()).unwrap().1, file);
+        std::fs::write(&file, [b'x'; 65]).unwrap();
+        assert!(why(read(&file, &rule(root))).contains("larger than 64"));
+        assert!(matches!(
+            read(&root.join("none"), &rule(root)),
+            Err(TrustError::Missing(_))
+        ));
+    }
+
+    #[test]
+    fn every_folder_above_counts_and_sticky_folders_are_allowed() {
+        let (dir, _) = tree();
+        let root = dir.path();
+        let deep = root.join("a").join("b");
+        std::fs::create_dir_all(&deep).unwrap();
+        let file = deep.join("f");
+        std::fs::write(&file, "x").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        for d in [root.join("a"), deep.clone()] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        assert!(read(&file, &rule(root)).is_ok());
+        std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(why(read(&file, &rule(root))).contains("can be replaced"));
+        std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(read(&file, &rule(root)).is_ok());
+        // A folder link on the way resolves to the real folder, which is what is checked.
+        let via = root.join("via");
+        symlink(&deep, &via).unwrap();
+        assert_eq!(read(&via.join("f"), &rule(root)).unwrap().1, file);
+    }
+
+    #[test]
+    fn a_fifo_neither_blocks_nor_passes() {
+        let (dir, _) = tree();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert!(why(read(&fifo, &rule(dir.path()))).contains("not a regular file"));
+    }
+}

@@ -1,0 +1,118 @@
+//! The settings model: what a configuration says, as plain values.
+//!
+//! `posture/` and `tenant/` depend on these types only; how they are read from
+//! TOML (and reported when wrong) is [`crate::config`]'s job.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::posture::factors::FactorSettings;
+use crate::tenant::url::ConsoleUrl;
+
+/// Environment variable that overrides the config path.
+pub const CONFIG_ENV: &str = "S1TRUST_CONFIG";
+
+/// The configuration file's location when neither `--config` nor `S1TRUST_CONFIG` is given.
+pub fn default_config_path() -> PathBuf {
+    if cfg!(windows) {
+        let base = std::env::var_os("ProgramData").unwrap_or_else(|| r"C:\ProgramData".into());
+        PathBuf::from(base).join("s1trust").join("config.toml")
+    } else if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/s1trust/config.toml")
+    } else {
+        PathBuf::from("/etc/s1trust/config.toml")
+    }
+}
+
+/// The posture snapshot's location when the config does not set `[snapshot] path`:
+/// beside the config on macOS and Windows, under /var/lib on Linux (README "Installing").
+pub fn default_snapshot_path() -> PathBuf {
+    if cfg!(any(windows, target_os = "macos")) {
+        default_config_path().with_file_name("posture.json")
+    } else {
+        PathBuf::from("/var/lib/s1trust/posture.json")
+    }
+}
+
+/// Default `[snapshot] max_age`.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 60);
+
+/// A parsed, validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it came from (relative paths in it are resolved against its folder).
+    pub path: Option<PathBuf>,
+    /// The tenants to query, in file order.
+    pub integrations: Vec<Integration>,
+    /// Network limits.
+    pub http: HttpSettings,
+    /// Where the posture snapshot lives and how long it is good for.
+    pub snapshot: SnapshotSettings,
+}
+
+/// The `[snapshot]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotSettings {
+    /// The snapshot file.
+    pub path: PathBuf,
+    /// Oldest snapshot `check` accepts.
+    pub max_age: Duration,
+}
+
+impl Default for SnapshotSettings {
+    fn default() -> Self {
+        Self {
+            path: default_snapshot_path(),
+            max_age: DEFAULT_MAX_AGE,
+        }
+    }
+}
+
+/// One SentinelOne tenant (an `[[integration]]` table).
+#[derive(Debug, Clone)]
+pub struct Integration {
+    /// Unique name, used in output and on the command line.
+    pub name: String,
+    /// Free text for admins.
+    pub description: Option<String>,
+    /// The console address.
+    pub url: ConsoleUrl,
+    /// File holding the API token (owner-only permissions).
+    pub token_file: Option<PathBuf>,
+    /// Extra CA certificate(s) in PEM, trusted in addition to the OS store.
+    pub ca_file: Option<PathBuf>,
+    /// Records outside these accounts are not accepted (empty: any).
+    pub account_ids: Vec<String>,
+    /// Records outside these sites are not accepted (empty: any).
+    pub site_ids: Vec<String>,
+    /// Settings for every factor of the catalogue, in catalogue order.
+    pub factors: Vec<FactorSettings>,
+}
+
+/// Timeouts for talking to tenants (the `[http]` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Time allowed to open a TCP + TLS connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one request, body included.
+    pub request_timeout: Duration,
+    /// Time allowed for the whole command, retries included.
+    pub deadline: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Config {
+    /// The integration called `name`.
+    pub fn integration(&self, name: &str) -> Option<&Integration> {
+        self.integrations.iter().find(|i| i.name == name)
+    }
+}
