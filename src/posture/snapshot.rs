@@ -90,12 +90,23 @@ pub fn read_snapshot(
     max_age: Duration,
 ) -> Result<PostureReport, SnapshotProblem> {
     let bytes = read_trusted(path)?;
+    parse_snapshot(&bytes, path, now, max_age)
+}
+
+/// Judges a snapshot's bytes (read from `path`, named in errors): valid, of this
+/// schema, not from the future, younger than `max_age` and not past its own expiry.
+pub fn parse_snapshot(
+    bytes: &[u8],
+    path: &Path,
+    now: OffsetDateTime,
+    max_age: Duration,
+) -> Result<PostureReport, SnapshotProblem> {
     let corrupt = |why: String| SnapshotProblem::Corrupt {
         path: path.to_owned(),
         why,
     };
     let report: PostureReport =
-        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
     if report.schema_version != SCHEMA_VERSION {
         return Err(corrupt(format!(
             "schemaVersion {} is not {SCHEMA_VERSION}",
