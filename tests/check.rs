@@ -234,7 +234,8 @@ fn every_factor_satisfied_not_satisfied_and_unknown() {
     );
 
     let sparse = Tenant::start(vec![
-        json!({"id": "1900000000000000001", "uuid": UUID, "serialNumber": SERIAL}),
+        json!({"id": "1900000000000000001", "uuid": UUID, "serialNumber": SERIAL,
+               "isDecommissioned": false, "isUninstalled": false}),
     ]);
     let (run, report) = Device::new(&sparse, ALL_FACTORS).check(&["--live"]);
     run.expect_code(3);

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Error, Missing, Options, load_any};
+use crate::fs_trust::{self, Rule, TrustError};
 use crate::settings::{Config, HttpSettings, Integration};
-use crate::tenant::{ConsoleUrl, TenantClient, TenantError};
+use crate::tenant::{CaFile, ConsoleUrl, TenantClient, TenantError};
 use crate::token::{ApiToken, resolve_token};
 
 /// How the caller asked to reach a tenant, besides (or instead of) the config.
@@ -42,9 +43,37 @@ pub(crate) fn build(
     connection: &Connection,
     started: Instant,
 ) -> Result<TenantClient, TenantError> {
-    let ca_file = connection.ca_file.as_deref().or(integration_ca);
+    let ca = match (&connection.ca_file, integration_ca) {
+        (Some(own), _) => Some(read_ca(own, fs_trust::caller())?),
+        (None, Some(configured)) => Some(read_ca(configured, 0)?),
+        (None, None) => None,
+    };
     let deadline = started + connection.timeout.unwrap_or(http.deadline);
-    TenantClient::new(console, Some(token), http, ca_file, deadline)
+    TenantClient::new(console, Some(token), http, ca.as_ref(), deadline)
+}
+
+/// Largest CA bundle read; the whole Mozilla bundle is about 220 KiB.
+const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
+
+/// Reads a CA file under the file-trust rule for `owner`: a configured CA steers
+/// which servers are believed, so it must be as trustworthy as the configuration.
+fn read_ca(path: &Path, owner: u32) -> Result<CaFile, TenantError> {
+    let rule = Rule {
+        owner,
+        ..Rule::system(MAX_CA_FILE)
+    };
+    let (pem, _) = fs_trust::read(path, &rule).map_err(|e| TenantError::CaFile {
+        path: path.display().to_string(),
+        reason: match e {
+            TrustError::Missing(_) => "No such file or directory (os error 2)".into(),
+            TrustError::Io { source, .. } => source.to_string(),
+            untrusted @ TrustError::Untrusted { .. } => untrusted.why(),
+        },
+    })?;
+    Ok(CaFile {
+        path: path.to_owned(),
+        pem,
+    })
 }
 
 /// The client for `lookup` and `integration test`: the integration called `name`,

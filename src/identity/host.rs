@@ -18,8 +18,29 @@ pub struct HostFacts {
     pub os_version: Option<String>,
     /// CPU architecture as the running OS reports it, e.g. `x86_64`, `arm64`.
     pub arch: Option<String>,
+    /// The OS's machine identity, hashed with [`host_id`], and where it came from.
+    pub host_id: Option<super::Sourced>,
     /// Facts the OS would not give.
     pub problems: Vec<IdentityProblem>,
+}
+
+/// The machine identity as stored and compared: `sha256:` and the hex digest of an
+/// s1trust-specific prefix and the raw ID (trimmed, lower case), so the snapshot,
+/// which every user may read, does not carry the raw ID that other software keys on
+/// (systemd asks for exactly this: an application-specific hash of the machine ID).
+/// `None` for an empty or all-zero ID, which a template image may hold.
+pub fn host_id(raw: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let id = raw.trim().to_ascii_lowercase();
+    if id.is_empty() || id.chars().all(|c| matches!(c, '0' | '-' | '{' | '}')) {
+        return None;
+    }
+    let digest = Sha256::new()
+        .chain_update(b"s1trust host id\0")
+        .chain_update(id.as_bytes())
+        .finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("sha256:{hex}"))
 }
 
 /// Reads the host facts; each one that fails becomes a problem, never an error.
@@ -49,6 +70,7 @@ pub fn read_host() -> HostFacts {
         os_name,
         os_version,
         arch: arch.or_else(|| Some(std::env::consts::ARCH.to_owned())),
+        host_id: None,
         problems,
     }
 }

@@ -94,6 +94,19 @@ fn serial_io_problem(source: &str, error: &std::io::Error) -> IdentityProblem {
     }
 }
 
+/// The systemd machine ID (any user may read it), else D-Bus's copy of it.
+pub fn read_host_id(sources: &Sources) -> Option<Sourced> {
+    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .into_iter()
+        .find_map(|file| {
+            let bytes = sources.read(file).ok()?;
+            let text = std::str::from_utf8(&bytes).ok()?.trim();
+            let valid = text.len() == 32 && text.chars().all(|c| c.is_ascii_hexdigit());
+            let id = super::host::host_id(text).filter(|_| valid)?;
+            Some(Sourced::new(id, file))
+        })
+}
+
 /// Reads the agent: `sentinelctl management status` and `version`, and
 /// `basic.conf` when the status gave no URL.
 pub fn read_agent(sources: &Sources) -> AgentReading {

@@ -138,7 +138,16 @@ fn read_status(sources: &Sources, reading: &mut AgentReading) {
     reading.state.source = Some(STATUS_SOURCE.to_owned());
 }
 
-/// `IOPlatformSerialNumber` of the `IOPlatformExpertDevice` service.
+/// `IOPlatformUUID` from IOKit (any user may read it).
+pub fn read_host_id(_sources: &Sources) -> Option<Sourced> {
+    let uuid = iokit::platform_property("IOPlatformUUID")?;
+    Some(Sourced::new(
+        super::host::host_id(&uuid)?,
+        "iokit:IOPlatformUUID",
+    ))
+}
+
+/// Properties of the `IOPlatformExpertDevice` service.
 mod iokit {
     use core_foundation::base::{CFType, TCFType};
     use core_foundation::string::CFString;
@@ -153,6 +162,11 @@ mod iokit {
 
     /// The serial, or `None` when IOKit has no such service or property.
     pub fn platform_serial() -> Option<String> {
+        platform_property("IOPlatformSerialNumber")
+    }
+
+    /// A string property of the platform expert, or `None`.
+    pub fn platform_property(name: &'static str) -> Option<String> {
         // SAFETY: the name is a valid C string; IOServiceMatching returns a new
         // dictionary (or null), and IOServiceGetMatchingService consumes it.
         let service = unsafe {
@@ -165,7 +179,7 @@ mod iokit {
         if service == IO_OBJECT_NULL {
             return None;
         }
-        let key = CFString::from_static_string("IOPlatformSerialNumber");
+        let key = CFString::from_static_string(name);
         // SAFETY: `service` is a registry entry we hold a reference to; a null
         // allocator means the default one.
         let value = unsafe {

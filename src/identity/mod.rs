@@ -116,6 +116,10 @@ pub struct DeviceIdentity {
     /// What the agent says about its own state (each `None` when not reported).
     #[serde(default)]
     pub agent_state: AgentState,
+    /// The OS's machine identity, hashed ([`host::host_id`]), readable by any user.
+    pub host_id: Option<String>,
+    /// Where it came from, e.g. `/etc/machine-id`.
+    pub host_id_source: Option<String>,
     /// Host name.
     pub hostname: Option<String>,
     /// OS family in SentinelOne's vocabulary.
@@ -489,7 +493,13 @@ pub fn read_identity(sources: &Sources) -> DeviceIdentity {
     let serial = os::read_serial(sources);
     let agent = os::read_agent(sources);
     let running = host::agent_running(os::AGENT_PROCESSES);
-    assemble(serial, agent, running, host::read_host())
+    assemble(serial, agent, running, read_host(sources))
+}
+
+fn read_host(sources: &Sources) -> host::HostFacts {
+    let mut facts = host::read_host();
+    facts.host_id = os::read_host_id(sources);
+    facts
 }
 
 /// Only the facts that are cheap to read: the hardware serial and host facts, no
@@ -500,7 +510,7 @@ pub fn read_quick(sources: &Sources) -> DeviceIdentity {
         os::read_serial(sources),
         AgentReading::default(),
         None,
-        host::read_host(),
+        read_host(sources),
     )
 }
 
@@ -535,6 +545,8 @@ pub fn assemble(
         serial_candidates: serial.candidates,
         is_virtual: platform.is_some(),
         virtual_platform: platform.map(str::to_owned),
+        host_id: host.host_id.as_ref().map(|s| s.value.clone()),
+        host_id_source: host.host_id.map(|s| s.source),
         hostname: host.hostname,
         os_type: OsType::current(),
         os_name: host.os_name,

@@ -18,6 +18,11 @@ pub fn read_serial(_sources: &Sources) -> SerialReading {
     }
 }
 
+/// No machine identity is known for this OS.
+pub fn read_host_id(_sources: &Sources) -> Option<super::Sourced> {
+    None
+}
+
 /// Reports that the agent is not read on this OS.
 pub fn read_agent(_sources: &Sources) -> AgentReading {
     AgentReading {

@@ -156,6 +156,17 @@ fn program_files_dirs() -> Vec<String> {
     dirs
 }
 
+/// `MachineGuid`, which Windows sets at install time and any user may read.
+pub fn read_host_id(_sources: &Sources) -> Option<Sourced> {
+    let guid = open_hklm(r"SOFTWARE\Microsoft\Cryptography")
+        .and_then(|key| key.get_string("MachineGuid"))
+        .ok()?;
+    Some(Sourced::new(
+        super::host::host_id(&guid)?,
+        r"HKLM\SOFTWARE\Microsoft\Cryptography\MachineGuid",
+    ))
+}
+
 fn open_hklm(path: &str) -> windows_registry::Result<Key> {
     LOCAL_MACHINE.options().read().wow64_64().open(path)
 }

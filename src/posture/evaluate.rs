@@ -226,13 +226,41 @@ fn bind(
         ));
     }
     check_scope(&record, integration)?;
-    if record.flag("isDecommissioned") == Some(true) {
+    check_retirement(&record)?;
+    Ok(record)
+}
+
+/// A record stands for a protected device only when it says, in booleans, that it is
+/// neither decommissioned nor uninstalled: a missing, null or odd flag is not "no".
+fn check_retirement(record: &AgentRecord) -> Result<(), Blocked> {
+    let decommissioned = record.flag("isDecommissioned");
+    let uninstalled = record.flag("isUninstalled");
+    if decommissioned == Some(true) {
         return Err(blocked(FactorResult::NotSatisfied, "decommissioned", None));
     }
-    if record.flag("isUninstalled") == Some(true) {
+    if uninstalled == Some(true) {
         return Err(blocked(FactorResult::NotSatisfied, "uninstalled", None));
     }
-    Ok(record)
+    let unclear: Vec<&str> = [
+        ("isDecommissioned", decommissioned),
+        ("isUninstalled", uninstalled),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.is_none())
+    .map(|(field, _)| field)
+    .collect();
+    if unclear.is_empty() {
+        return Ok(());
+    }
+    let detail = format!(
+        "the record's {} is missing or not a boolean",
+        unclear.join(" and ")
+    );
+    Err(blocked(
+        FactorResult::Unknown,
+        "retirement_unknown",
+        Some(detail),
+    ))
 }
 
 fn check_scope(record: &AgentRecord, integration: &Integration) -> Result<(), Blocked> {

@@ -102,6 +102,10 @@ pub struct DeviceSummary {
     pub agent_version: Option<String>,
     /// Whether the agent is installed.
     pub agent_installed: bool,
+    /// The OS's own machine identity, hashed (see `identity::host::host_id`): what ties
+    /// a snapshot to one device for a reader who cannot read the serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
 }
 
 impl From<&DeviceIdentity> for DeviceSummary {
@@ -114,6 +118,7 @@ impl From<&DeviceIdentity> for DeviceSummary {
             os_name: identity.os_name.clone(),
             agent_version: identity.agent_version.clone(),
             agent_installed: identity.agent_installed,
+            host_id: identity.host_id.clone(),
         }
     }
 }

@@ -133,12 +133,29 @@ pub fn parse_snapshot(
 }
 
 /// Checks that the snapshot was made for this device, as far as this process can tell:
-/// facts the caller could not read are not compared.
+/// the machine identity (readable by any user) must match when this device has one,
+/// and the serial and agent UUID when both sides have them.
 pub fn check_device(
     report: &PostureReport,
     identity: &DeviceIdentity,
 ) -> Result<(), SnapshotProblem> {
     let device = &report.device;
+    if let Some(ours) = &identity.host_id {
+        match &device.host_id {
+            Some(theirs) if theirs == ours => {}
+            Some(_) => {
+                return Err(SnapshotProblem::WrongDevice(format!(
+                    "its machine identity differs from this device's ({})",
+                    identity.host_id_source.as_deref().unwrap_or("machine ID")
+                )));
+            }
+            None => {
+                return Err(SnapshotProblem::WrongDevice(
+                    "it carries no machine identity, and this device has one".into(),
+                ));
+            }
+        }
+    }
     if let (Some(ours), Some(theirs)) = (&identity.serial_number, &device.serial_number)
         && !serials_equal(ours, theirs)
     {

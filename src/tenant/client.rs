@@ -4,7 +4,7 @@
 //! 503, 504, dropped connections) and never run past the command's deadline,
 //! so a login-time caller always gets an answer in bounded time.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -70,7 +70,7 @@ impl TenantClient {
         console: ConsoleUrl,
         token: Option<ApiToken>,
         settings: &HttpSettings,
-        ca_file: Option<&Path>,
+        ca_file: Option<&CaFile>,
         deadline: Instant,
     ) -> Result<Self, TenantError> {
         let mut builder = reqwest::Client::builder()
@@ -78,8 +78,8 @@ impl TenantClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("s1trust/", env!("CARGO_PKG_VERSION")))
             .https_only(!console.is_plain_http());
-        if let Some(path) = ca_file {
-            builder = builder.tls_certs_merge(read_ca_file(path)?);
+        if let Some(ca) = ca_file {
+            builder = builder.tls_certs_merge(parse_ca_file(ca)?);
         }
         let http = builder
             .build()
@@ -233,7 +233,7 @@ fn interpret(raw: RawResponse) -> Result<(u16, Value), TenantError> {
 }
 
 fn parse_json_body(raw: &RawResponse) -> Result<Value, TenantError> {
-    match serde_json::from_slice::<Value>(&raw.body) {
+    match super::json::parse_strict(&raw.body) {
         Ok(value) => Ok(value),
         Err(_) if !looks_like_json(raw) => Err(TenantError::NotSentinelOne {
             status: raw.status,
@@ -361,13 +361,22 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     )
 }
 
-fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, TenantError> {
+/// Extra CA certificates, already read (by the caller's file-trust rule) from `path`.
+#[derive(Debug, Clone)]
+pub struct CaFile {
+    /// Where they came from, for messages.
+    pub path: PathBuf,
+    /// The PEM text.
+    pub pem: Vec<u8>,
+}
+
+fn parse_ca_file(ca: &CaFile) -> Result<Vec<reqwest::Certificate>, TenantError> {
     let fail = |reason: String| TenantError::CaFile {
-        path: path.display().to_string(),
+        path: ca.path.display().to_string(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(error_chain(&e)))?;
+    let certs =
+        reqwest::Certificate::from_pem_bundle(&ca.pem).map_err(|e| fail(error_chain(&e)))?;
     if certs.is_empty() {
         return Err(fail("no PEM certificate found".into()));
     }

@@ -3,9 +3,10 @@
 pub mod agents;
 pub mod client;
 pub mod error;
+pub mod json;
 pub mod url;
 
 pub use agents::{AgentPage, AgentRecord};
-pub use client::{ApiResponse, TenantClient};
+pub use client::{ApiResponse, CaFile, TenantClient};
 pub use error::TenantError;
 pub use url::ConsoleUrl;
