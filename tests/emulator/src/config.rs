@@ -109,6 +109,9 @@ pub enum FaultKind {
         /// Total body size in bytes.
         bytes: usize,
     },
+    /// 200 `application/json` with exactly this body (e.g. an object with a key
+    /// twice, which a JSON value cannot hold).
+    RawJson(String),
     /// Close the connection without answering.
     Drop,
     /// Never answer; the connection stays open until the emulator stops.
@@ -125,6 +128,7 @@ impl FaultKind {
             FaultKind::MalformedJson => "malformed_json",
             FaultKind::TruncatedJson => "truncated_json",
             FaultKind::Oversized { .. } => "oversized",
+            FaultKind::RawJson(_) => "raw_json",
             FaultKind::Drop => "drop",
             FaultKind::Hang => "hang",
         }
@@ -266,6 +270,8 @@ struct FaultFileEntry {
     status: Option<u16>,
     #[serde(default)]
     bytes: Option<usize>,
+    #[serde(default)]
+    body: Option<String>,
 }
 
 impl FaultFileEntry {
@@ -287,12 +293,13 @@ impl FaultFileEntry {
             "oversized" => FaultKind::Oversized {
                 bytes: self.bytes.ok_or_else(|| missing("bytes"))?,
             },
+            "raw_json" => FaultKind::RawJson(self.body.clone().ok_or_else(|| missing("body"))?),
             "drop" => FaultKind::Drop,
             "hang" => FaultKind::Hang,
             other => {
                 return Err(format!(
                     "fault #{index}: unknown kind {other:?} (expected latency, status, html, \
-                     malformed_json, truncated_json, oversized, drop or hang)"
+                     malformed_json, truncated_json, oversized, raw_json, drop or hang)"
                 ));
             }
         };

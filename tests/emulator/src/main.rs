@@ -56,6 +56,7 @@ FAULTS FILE
     {"kind":"malformed_json"}                      200 application/json, not JSON
     {"kind":"truncated_json"}                      200, connection cut mid-body
     {"kind":"oversized","bytes":20000000}          200, valid JSON padded to size
+    {"kind":"raw_json","body":"{...}"}             200 application/json, this exact body
     {"kind":"drop"}                                close without any response
     {"kind":"hang"}                                never answer
   Example: [{"kind":"status","code":429,"retry_after":"1","path":"/web/api/v2.1/agents","times":2}]

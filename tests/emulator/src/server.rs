@@ -218,7 +218,10 @@ async fn handle(
 fn is_canned(kind: &FaultKind) -> bool {
     matches!(
         kind,
-        FaultKind::Status { .. } | FaultKind::Html { .. } | FaultKind::MalformedJson
+        FaultKind::Status { .. }
+            | FaultKind::Html { .. }
+            | FaultKind::MalformedJson
+            | FaultKind::RawJson(_)
     )
 }
 
@@ -228,6 +231,12 @@ fn canned_reply(kind: &FaultKind) -> Reply {
             Reply::error(faults::valid_status(*code), None).with_retry_after(retry_after.clone())
         }
         FaultKind::Html { status } => faults::html_page(*status),
+        FaultKind::RawJson(body) => Reply {
+            status: 200,
+            content_type: "application/json",
+            body: bytes::Bytes::from(body.clone()),
+            retry_after: None,
+        },
         _ => faults::malformed_json(),
     }
 }

@@ -1,0 +1,521 @@
+//! The trust model under attack: a normal user (uid 65534, through `setpriv`) who
+//! controls its environment, `--config`, a folder of its own, symbolic links in it
+//! (swapped atomically in a loop with `renameat2(RENAME_EXCHANGE)`) and a tenant of
+//! its own on loopback must never get `trusted` from a device whose real state is
+//! not trusted. Root plays the administrator who set the device up. Each race is
+//! bounded (a few hundred attempts); README "Security" states the rules.
+
+mod common;
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::{TOKEN, Tenant, agent, path_arg, set_mode, write_private};
+use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
+use serde_json::{Value, json};
+
+const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
+const SERIAL: &str = "PF2ABCDE";
+const NOBODY: u32 = 65534;
+/// Attempts per race: enough to have hit the old check-then-read windows hundreds
+/// of times (they were won 7–29 % of the time), few enough to stay a few seconds.
+const RACE_ATTEMPTS: usize = 300;
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if !root {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the attack tests need root (to play both the administrator and a normal user)"
+        );
+        eprintln!("notice: not root; attack tests skipped");
+    }
+    root
+}
+
+fn healthy(overrides: Value) -> Value {
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut record = agent(1, UUID, Some(SERIAL), json!({ "lastActiveDate": now }));
+    for (key, value) in overrides.as_object().unwrap() {
+        record[key] = value.clone();
+    }
+    record
+}
+
+fn threatened() -> Value {
+    healthy(json!({"activeThreats": 3}))
+}
+
+/// A device set up by root: `system/` (config, token, CA, state) owned by root, and
+/// `home/` owned by the normal user, everything traversable by that user.
+struct Lab {
+    _dir: tempfile::TempDir,
+    system: PathBuf,
+    home: PathBuf,
+    config: PathBuf,
+    snapshot: PathBuf,
+    identity: PathBuf,
+}
+
+impl Lab {
+    fn new(tenant: &Tenant) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        set_mode(dir.path(), 0o755);
+        let system = dir.path().join("system");
+        let home = dir.path().join("home");
+        for folder in [&system, &system.join("state"), &home] {
+            std::fs::create_dir_all(folder).unwrap();
+            set_mode(folder, 0o755);
+        }
+        std::os::unix::fs::chown(&home, Some(NOBODY), Some(NOBODY)).unwrap();
+        write_private(&system.join("api.token"), &format!("{TOKEN}\n"));
+        std::fs::copy(&tenant.ca_file, system.join("ca.pem")).unwrap();
+        set_mode(&system.join("ca.pem"), 0o644);
+        let lab = Self {
+            config: system.join("config.toml"),
+            snapshot: system.join("state").join("posture.json"),
+            identity: system.join("identity.json"),
+            system,
+            home,
+            _dir: dir,
+        };
+        write_config(&lab.config, tenant, &lab.snapshot, "");
+        lab.set_identity(json!({}));
+        lab
+    }
+
+    fn set_identity(&self, overrides: Value) {
+        let mut identity = json!({
+            "serialNumber": SERIAL, "serialSource": "test", "serialCandidates": [],
+            "virtual": false, "agentInstalled": true, "agentRunning": true,
+            "agentUuid": UUID, "agentUuidSource": "test", "agentVersion": "24.1.2.6",
+            "managementUrl": null, "hostname": "test-host", "osType": "linux",
+            "osName": "Debian 12", "arch": "x86_64", "problems": []
+        });
+        for (key, value) in overrides.as_object().unwrap() {
+            identity[key] = value.clone();
+        }
+        std::fs::write(&self.identity, identity.to_string()).unwrap();
+        set_mode(&self.identity, 0o644);
+    }
+
+    /// Runs s1trust as root (`user: None`) or as the normal user.
+    fn run(&self, user: Option<u32>, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+        let bin = env!("CARGO_BIN_EXE_s1trust");
+        let mut command = match user {
+            Some(uid) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={uid}"))
+                    .arg(format!("--regid={uid}"))
+                    .arg("--clear-groups")
+                    .arg("--")
+                    .arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let output = command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("S1TRUST_TEST_IDENTITY", &self.identity)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("s1trust runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+        (output.status.code().unwrap_or(-1), stdout, stderr)
+    }
+
+    /// `check --json` as `user` with `config`: the `result`, or the exit code when the
+    /// command refused to answer.
+    fn answer(&self, user: Option<u32>, config: &Path, extra: &[&str]) -> String {
+        let config = path_arg(config);
+        let mut args = vec!["--config", config.as_str(), "check", "--json"];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = self.run(user, &args, &[]);
+        match serde_json::from_str::<Value>(&stdout) {
+            Ok(report) => report["result"].as_str().unwrap_or("?").to_owned(),
+            Err(_) => format!("exit {code}: {}", stderr.lines().next().unwrap_or("")),
+        }
+    }
+
+    fn refresh(&self) -> (i32, String) {
+        let config = path_arg(&self.config);
+        let (code, _, stderr) = self.run(None, &["--config", &config, "refresh"], &[]);
+        (code, stderr)
+    }
+
+    fn snapshot_json(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(&self.snapshot).unwrap()).unwrap()
+    }
+}
+
+fn write_config(path: &Path, tenant: &Tenant, snapshot: &Path, extra: &str) {
+    let text = format!(
+        "[[integration]]\nname = \"corp\"\nurl = \"{}\"\ntoken_file = \"api.token\"\nca_file = \"ca.pem\"\n\n[snapshot]\npath = \"{}\"\n{extra}\n",
+        tenant.emulator.url(),
+        path_arg(snapshot)
+    );
+    std::fs::write(path, text).unwrap();
+    set_mode(path, 0o644);
+}
+
+fn chown_user(path: &Path) {
+    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+}
+
+/// Swaps two directory entries atomically, over and over, until dropped.
+struct Swapper {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl Swapper {
+    fn start(a: &Path, b: &Path) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (a, b) = (cstring(a), cstring(b));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut swaps = 0;
+            while !flag.load(Ordering::Relaxed) {
+                // SAFETY: both paths are valid NUL-terminated strings for the whole loop.
+                let rc = unsafe {
+                    libc::syscall(
+                        libc::SYS_renameat2,
+                        libc::AT_FDCWD,
+                        a.as_ptr(),
+                        libc::AT_FDCWD,
+                        b.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                assert_eq!(rc, 0, "renameat2: {}", std::io::Error::last_os_error());
+                swaps += 1;
+            }
+            swaps
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+fn cstring(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+/// The real device is not trusted (an active threat); the user holds a forged
+/// `trusted` snapshot (a real one from a healthy device, copied into its folder).
+fn lab_with_forgery() -> (Tenant, Lab, PathBuf) {
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    assert_eq!(lab.refresh().0, 0);
+    let forged_dir = lab.home.join("forged");
+    std::fs::create_dir(&forged_dir).unwrap();
+    std::fs::copy(&lab.snapshot, forged_dir.join("posture.json")).unwrap();
+    for path in [&forged_dir, &forged_dir.join("posture.json")] {
+        chown_user(path);
+    }
+    tenant.emulator.set_agents(vec![threatened()]);
+    assert_eq!(lab.refresh().0, 0);
+    assert_eq!(lab.snapshot_json()["result"], "not_trusted");
+    (tenant, lab, forged_dir)
+}
+
+fn assert_never_trusted(answers: &[String], what: &str) {
+    let forged = answers.iter().filter(|a| *a == "trusted").count();
+    assert_eq!(forged, 0, "{what}: {forged} forged trusted of {}", answers.len());
+}
+
+#[test]
+fn snapshot_folder_swap_race_never_yields_trusted() {
+    if !is_root() {
+        return;
+    }
+    let (tenant, lab, forged_dir) = lab_with_forgery();
+    let (real, fake) = (lab.home.join("real"), lab.home.join("fake"));
+    std::os::unix::fs::symlink(lab.snapshot.parent().unwrap(), &real).unwrap();
+    std::os::unix::fs::symlink(&forged_dir, &fake).unwrap();
+    let user_config = lab.home.join("config.toml");
+    write_config(&user_config, &tenant, &real.join("posture.json"), "");
+    for path in [&real, &fake, &user_config] {
+        chown_user(path);
+    }
+    let swapper = Swapper::start(&real, &fake);
+    let answers: Vec<String> = (0..RACE_ATTEMPTS)
+        .map(|i| {
+            let user = (i % 2 == 0).then_some(NOBODY);
+            lab.answer(user, &user_config, &["--snapshot"])
+        })
+        .collect();
+    assert!(swapper.finish() > 0);
+    assert_never_trusted(&answers, "snapshot swap");
+    assert!(
+        answers.iter().any(|a| a.contains("exit 2")),
+        "the user's config is refused: {:?}",
+        &answers[..4]
+    );
+}
+
+#[test]
+fn config_swap_race_never_yields_trusted() {
+    if !is_root() {
+        return;
+    }
+    let (_tenant, lab, forged_dir) = lab_with_forgery();
+    // The user's own tenant says "healthy", with the user's own token and CA.
+    let own = Tenant::start(vec![healthy(json!({}))]);
+    let user_config = lab.home.join("mine.toml");
+    std::fs::copy(&own.ca_file, lab.home.join("ca.pem")).unwrap();
+    write_private(&lab.home.join("api.token"), &format!("{TOKEN}\n"));
+    write_config(&user_config, &own, &forged_dir.join("posture.json"), "");
+    let (link, other) = (lab.home.join("config-link"), lab.home.join("other-link"));
+    std::os::unix::fs::symlink(&lab.config, &link).unwrap();
+    std::os::unix::fs::symlink(&user_config, &other).unwrap();
+    for path in [&user_config, &link, &other, &lab.home.join("api.token")] {
+        chown_user(path);
+    }
+    let swapper = Swapper::start(&link, &other);
+    let answers: Vec<String> = (0..RACE_ATTEMPTS)
+        .map(|_| lab.answer(Some(NOBODY), &link, &[]))
+        .collect();
+    assert!(swapper.finish() > 0);
+    assert_never_trusted(&answers, "config swap");
+    assert!(own.requests().is_empty(), "the user's tenant was never asked");
+}
+
+#[test]
+fn symlinked_root_config_with_proxy_and_trust_store_variables_is_not_steered() {
+    if !is_root() {
+        return;
+    }
+    let (tenant, lab, _) = lab_with_forgery();
+    let proxy = Tenant::start(vec![healthy(json!({}))]);
+    let link = lab.home.join("config.toml");
+    std::os::unix::fs::symlink(&lab.config, &link).unwrap();
+    // Relative token_file / ca_file would resolve here if the link's folder counted.
+    std::fs::copy(&proxy.ca_file, lab.home.join("ca.pem")).unwrap();
+    write_private(&lab.home.join("api.token"), &format!("{TOKEN}\n"));
+    for path in [&link, &lab.home.join("ca.pem"), &lab.home.join("api.token")] {
+        chown_user(path);
+    }
+    let ca = path_arg(&lab.home.join("ca.pem"));
+    let proxy_url = proxy.emulator.url();
+    let env = [
+        ("HTTPS_PROXY", proxy_url.as_str()),
+        ("https_proxy", proxy_url.as_str()),
+        ("SSL_CERT_FILE", ca.as_str()),
+        ("SSL_CERT_DIR", path_arg(&lab.home).leak()),
+        ("S1_API_TOKEN", TOKEN),
+        ("HOME", path_arg(&lab.home).leak()),
+    ];
+    let link_arg = path_arg(&link);
+    let before = tenant.requests().len();
+    for extra in [&[][..], &["--live"][..]] {
+        let mut args = vec!["--config", link_arg.as_str(), "check", "--json"];
+        args.extend_from_slice(extra);
+        let (_, stdout, stderr) = lab.run(Some(NOBODY), &args, &env);
+        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
+        assert_ne!(report["result"], "trusted", "{report:#}");
+    }
+    assert!(proxy.requests().is_empty(), "nothing went to the user's proxy");
+    assert_eq!(tenant.requests().len(), before, "a normal user's check is offline");
+}
+
+#[test]
+fn a_user_max_age_and_an_expired_snapshot_are_refused() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    assert_eq!(lab.refresh().0, 0);
+    // Taken two hours ago, before a threat appeared; its writer said 30 minutes.
+    let mut old = lab.snapshot_json();
+    let then = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let rfc = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    old["evaluatedAt"] = json!(rfc(then));
+    old["expiresAt"] = json!(rfc(then + time::Duration::minutes(30)));
+    std::fs::write(&lab.snapshot, old.to_string()).unwrap();
+    let user_config = lab.home.join("config.toml");
+    write_config(
+        &user_config,
+        &tenant,
+        &lab.snapshot,
+        "max_age = \"7days\"",
+    );
+    // `max_age` belongs to [snapshot]: write it there.
+    let text = std::fs::read_to_string(&user_config)
+        .unwrap()
+        .replace("\nmax_age", "max_age");
+    std::fs::write(&user_config, text).unwrap();
+    chown_user(&user_config);
+    assert!(lab.answer(Some(NOBODY), &user_config, &["--snapshot"]).contains("exit 2"));
+    // Even root's own wider max_age cannot extend what the writer allowed.
+    let root_config = lab.system.join("wide.toml");
+    std::fs::copy(&user_config, &root_config).unwrap();
+    std::os::unix::fs::chown(&root_config, Some(0), Some(0)).unwrap();
+    let (_, stdout, _) = lab.run(
+        Some(NOBODY),
+        &["--config", &path_arg(&root_config), "check", "--json", "--snapshot"],
+        &[],
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["result"], "unknown");
+    assert_eq!(report["reason"], "stale_snapshot");
+    // A recent evaluation past its own expiresAt (beyond the clock skew) is refused too.
+    let mut expired = lab.snapshot_json();
+    let now = time::OffsetDateTime::now_utc();
+    expired["evaluatedAt"] = json!(rfc(now - time::Duration::minutes(1)));
+    expired["expiresAt"] = json!(rfc(now - time::Duration::minutes(10)));
+    std::fs::write(&lab.snapshot, expired.to_string()).unwrap();
+    let (_, stdout, _) = lab.run(
+        Some(NOBODY),
+        &["--config", &path_arg(&lab.config), "check", "--json", "--snapshot"],
+        &[],
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["reason"], "stale_snapshot", "{report:#}");
+}
+
+const HOST_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const HOST_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+#[test]
+fn a_snapshot_from_another_device_is_refused_and_never_kept() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    lab.set_identity(json!({"hostId": HOST_A, "hostIdSource": "/etc/machine-id"}));
+    assert_eq!(lab.refresh().0, 0);
+    assert_eq!(lab.snapshot_json()["device"]["hostId"], HOST_A);
+    // The disk is cloned onto device B, which has no agent and whose serial root alone
+    // can read: only the machine identity tells the two apart.
+    lab.set_identity(json!({
+        "hostId": HOST_B, "serialNumber": null, "agentUuid": null, "agentInstalled": false
+    }));
+    let answer = lab.answer(Some(NOBODY), &lab.config, &[]);
+    assert_eq!(answer, "unknown");
+    let (_, stdout, _) = lab.run(
+        Some(NOBODY),
+        &["--config", &path_arg(&lab.config), "check", "--json"],
+        &[],
+    );
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap()["reason"], "wrong_device");
+    // A failing refresh on B does not keep A's snapshot.
+    tenant.emulator.add_fault(Fault {
+        path_prefix: None,
+        token: None,
+        times: None,
+        kind: FaultKind::Status {
+            code: 503,
+            retry_after: None,
+        },
+    });
+    lab.refresh();
+    let kept = lab.snapshot_json();
+    assert_eq!(kept["device"]["hostId"], HOST_B, "{kept:#}");
+    assert_ne!(kept["result"], "trusted");
+}
+
+#[test]
+fn overlapping_refreshes_run_one_at_a_time() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    tenant.emulator.add_fault(Fault {
+        path_prefix: Some("/web/api/v2.1/agents".into()),
+        token: None,
+        times: Some(1),
+        kind: FaultKind::Latency(std::time::Duration::from_secs(3)),
+    });
+    let config = path_arg(&lab.config);
+    let slow = Command::new(env!("CARGO_BIN_EXE_s1trust"))
+        .args(["--config", &config, "refresh"])
+        .env("S1TRUST_TEST_IDENTITY", &lab.identity)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the slow one to hold the lock (its request is in the emulator's hands).
+    let waited = std::time::Instant::now();
+    while tenant.requests().is_empty() && waited.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    tenant.emulator.set_agents(vec![threatened()]);
+    let (code, stderr) = lab.refresh();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("another `s1trust refresh` is running"), "{stderr}");
+    let out = slow.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // The one refresh that ran wrote its answer; the next one sees the threat.
+    assert_eq!(lab.refresh().0, 0);
+    assert_eq!(lab.snapshot_json()["result"], "not_trusted");
+}
+
+#[test]
+fn doubtful_records_are_never_trusted() {
+    if !is_root() {
+        return;
+    }
+    let mut shapes: Vec<Value> = Vec::new();
+    for field in ["isDecommissioned", "isUninstalled"] {
+        for value in [json!("yes"), json!(1), json!(null)] {
+            shapes.push(healthy(json!({ field: value })));
+        }
+        let mut missing = healthy(json!({}));
+        missing.as_object_mut().unwrap().remove(field);
+        shapes.push(missing);
+    }
+    for record in shapes {
+        let tenant = Tenant::start(vec![record.clone()]);
+        let lab = Lab::new(&tenant);
+        let answer = lab.answer(None, &lab.config, &["--live"]);
+        assert_eq!(answer, "unknown", "{record}");
+    }
+    // The same key twice: the last value must not win.
+    let tenant = Tenant::with_config(EmulatorConfig {
+        agents: vec![healthy(json!({}))],
+        tokens: vec![TokenSpec::viewer(TOKEN)],
+        ..EmulatorConfig::default()
+    });
+    let record = healthy(json!({})).to_string();
+    let doubled = record.replacen("\"activeThreats\":0", "\"activeThreats\":3,\"activeThreats\":0", 1);
+    assert_ne!(record, doubled);
+    tenant.emulator.add_fault(Fault {
+        path_prefix: Some("/web/api/v2.1/agents".into()),
+        token: None,
+        times: None,
+        kind: FaultKind::RawJson(format!(
+            "{{\"data\":[{doubled}],\"pagination\":{{\"totalItems\":1,\"nextCursor\":null}}}}"
+        )),
+    });
+    let lab = Lab::new(&tenant);
+    let config = path_arg(&lab.config);
+    let (_, stdout, _) = lab.run(None, &["--config", &config, "check", "--json", "--live"], &[]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["result"], "unknown");
+    assert_eq!(report["reason"], "bad_response", "{report:#}");
+}
