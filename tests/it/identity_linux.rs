@@ -6,13 +6,12 @@
 //!
 //! Skips with a notice when not root or when `unshare` cannot make a namespace.
 
-#![cfg(target_os = "linux")]
-
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::helpers::is_root;
 
 const UUID: &str = "8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e";
 const URL: &str = "https://usea1-acme.sentinelone.net";
@@ -62,9 +61,7 @@ fn stand_in_sentinelctl(registered: bool) -> String {
 
 /// Whether this test can run here; prints why not.
 fn can_run() -> bool {
-    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
-    if uid != Some(0) {
-        println!("notice: not root; skipping the unshare end-to-end identity tests");
+    if !is_root("the unshare end-to-end identity tests") {
         return false;
     }
     let works = Command::new("unshare")
