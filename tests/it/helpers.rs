@@ -240,6 +240,29 @@ pub fn unused_loopback_port() -> u16 {
         .port()
 }
 
+/// `tests/fixtures/<relative>` (see tests/fixtures/README.md), when it exists.
+/// When it is missing this prints a notice and returns `None`, so the test skips;
+/// with the `CI` environment variable set it panics instead, so CI cannot pass
+/// without having read the data.
+pub fn fixture(relative: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing, and CI is set: fixture tests must not be skipped",
+        path.display()
+    );
+    println!(
+        "notice: {} is missing; skipping (with CI set this fails)",
+        path.display()
+    );
+    None
+}
+
 /// Whether the tests run as root; when not, prints that `skipped` is skipped.
 pub fn is_root(skipped: &str) -> bool {
     use std::os::unix::fs::MetadataExt;

@@ -16,3 +16,4 @@ mod integration_admin;
 mod integration_test;
 mod lookup;
 mod packaging;
+mod smbios_tables;
