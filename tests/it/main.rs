@@ -16,4 +16,5 @@ mod integration_admin;
 mod integration_test;
 mod lookup;
 mod packaging;
+mod sentinelctl_real;
 mod smbios_tables;
