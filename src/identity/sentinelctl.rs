@@ -578,10 +578,16 @@ mod tests {
     #[test]
     fn shared_fixtures() {
         let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sentinelctl");
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sentinelctl");
         if !dir.is_dir() {
+            // CI must not pass without reading them (tests/fixtures/README.md).
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} is missing, and CI is set: fixture tests must not be skipped",
+                dir.display()
+            );
             println!(
-                "notice: {} is absent; skipping the shared sentinelctl fixtures",
+                "notice: {} is missing; skipping the sentinelctl fixtures (with CI set this fails)",
                 dir.display()
             );
             return;

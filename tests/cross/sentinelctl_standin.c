@@ -1,7 +1,7 @@
 /*
  * TEST-ONLY stand-in for SentinelOne's SentinelCtl.exe, for running s1trust.exe
- * under Wine. Prints fixed output per command, like the samples in
- * shared/fixtures/sentinelctl/windows-*.txt:
+ * under Wine. Prints fixed output per command, in the format of the samples in
+ * tests/fixtures/sentinelctl/windows-*.txt (with its own UUID and console URL):
  *
  *   SentinelCtl.exe agent_id                  -> the agent UUID alone on a line
  *   SentinelCtl.exe status                    -> status lines, "Monitor Build id: 24.1.2.6+..."

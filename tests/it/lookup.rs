@@ -1,10 +1,8 @@
 //! `s1trust lookup` against the emulated tenant.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Tenant, agent, fleet, path_arg, run_s1trust, set_mode, write_private};
+use crate::helpers::{self, Tenant, agent, fleet, path_arg, run_s1trust, set_mode, write_private};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
 
@@ -120,7 +118,7 @@ fn only_decommissioned_record_is_still_reported() {
 
 #[test]
 fn identical_duplicates_are_ambiguous() {
-    let tenant = Tenant::start(common::cloned_pair("CLONED01"));
+    let tenant = Tenant::start(helpers::cloned_pair("CLONED01"));
     let run = tenant.run(&["lookup", "--serial", "CLONED01"]);
     run.expect_code(3);
     assert_eq!(run.json()["agentFound"], json!(false));
@@ -215,7 +213,7 @@ fn rejected_token_is_401_with_the_object() {
 
 #[test]
 fn token_without_agent_access_is_403() {
-    let mut viewer = TokenSpec::viewer(common::TOKEN);
+    let mut viewer = TokenSpec::viewer(helpers::TOKEN);
     viewer.can_read_agents = false;
     let tenant = Tenant::with_config(EmulatorConfig {
         agents: fleet(),
@@ -253,7 +251,7 @@ fn rate_limit_then_success_is_retried() {
 fn persistent_rate_limit_gives_up_with_exit_3() {
     let tenant = Tenant::with_config(EmulatorConfig {
         agents: fleet(),
-        tokens: vec![TokenSpec::viewer(common::TOKEN)],
+        tokens: vec![TokenSpec::viewer(helpers::TOKEN)],
         faults: vec![Fault::new(FaultKind::Status {
             code: 429,
             retry_after: Some("0".into()),
@@ -405,7 +403,7 @@ fn token_stays_secret_even_at_debug_level() {
     let run = run_s1trust(
         &args,
         &tenant.config_file,
-        &[("S1_API_TOKEN", common::TOKEN)],
+        &[("S1_API_TOKEN", helpers::TOKEN)],
     );
     run.expect_code(0);
     tenant.assert_token_kept_secret(&run);
@@ -469,7 +467,7 @@ fn untrusted_certificate_is_a_tls_error() {
 fn plain_http_works_on_loopback_only() {
     let tenant = Tenant::with_config(EmulatorConfig {
         agents: fleet(),
-        tokens: vec![TokenSpec::viewer(common::TOKEN)],
+        tokens: vec![TokenSpec::viewer(helpers::TOKEN)],
         tls: false,
         ..Default::default()
     });

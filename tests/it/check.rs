@@ -1,11 +1,9 @@
 //! `s1trust check` and `s1trust refresh` end to end: the emulated tenant plus a
 //! fake device identity (debug builds read it from S1TRUST_TEST_IDENTITY).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{Run, TOKEN, Tenant, agent, path_arg, run_s1trust, set_mode};
+use crate::helpers::{self, Run, TOKEN, Tenant, agent, is_root, path_arg, run_s1trust, set_mode};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
 
@@ -83,7 +81,7 @@ impl<'a> Device<'a> {
 
 fn validate(document: &Value) {
     let schema: Value =
-        serde_json::from_str(include_str!("../src/posture/check-v1.schema.json")).unwrap();
+        serde_json::from_str(include_str!("../../src/posture/check-v1.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(document)
@@ -96,18 +94,8 @@ fn validate(document: &Value) {
 }
 
 /// The check path trusts only root-owned files; without root these tests cannot run.
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let root = std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false);
-    if !root {
-        eprintln!(
-            "notice: s1trust check trusts only root-owned config and snapshots; test skipped when not root"
-        );
-    }
-    root
-}
+const NEEDS_ROOT: &str =
+    "this check test: s1trust check trusts only root-owned config and snapshots";
 
 fn factor<'v>(report: &'v Value, key: &str) -> &'v Value {
     report["factors"]
@@ -152,7 +140,7 @@ enabled = true"#;
 
 #[test]
 fn healthy_device_is_trusted_live() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
@@ -183,7 +171,7 @@ fn healthy_device_is_trusted_live() {
 
 #[test]
 fn every_factor_satisfied_not_satisfied_and_unknown() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let good = Tenant::start(vec![healthy()]);
@@ -252,7 +240,7 @@ fn every_factor_satisfied_not_satisfied_and_unknown() {
 
 #[test]
 fn one_failing_integration_does_not_hide_the_other() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::with_config(EmulatorConfig {
@@ -270,7 +258,7 @@ fn one_failing_integration_does_not_hide_the_other() {
         ],
         ..Default::default()
     });
-    common::write_private(
+    helpers::write_private(
         &tenant.dir.path().join("second.token"),
         "second-token-value\n",
     );
@@ -308,7 +296,7 @@ fn one_failing_integration_does_not_hide_the_other() {
 
 #[test]
 fn identity_mismatch_foreign_site_and_decommissioned_are_not_trusted() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
@@ -342,10 +330,10 @@ fn identity_mismatch_foreign_site_and_decommissioned_are_not_trusted() {
 
 #[test]
 fn serial_fallback_not_found_ambiguous_and_no_agent() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
-    let mut fleet = common::cloned_pair("CLONED01");
+    let mut fleet = helpers::cloned_pair("CLONED01");
     fleet.push(agent(
         3,
         "33330000111122223333444455556666",
@@ -389,7 +377,7 @@ fn serial_fallback_not_found_ambiguous_and_no_agent() {
 
 #[test]
 fn os_filter_makes_factors_not_applicable() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![agent(
@@ -416,7 +404,7 @@ fn os_filter_makes_factors_not_applicable() {
 
 #[test]
 fn refresh_writes_a_snapshot_that_check_uses() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
@@ -432,12 +420,7 @@ fn refresh_writes_a_snapshot_that_check_uses() {
         requests,
         "the snapshot path makes no request"
     );
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&device.snapshot)
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777;
+    let mode = helpers::mode(&device.snapshot);
     assert_eq!(mode, 0o644);
     let on_disk: Value = serde_json::from_slice(&std::fs::read(&device.snapshot).unwrap()).unwrap();
     validate(&on_disk);
@@ -452,7 +435,7 @@ fn write_snapshot(device: &Device, mutate: impl Fn(&mut Value)) {
 
 #[test]
 fn bad_snapshots_are_never_trusted() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
@@ -508,7 +491,7 @@ fn bad_snapshots_are_never_trusted() {
 
 #[test]
 fn default_check_falls_back_to_live_when_the_snapshot_is_unusable() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
@@ -527,7 +510,7 @@ fn default_check_falls_back_to_live_when_the_snapshot_is_unusable() {
 
 #[test]
 fn failed_refresh_keeps_the_last_good_snapshot() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
@@ -576,7 +559,7 @@ fn failed_refresh_keeps_the_last_good_snapshot() {
 
 #[test]
 fn readers_never_see_a_torn_snapshot_while_refresh_runs() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
@@ -651,7 +634,7 @@ fn fresh_machine_without_config_explains_what_to_do() {
 
 #[test]
 fn doctor_walks_through_every_step() {
-    if !is_root() {
+    if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);

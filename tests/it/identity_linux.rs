@@ -6,16 +6,31 @@
 //!
 //! Skips with a notice when not root or when `unshare` cannot make a namespace.
 
-#![cfg(target_os = "linux")]
-
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::helpers::{fixture, is_root};
+
+/// The UUID and console URL in `linux-management-status.registered.txt`.
 const UUID: &str = "8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e";
 const URL: &str = "https://usea1-acme.sentinelone.net";
+
+/// What the stand-in prints: the sample outputs in tests/fixtures/sentinelctl,
+/// built into the test binary (without them it does not build, louder than a skip).
+const REGISTERED: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/sentinelctl/linux-management-status.registered.txt"
+));
+const UNREGISTERED: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/sentinelctl/linux-management-status.unregistered.txt"
+));
+const VERSION: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/sentinelctl/linux-version.txt"
+));
 
 /// Sets up the fake machine, then runs `s1trust identity --json` in it.
 /// `$1` holds the files to install, `$2` the binary, `$3` an optional `setpriv` prefix.
@@ -43,28 +58,27 @@ if [ -f "$src/unsafe" ]; then chmod 0775 /opt/sentinelone/bin; fi
 exec "$@" "$bin" identity --json
 "#;
 
-/// Prints fixture-like output for the two read-only queries it is asked.
+/// A stand-in `sentinelctl` that prints the fixture outputs for the two
+/// read-only queries it is asked, and refuses anything else.
 fn stand_in_sentinelctl(registered: bool) -> String {
-    let (connectivity, url, uuid) = if registered {
-        ("On", URL, UUID)
-    } else {
-        ("Off", "undefined", "undefined")
-    };
+    let status = if registered { REGISTERED } else { UNREGISTERED };
+    // Single-quoted for sh: a `'` inside becomes `'\''`.
+    let quoted = |text: &str| format!("'{}'", text.replace('\'', r"'\''"));
     format!(
         "#!/bin/sh\n\
          case \"$*\" in\n\
-         'management status') printf 'Connectivity            {connectivity}\\nURL                     {url}\\nSite-Key                3f9c1e2ab4d5c6e7a8b9c0d1e2f3a4b5\\nUUID                    {uuid}\\n' ;;\n\
-         'version') printf 'Agent version: 24.1.2.6\\nSentinelCTL version: 24.1.2.6\\n' ;;\n\
+         'management status') printf '%s' {} ;;\n\
+         'version') printf '%s' {} ;;\n\
          *) echo \"unexpected arguments: $*\" >&2; exit 2 ;;\n\
-         esac\n"
+         esac\n",
+        quoted(status),
+        quoted(VERSION)
     )
 }
 
 /// Whether this test can run here; prints why not.
 fn can_run() -> bool {
-    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
-    if uid != Some(0) {
-        println!("notice: not root; skipping the unshare end-to-end identity tests");
+    if !is_root("the unshare end-to-end identity tests") {
         return false;
     }
     let works = Command::new("unshare")
@@ -136,20 +150,6 @@ impl Machine {
     }
 }
 
-fn shared_sysfs_pair() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/smbios/dell-xps13-9365-smbios3.0-sysfs");
-    if dir.join("DMI").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "notice: {} is absent; skipping the real-SMBIOS case",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn reasons(json: &Value) -> Vec<(String, String)> {
     json["problems"]
         .as_array()
@@ -166,12 +166,12 @@ fn reasons(json: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn real_smbios_tables_and_a_registered_agent() {
+    let Some(pair) = fixture("smbios/dell-xps13-9365-smbios3.0-sysfs") else {
+        return;
+    };
     if !can_run() {
         return;
     }
-    let Some(pair) = shared_sysfs_pair() else {
-        return;
-    };
     let machine = Machine::new(true)
         .with_tables(&pair)
         .with_dmi_id("NOT-USED-WHEN-TABLES-WORK", "Dell Inc.");

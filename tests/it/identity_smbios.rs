@@ -1,5 +1,5 @@
-//! The SMBIOS reader against the shared dumps of 20 real machines
-//! (`../shared/fixtures/smbios`): every Type 1/2/3 serial must be what
+//! The SMBIOS reader against the dumps of 20 real machines
+//! (`tests/fixtures/smbios`): every Type 1/2/3 serial must be what
 //! dmidecode printed (`expected-serials.json`), every original format (sysfs
 //! pair, Windows RSMB buffer, bare table) must decode like its derived dump,
 //! and the device serial chosen from each must be the right one.
@@ -12,21 +12,17 @@ use s1trust::identity::smbios::{self, SmbiosSerials, TableString};
 use s1trust::identity::{AgentReading, SerialReading, assemble};
 use serde_json::Value;
 
+use crate::helpers::fixture;
+use crate::smbios_tables;
+
 fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/smbios");
-    if dir.join("expected-serials.json").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "notice: {} is absent; skipping the shared SMBIOS dumps",
-            dir.display()
-        );
-        None
-    }
+    fixture("smbios/expected-serials.json").map(|file| file.parent().unwrap().to_owned())
 }
 
+/// A fixture file; two machines' files are built in code (see `smbios_tables`).
 fn read(dir: &Path, name: &str) -> Vec<u8> {
-    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    smbios_tables::rebuilt(name)
+        .unwrap_or_else(|| std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))
 }
 
 /// dmidecode's view: string number 0 is "no string", anything else the raw text.

@@ -1,8 +1,6 @@
 //! `s1trust integration test` and `s1trust config validate`.
 
-mod common;
-
-use common::{Tenant, fleet, run_s1trust, write_private};
+use crate::helpers::{self, Tenant, fleet, run_s1trust, unused_loopback_port, write_private};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::json;
 
@@ -42,7 +40,7 @@ fn all_steps_pass_on_a_healthy_tenant() {
 
 #[test]
 fn json_report_and_expiry_warning() {
-    let mut spec = TokenSpec::viewer(common::TOKEN);
+    let mut spec = TokenSpec::viewer(helpers::TOKEN);
     spec.expires_at = Some(rfc3339_in_days(5));
     let tenant = Tenant::with_config(EmulatorConfig {
         agents: fleet(),
@@ -84,7 +82,7 @@ fn bad_token_fails_authentication_and_skips_the_rest() {
 
 #[test]
 fn missing_agent_permission_fails_the_last_step() {
-    let mut spec = TokenSpec::viewer(common::TOKEN);
+    let mut spec = TokenSpec::viewer(helpers::TOKEN);
     spec.can_read_agents = false;
     let tenant = Tenant::with_config(EmulatorConfig {
         agents: fleet(),
@@ -106,11 +104,7 @@ fn missing_agent_permission_fails_the_last_step() {
 #[test]
 fn unreachable_tenant_exits_3() {
     // A port that was just free on loopback: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = unused_loopback_port();
     let tenant = Tenant::start(fleet());
     let mut args: Vec<String> = vec!["integration".into(), "test".into()];
     args.extend(tenant.conn_args());
@@ -148,11 +142,11 @@ fn config_validate_reports_every_problem_with_lines() {
     let args = vec![
         "config".to_string(),
         "validate".into(),
-        common::path_arg(&path),
+        helpers::path_arg(&path),
     ];
     let run = run_s1trust(&args, &path, &[]);
     run.expect_code(2);
-    let shown = common::path_arg(&path);
+    let shown = helpers::path_arg(&path);
     assert!(
         run.stderr
             .contains(&format!("{shown}:3: refusing plain http://")),

@@ -1,18 +1,13 @@
 //! `s1trust integration add | edit | list | remove` against the emulated tenant.
 
-mod common;
-
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{TOKEN, Tenant, fleet, path_arg, run_s1trust, write_private};
+use crate::helpers::{
+    self, TOKEN, Tenant, fleet, mode, path_arg, run_s1trust, unused_loopback_port, write_private,
+};
 use serde_json::Value;
 
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn admin(tenant: &Tenant, config: &Path, args: &[&str]) -> common::Run {
+fn admin(tenant: &Tenant, config: &Path, args: &[&str]) -> helpers::Run {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let run = run_s1trust(&args, config, &[]);
     assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
@@ -128,11 +123,7 @@ fn add_list_edit_remove_round_trip() {
     assert!(!text.contains("site_ids"));
 
     // Editing to a broken URL is tested first and refused.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = unused_loopback_port();
     let bad_url = format!("https://127.0.0.1:{closed}");
     let run = admin(
         &tenant,

@@ -1,7 +1,6 @@
-//! Shared helpers for the integration tests: an emulated tenant with a token
-//! file and CA on disk, and a way to run the real `s1trust` binary against it.
-
-#![allow(dead_code)] // each test file uses a different subset
+//! Helpers shared by the integration tests: an emulated tenant with a token
+//! file and CA on disk, a way to run the real `s1trust` binary against it,
+//! realistic agent records, and small file and environment checks.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -221,9 +220,57 @@ pub fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// The Unix permission bits of a file.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
 /// A path as a command-line argument.
 pub fn path_arg(path: &Path) -> String {
     path.to_str().expect("temp paths are UTF-8").to_owned()
+}
+
+/// A loopback port that was free a moment ago, so nothing listens there.
+pub fn unused_loopback_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `tests/fixtures/<relative>` (see tests/fixtures/README.md), when it exists.
+/// When it is missing this prints a notice and returns `None`, so the test skips;
+/// with the `CI` environment variable set it panics instead, so CI cannot pass
+/// without having read the data.
+pub fn fixture(relative: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing, and CI is set: fixture tests must not be skipped",
+        path.display()
+    );
+    println!(
+        "notice: {} is missing; skipping (with CI set this fails)",
+        path.display()
+    );
+    None
+}
+
+/// Whether the tests run as root; when not, prints that `skipped` is skipped.
+pub fn is_root(skipped: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if !root {
+        println!("notice: not root; skipping {skipped}");
+    }
+    root
 }
 
 /// A realistic agent record; `overrides` replace or add fields.

@@ -1,0 +1,20 @@
+//! The integration tests, as one test binary (`cargo test --test it`): each module
+//! was its own binary before, each linking the library and building its own copy of
+//! the helpers. One module per command or area; shared set-up lives in [`helpers`].
+//!
+//! Every test talks only to loopback (the emulated tenant in `tests/emulator`) and
+//! writes only to temporary folders; the Linux identity tests change `/sys` and `/opt`
+//! only inside a private mount namespace.
+
+mod helpers;
+
+mod check;
+#[cfg(target_os = "linux")]
+mod identity_linux;
+mod identity_smbios;
+mod integration_admin;
+mod integration_test;
+mod lookup;
+mod packaging;
+mod sentinelctl_real;
+mod smbios_tables;
