@@ -8,6 +8,8 @@
 
 mod helpers;
 
+#[cfg(target_os = "linux")]
+mod attacks;
 mod check;
 #[cfg(target_os = "linux")]
 mod identity_linux;
