@@ -11,7 +11,7 @@ use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
 use crate::conntest::{StepStatus, test_connection};
 use crate::identity::DeviceIdentity;
 use crate::posture::factors::FactorResult;
-use crate::posture::report::{PostureReport, fmt_time};
+use crate::posture::report::{Binding, IntegrationReport, PostureReport, fmt_time};
 use crate::posture::snapshot;
 use crate::settings::{Config, Integration};
 use crate::token::read_system_token;
@@ -244,7 +244,7 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
         match (&integration.agent, integration.matched_by) {
             (Some(agent), Some(by)) if integration.reason == "agent_found" => report.pass(
                 &what,
-                format!("{} (id {}) found by {}, bound to this device", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe()),
+                format!("{} (id {}) found by {}, {}", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe(), bound(integration)),
             ),
             _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.clone()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
         }
@@ -270,6 +270,20 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
                 "fix the problems above; unknown factors never count as satisfied",
             ),
         }
+    }
+}
+
+/// How the record is bound to this device, for the checklist.
+fn bound(integration: &IntegrationReport) -> String {
+    match (integration.binding, &integration.binding_source) {
+        (Some(Binding::Serial), Some(source)) => {
+            format!("bound to this device by its serial ({source})")
+        }
+        (Some(Binding::UuidOnly), _) => format!(
+            "bound to this device by agent UUID only ({})",
+            integration.binding_reason.as_deref().unwrap_or("no reason")
+        ),
+        _ => "bound to this device".into(),
     }
 }
 
