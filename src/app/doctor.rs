@@ -8,6 +8,7 @@ use super::check::live;
 use super::client::{Connection, build};
 use super::steps::Checklist;
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
+use crate::config::shell_word;
 use crate::conntest::{StepStatus, test_connection};
 use crate::identity::DeviceIdentity;
 use crate::posture::factors::FactorResult;
@@ -173,21 +174,27 @@ fn check_integration(
         "Integration {} ({})",
         integration.name, integration.url
     ));
+    let edit = format!(
+        "`s1trust integration edit {} --token-stdin`",
+        shell_word(&integration.name)
+    );
     let token = match integration.token_file.as_deref().map(read_system_token) {
         Some(Ok(token)) => {
             report.pass("token file", "readable by its owner only");
             token
         }
-        Some(Err(e)) => return report.fail(
-            "token file",
-            e.to_string(),
-            "fix the token file, or re-add it with `s1trust integration edit NAME --token-stdin`",
-        ),
+        Some(Err(e)) => {
+            return report.fail(
+                "token file",
+                e.to_string(),
+                format!("fix the token file, or re-add it with {edit}"),
+            );
+        }
         None => {
             return report.fail(
                 "token file",
                 "token_file is not set",
-                "set token_file, or use `s1trust integration edit NAME --token-stdin`",
+                format!("set token_file, or use {edit}"),
             );
         }
     };
@@ -229,9 +236,18 @@ fn check_integration(
             ),
         }
     }
-    match test.token.as_ref().and_then(|t| t.days_left.map(|d| (d, t.expires_at.clone().unwrap_or_default()))) {
-        Some((days, when)) if days >= 14 => report.pass("token expiry", format!("{when} ({days} days)")),
-        Some((days, when)) => report.fail("token expiry", format!("{when} ({days} days left)"), "create a new API token and update it with `s1trust integration edit NAME --token-stdin`"),
+    match test.token.as_ref().and_then(|t| {
+        t.days_left
+            .map(|d| (d, t.expires_at.clone().unwrap_or_default()))
+    }) {
+        Some((days, when)) if days >= 14 => {
+            report.pass("token expiry", format!("{when} ({days} days)"))
+        }
+        Some((days, when)) => report.fail(
+            "token expiry",
+            format!("{when} ({days} days left)"),
+            format!("create a new API token and update it with {edit}"),
+        ),
         None if test.ok => report.pass("token expiry", "not reported by the console"),
         None => {}
     }
