@@ -10,6 +10,7 @@ mod helpers;
 
 #[cfg(target_os = "linux")]
 mod attacks;
+mod binding;
 mod check;
 #[cfg(target_os = "linux")]
 mod identity_linux;
