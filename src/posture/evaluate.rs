@@ -136,37 +136,11 @@ async fn assess(target: &Target<'_>, identity: &DeviceIdentity) -> Assessment {
             );
         }
     };
-    let gate = bind(&found, identity, integration, &mut report);
+    let mut note = None;
+    let gate = bind(&found, identity, integration, &mut report, &mut note);
     let mut assessment = finish(report, gate);
-    assessment.binding_note = binding_note(&assessment.report, identity);
+    assessment.binding_note = note;
     assessment
-}
-
-/// What `registered_with` says about the binding: when the UUID stands alone, or
-/// when the record carries another of the device's serials than the one it reports.
-fn binding_note(report: &IntegrationReport, identity: &DeviceIdentity) -> Option<String> {
-    match report.binding? {
-        Binding::UuidOnly => {
-            let theirs = report.agent.as_ref().and_then(|a| a.serial_number.clone());
-            let why = match report.binding_reason.as_deref() {
-                Some("record_serial_missing") => "the record has no serial number".to_owned(),
-                Some("record_serial_empty") => "the record's serial number is empty".to_owned(),
-                Some("device_serial_unavailable") => {
-                    "this device's hardware serial could not be read".to_owned()
-                }
-                _ => format!(
-                    "the record's serial {:?} is a placeholder",
-                    theirs.unwrap_or_default()
-                ),
-            };
-            Some(format!("bound by agent UUID only: {why}"))
-        }
-        Binding::Serial => {
-            let source = report.binding_source.as_deref()?;
-            (identity.serial_source.as_deref() != Some(source))
-                .then(|| format!("bound by this device's serial from {source}"))
-        }
-    }
 }
 
 /// What to ask the tenant: the agent UUID when the agent gave one, else each
@@ -326,19 +300,25 @@ pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> Serial
     let Some(theirs) = record.serial_number() else {
         return SerialBinding::Unavailable {
             reason: "record_serial_missing",
-            detail: "the record has no serialNumber".into(),
+            detail: "the record has no serial number".into(),
         };
     };
     if let Err(problem) = check_identifying(&theirs) {
-        let reason = match problem {
-            SerialProblem::Empty => "record_serial_empty",
-            SerialProblem::TooShort(_) => "record_serial_too_short",
-            SerialProblem::Placeholder(_) | SerialProblem::Comma(_) => "record_serial_placeholder",
+        let (reason, detail) = match problem {
+            SerialProblem::Empty => (
+                "record_serial_empty",
+                "the record's serial number is empty".to_owned(),
+            ),
+            SerialProblem::TooShort(_) => (
+                "record_serial_too_short",
+                format!("the record's serial {theirs:?} is too short to identify a device"),
+            ),
+            SerialProblem::Placeholder(_) | SerialProblem::Comma(_) => (
+                "record_serial_placeholder",
+                format!("the record's serial {theirs:?} is a placeholder"),
+            ),
         };
-        return SerialBinding::Unavailable {
-            reason,
-            detail: format!("the record's serial cannot identify a device: {problem}"),
-        };
+        return SerialBinding::Unavailable { reason, detail };
     }
     let ours = identity.identifying_serials();
     if let Some(same) = ours.iter().find(|s| serials_equal(&s.value, &theirs)) {
@@ -370,11 +350,14 @@ pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> Serial
 }
 
 /// Checks the chosen record against the device and the integration's allow-lists.
+/// `note` gets what `registered_with` should say about the binding: that the UUID
+/// stands alone, or that another of the device's serials than the reported one matched.
 fn bind(
     found: &Found,
     identity: &DeviceIdentity,
     integration: &Integration,
     report: &mut IntegrationReport,
+    note: &mut Option<String>,
 ) -> Result<AgentRecord, Blocked> {
     let found_serial = &found.serial;
     let found = &found.result;
@@ -391,21 +374,12 @@ fn bind(
         }
     };
     report.agent = Some(AgentSummary::from(&record));
-    match found_serial {
+    let bound_by = match found_serial {
         // Found by one of this device's serials: that serial is the binding.
-        Some(serial) => {
-            report.binding = Some(Binding::Serial);
-            report.binding_source = Some(serial.source.clone());
-        }
+        Some(serial) => Ok(serial.source.clone()),
         None => match serial_binding(&record, identity) {
-            SerialBinding::Bound { source } => {
-                report.binding = Some(Binding::Serial);
-                report.binding_source = Some(source);
-            }
-            SerialBinding::Unavailable { reason, .. } => {
-                report.binding = Some(Binding::UuidOnly);
-                report.binding_reason = Some(reason.into());
-            }
+            SerialBinding::Bound { source } => Ok(source),
+            SerialBinding::Unavailable { reason, detail } => Err((reason, detail)),
             SerialBinding::Mismatch { detail } => {
                 return Err(blocked(
                     FactorResult::NotSatisfied,
@@ -414,6 +388,20 @@ fn bind(
                 ));
             }
         },
+    };
+    match bound_by {
+        Ok(source) => {
+            report.binding = Some(Binding::Serial);
+            if identity.serial_source.as_deref() != Some(source.as_str()) {
+                *note = Some(format!("bound by this device's serial from {source}"));
+            }
+            report.binding_source = Some(source);
+        }
+        Err((reason, detail)) => {
+            report.binding = Some(Binding::UuidOnly);
+            report.binding_reason = Some(reason.into());
+            *note = Some(format!("bound by agent UUID only: {detail}"));
+        }
     }
     check_scope(&record, integration)?;
     check_retirement(&record)?;
