@@ -288,3 +288,31 @@ pub struct RefreshAttempt {
     /// Why the snapshot was kept, for people.
     pub message: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Snapshots written before the binding fields existed still read (same schema
+    /// version); new documents always carry them.
+    #[test]
+    fn binding_fields_are_additive() {
+        let old = serde_json::json!({
+            "name": "corp", "url": "https://usea1.sentinelone.net", "status": "ok",
+            "reason": "agent_found", "matchedBy": "uuid", "agent": null, "duplicates": 0,
+            "error": null
+        });
+        let report: IntegrationReport = serde_json::from_value(old).unwrap();
+        assert_eq!(report.binding, None);
+        let json = serde_json::to_value(IntegrationReport {
+            binding: Some(Binding::UuidOnly),
+            binding_reason: Some("record_serial_placeholder".into()),
+            ..report
+        })
+        .unwrap();
+        assert_eq!(json["binding"], "uuid_only");
+        assert_eq!(json["bindingReason"], "record_serial_placeholder");
+        assert_eq!(json["bindingSource"], serde_json::Value::Null);
+        assert_eq!(Binding::Serial.as_str(), "serial");
+    }
+}

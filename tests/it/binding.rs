@@ -197,6 +197,14 @@ fn white_box_server_is_trusted_through_a_placeholder_record() {
         Some("record_serial_placeholder"),
         None,
     );
+    let doctor = device.run(&["doctor"]);
+    assert!(
+        doctor.stdout.contains(
+            "found by agent UUID, bound to this device by agent UUID only (record_serial_placeholder)"
+        ),
+        "{}",
+        doctor.stdout
+    );
 
     // The same for a desktop whose every SMBIOS serial is "Default string".
     let Some(identity) = device_from_dump(
