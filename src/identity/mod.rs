@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | Linux | `linux.rs`: sysfs SMBIOS tables, then `/sys/class/dmi/id/*_serial` | `/opt/sentinelone/bin/sentinelctl`, `basic.conf` |
 //! | Windows | `windows.rs`: SMBIOS through `GetSystemFirmwareTable('RSMB')` | service `ImagePath` → `SentinelCtl.exe` |
-//! | macOS | `macos.rs`: IOKit `IOPlatformSerialNumber`, then `ioreg` | bundle `Info.plist`, `sentinelctl status` |
+//! | macOS | `macos.rs`: IOKit `IOPlatformSerialNumber`, then `ioreg` | bundle `Info.plist` (else `sentinelctl version`), `sentinelctl status` |
 //!
 //! [`read_identity`] runs the reader for this OS and assembles a [`DeviceIdentity`].
 
