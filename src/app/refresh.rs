@@ -35,7 +35,7 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     let config = &loaded.config;
     let snapshot_path = &config.snapshot.path;
     let _lock = snapshot::lock(snapshot_path).map_err(|e| lock_failed(snapshot_path, e))?;
-    let mut device = Device::quick();
+    let mut device = Device::quick(options.started);
     let now = OffsetDateTime::now_utc();
     let report = live(options, config, device.full(), now);
     let current = snapshot::read_snapshot(snapshot_path, now, config.snapshot.max_age)
