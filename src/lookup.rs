@@ -72,7 +72,7 @@ pub enum Selection {
     },
 }
 
-/// Picks the record per design §3: live (not decommissioned, not uninstalled) first,
+/// Picks the record (README "Lookup rules"): live (not decommissioned, not uninstalled) first,
 /// then active, then the latest `lastActiveDate`; a remaining tie is ambiguous.
 pub fn select_record(records: &[AgentRecord]) -> Selection {
     let mut order: Vec<usize> = (0..records.len()).collect();

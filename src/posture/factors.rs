@@ -1,4 +1,4 @@
-//! The trust factor catalogue (design §4) and how each is judged on an agent record.
+//! The trust factor catalogue (README "Factors") and how each is judged on an agent record.
 
 use std::time::Duration;
 
