@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
 use crate::atomic::write_atomic;
-use crate::fs_trust::{self, Rule, TrustError};
+use crate::fs_trust::{self, Fault, Rule, TrustError};
 use crate::identity::DeviceIdentity;
 use crate::identity::serial::serials_equal;
 use crate::identity::uuid::uuids_equal;
@@ -185,7 +185,22 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, SnapshotProblem> {
             path: path.to_owned(),
             source,
         }),
-        Err(TrustError::Untrusted { path, why }) => Err(SnapshotProblem::Untrusted { path, why }),
+        Err(TrustError::Untrusted { path, fault }) => Err(SnapshotProblem::Untrusted {
+            path,
+            why: untrusted_because(&fault),
+        }),
+    }
+}
+
+/// The snapshot's own wording for a file-trust fault (it names the file already).
+fn untrusted_because(fault: &Fault) -> String {
+    match fault {
+        Fault::Owner { uid, .. } => format!("it is owned by uid {uid}, not root"),
+        Fault::Writable { mode } => format!("its permissions {mode:04o} let other users change it"),
+        Fault::Link | Fault::Kind(_) | Fault::TooLarge(_) => {
+            "it is not a regular file of at most 4 MiB (symbolic links are not followed)".into()
+        }
+        other => format!("it {other}"),
     }
 }
 
