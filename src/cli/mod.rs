@@ -11,6 +11,8 @@ mod lookup;
 mod output;
 mod render;
 mod setup;
+#[cfg(any(windows, test))]
+mod windows_setup;
 
 use std::path::PathBuf;
 

@@ -26,11 +26,6 @@ impl AgentRecord {
         Self(fields)
     }
 
-    /// The raw JSON object.
-    pub fn raw(&self) -> &Map<String, Value> {
-        &self.0
-    }
-
     /// A string field; numbers are rendered as strings (IDs sometimes arrive as numbers).
     pub fn text(&self, key: &str) -> Option<String> {
         match self.0.get(key)? {
