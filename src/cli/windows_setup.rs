@@ -328,6 +328,17 @@ fn refuse_link(path: &Path) -> Result<(), String> {
     }
 }
 
+/// Registers the `s1trust` event source (`EventCreate.exe` as message file: its
+/// messages are "%1", so an event shows s1trust's own text).
+#[cfg(windows)]
+fn register_event_source() -> windows_registry::Result<()> {
+    let key = windows_registry::LOCAL_MACHINE.create(super::eventlog::SOURCE_KEY)?;
+    key.set_expand_string("EventMessageFile", r"%SystemRoot%\System32\EventCreate.exe")?;
+    // Error, warning and information events.
+    key.set_u32("TypesSupported", 7)?;
+    key.set_u32("CustomSource", 1)
+}
+
 /// Runs a tool and checks its exit status.
 #[cfg(windows)]
 fn run_tool(call: &ToolCall) -> Result<(), String> {
@@ -377,6 +388,13 @@ pub(super) fn run_windows(command: &SetupCommand) -> Result<Outcome, Error> {
         SetupCommand::Install => match install(&layout, &mut runner) {
             Ok(done) => {
                 done.iter().for_each(|d| println!("done: {d}"));
+                match register_event_source() {
+                    Ok(()) => println!("done: event log source {}", super::eventlog::SOURCE),
+                    // Not fatal: refresh still works, its events just show without a message file.
+                    Err(e) => {
+                        eprintln!("s1trust: warning: cannot register the event log source: {e}")
+                    }
+                }
                 Ok(Outcome::Ok)
             }
             Err(e) => Err(Error::usage(
@@ -386,6 +404,7 @@ pub(super) fn run_windows(command: &SetupCommand) -> Result<Outcome, Error> {
         },
         SetupCommand::Uninstall { keep_data } => {
             let (done, failed) = uninstall(&layout, *keep_data, &mut runner);
+            let _ = windows_registry::LOCAL_MACHINE.remove_tree(super::eventlog::SOURCE_KEY);
             done.iter().for_each(|d| println!("done: {d}"));
             failed.iter().for_each(|f| eprintln!("s1trust: error: {f}"));
             Ok(if failed.is_empty() {
