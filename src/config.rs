@@ -382,7 +382,7 @@ impl Walker {
         }
         settings.max_inactive = self.duration(table, "max_inactive", settings.max_inactive);
         if let Some(version) = self.string(table, "min_version") {
-            match crate::posture::factors::parse_version(&version) {
+            match crate::version::Version::parse(&version) {
                 Some(_) => settings.min_version = Some(version),
                 None => self.problem(
                     table.get("min_version").and_then(Item::span),

@@ -21,5 +21,6 @@ pub mod posture;
 pub mod settings;
 pub mod tenant;
 pub mod token;
+pub mod version;
 
 pub use cli::main;
