@@ -18,6 +18,7 @@ mod fs_trust;
 pub mod identity;
 pub mod lookup;
 pub mod posture;
+pub mod reason;
 pub mod settings;
 pub mod tenant;
 pub mod token;

@@ -6,6 +6,7 @@
 //! A normal user's check never evaluates live: nothing the user controls (a config,
 //! a CA, a proxy, trust-store variables) can reach a live answer.
 
+use crate::reason::Reason;
 use time::OffsetDateTime;
 
 use super::client::{Connection, build};
@@ -56,7 +57,7 @@ fn decide(
     let blocker = || live_blocker(options, loaded);
     if mode == Mode::Live {
         return match blocker() {
-            Some(why_not) => unusable_with("live_unavailable", &why_not, device.known(), now),
+            Some(why_not) => unusable_with(Reason::LiveUnavailable, &why_not, device.known(), now),
             None => live(options, config, device.full(), now),
         };
     }
@@ -140,7 +141,7 @@ pub(crate) fn live(
     let mut report = match runtime() {
         Ok(runtime) => runtime.block_on(evaluate(&targets, identity, now, config.snapshot.max_age)),
         Err(e) => unusable_with(
-            "runtime_error",
+            Reason::RuntimeError,
             &format!("cannot start the async runtime: {e}"),
             identity,
             now,
@@ -161,11 +162,13 @@ fn target<'a>(options: &Options, config: &Config, integration: &'a Integration) 
         .as_deref()
         .ok_or_else(|| {
             (
-                "token_unreadable",
+                Reason::TokenUnreadable,
                 format!("integration {:?} has no token_file", integration.name),
             )
         })
-        .and_then(|file| read_system_token(file).map_err(|e| ("token_unreadable", e.to_string())))
+        .and_then(|file| {
+            read_system_token(file).map_err(|e| (Reason::TokenUnreadable, e.to_string()))
+        })
         .and_then(|token| {
             build(
                 integration.url.clone(),
@@ -175,7 +178,7 @@ fn target<'a>(options: &Options, config: &Config, integration: &'a Integration) 
                 &Connection::default(),
                 options.started,
             )
-            .map_err(|e| ("config_error", e.to_string()))
+            .map_err(|e| (Reason::ConfigError, e.to_string()))
         });
     Target {
         integration,
@@ -207,7 +210,7 @@ fn unusable(
 }
 
 pub(crate) fn unusable_with(
-    reason: &str,
+    reason: Reason,
     message: &str,
     identity: &DeviceIdentity,
     now: OffsetDateTime,
@@ -215,7 +218,7 @@ pub(crate) fn unusable_with(
     PostureReport {
         schema_version: SCHEMA_VERSION,
         result: Overall::Unknown,
-        reason: Some(reason.into()),
+        reason: Some(reason),
         evaluated_at: now,
         expires_at: now,
         source: Source::Snapshot,
@@ -237,7 +240,7 @@ fn not_configured(options: &Options, device: &mut Device, now: OffsetDateTime) -
         device.known()
     };
     let mut report = unusable_with(
-        "not_configured",
+        Reason::NotConfigured,
         &format!(
             "no configuration at {}: no SentinelOne tenant to ask yet",
             options.config_path.display()

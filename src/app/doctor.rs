@@ -1,5 +1,6 @@
 //! `doctor`: every step a support engineer would check, each with a fix.
 
+use crate::reason::Reason;
 use std::path::Path;
 
 use time::OffsetDateTime;
@@ -258,11 +259,11 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
     for integration in &posture.integrations {
         let what = format!("record in {}", integration.name);
         match (&integration.agent, integration.matched_by) {
-            (Some(agent), Some(by)) if integration.reason == "agent_found" => report.pass(
+            (Some(agent), Some(by)) if integration.reason == Reason::AgentFound => report.pass(
                 &what,
                 format!("{} (id {}) found by {}, {}", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe(), bound(integration)),
             ),
-            _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.clone()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
+            _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.to_string()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
         }
     }
     for factor in &posture.factors {
@@ -271,7 +272,7 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
             .detail
             .clone()
             .map(|d| format!("{}: {d}", factor.reason))
-            .unwrap_or_else(|| factor.reason.clone());
+            .unwrap_or_else(|| factor.reason.to_string());
         match factor.result {
             FactorResult::Satisfied => report.pass(&what, "satisfied"),
             FactorResult::NotApplicable => report.pass(&what, "not applicable to this OS"),

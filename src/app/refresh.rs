@@ -80,7 +80,7 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     let message = format!(
         "kept the snapshot from {kept}: this refresh ended {} ({})",
         report.result.as_str(),
-        report.reason.as_deref().unwrap_or("no reason")
+        report.reason.map_or("no reason", |r| r.as_str())
     );
     record_attempt(snapshot_path, &report, false, Some(message.clone())).map_err(write_error)?;
     Ok(Refreshed {
@@ -125,7 +125,7 @@ fn record_attempt(
         at: report.evaluated_at,
         ok,
         result: report.result,
-        reason: report.reason.clone(),
+        reason: report.reason,
         message,
     };
     snapshot::write_last_refresh(path, &attempt)

@@ -16,11 +16,7 @@ pub(crate) fn print(report: &PostureReport) {
         Source::Live => "evaluated live",
         Source::Snapshot => "from the snapshot",
     };
-    let reason = report
-        .reason
-        .as_deref()
-        .map(|r| format!(" — {r}"))
-        .unwrap_or_default();
+    let reason = report.reason.map(|r| format!(" — {r}")).unwrap_or_default();
     outln!(
         "s1trust: {answer}{reason} ({source}, {})",
         fmt_time(report.evaluated_at)
@@ -37,7 +33,7 @@ pub(crate) fn print(report: &PostureReport) {
             _ => integration
                 .error
                 .clone()
-                .unwrap_or_else(|| integration.reason.clone()),
+                .unwrap_or_else(|| integration.reason.to_string()),
         };
         outln!(
             "Integration {} ({}): {found}",

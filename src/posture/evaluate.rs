@@ -3,6 +3,7 @@
 //! Every integration is asked concurrently and judged on its own; one tenant
 //! failing makes its factors `unknown` but never hides another's results.
 
+use crate::reason::Reason;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -23,14 +24,14 @@ pub struct Target<'a> {
     /// The configured integration.
     pub integration: &'a Integration,
     /// Its client, or a setup failure (reason code, message).
-    pub client: Result<TenantClient, (&'static str, String)>,
+    pub client: Result<TenantClient, (Reason, String)>,
 }
 
 /// Why factors could not be judged on a record, with the result `registered_with` gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Blocked {
     result: FactorResult,
-    reason: &'static str,
+    reason: Reason,
     detail: Option<String>,
 }
 
@@ -72,9 +73,9 @@ pub async fn evaluate(
 }
 
 /// Combines factor results: any not satisfied → not trusted; all satisfied → trusted.
-pub fn overall(no_integrations: bool, factors: &[FactorReport]) -> (Overall, Option<String>) {
+pub fn overall(no_integrations: bool, factors: &[FactorReport]) -> (Overall, Option<Reason>) {
     if no_integrations {
-        return (Overall::Unknown, Some("not_configured".into()));
+        return (Overall::Unknown, Some(Reason::NotConfigured));
     }
     let applicable: Vec<&FactorReport> = factors
         .iter()
@@ -84,14 +85,14 @@ pub fn overall(no_integrations: bool, factors: &[FactorReport]) -> (Overall, Opt
         applicable
             .iter()
             .find(|f| f.result == wanted)
-            .map(|f| f.reason.clone())
+            .map(|f| f.reason)
     };
     if let Some(reason) = first(FactorResult::NotSatisfied) {
         (Overall::NotTrusted, Some(reason))
     } else if let Some(reason) = first(FactorResult::Unknown) {
         (Overall::Unknown, Some(reason))
     } else if applicable.is_empty() {
-        (Overall::Unknown, Some("no_applicable_factors".into()))
+        (Overall::Unknown, Some(Reason::NoApplicableFactors))
     } else {
         (Overall::Trusted, None)
     }
@@ -103,7 +104,7 @@ async fn assess(target: &Target<'_>, identity: &DeviceIdentity) -> Assessment {
         name: integration.name.clone(),
         url: integration.url.to_string(),
         status: IntegrationStatus::Ok,
-        reason: String::new(),
+        reason: Reason::AgentFound,
         matched_by: None,
         agent: None,
         binding: None,
@@ -117,7 +118,7 @@ async fn assess(target: &Target<'_>, identity: &DeviceIdentity) -> Assessment {
         Err((reason, message)) => {
             report.status = IntegrationStatus::Error;
             report.error = Some(message.clone());
-            return finish(report, Err(blocked(FactorResult::Unknown, reason, None)));
+            return finish(report, Err(blocked(FactorResult::Unknown, *reason, None)));
         }
     };
     let plan = match local_query(identity) {
@@ -201,8 +202,8 @@ async fn by_serial(
 
 fn finish(mut report: IntegrationReport, gate: Result<AgentRecord, Blocked>) -> Assessment {
     report.reason = match &gate {
-        Ok(_) => "agent_found".into(),
-        Err(blocked) => blocked.reason.into(),
+        Ok(_) => Reason::AgentFound,
+        Err(blocked) => blocked.reason,
     };
     Assessment {
         report,
@@ -211,7 +212,7 @@ fn finish(mut report: IntegrationReport, gate: Result<AgentRecord, Blocked>) -> 
     }
 }
 
-fn blocked(result: FactorResult, reason: &'static str, detail: Option<String>) -> Blocked {
+fn blocked(result: FactorResult, reason: Reason, detail: Option<String>) -> Blocked {
     Blocked {
         result,
         reason,
@@ -223,14 +224,18 @@ fn blocked(result: FactorResult, reason: &'static str, detail: Option<String>) -
 /// device that can be sent ([`DeviceIdentity::lookup_serials`]).
 fn local_query(identity: &DeviceIdentity) -> Result<Plan, Blocked> {
     if let Some(uuid) = &identity.agent_uuid {
-        return LookupQuery::uuid(uuid)
-            .map(Plan::Uuid)
-            .map_err(|e| blocked(FactorResult::Unknown, "bad_local_uuid", Some(e.to_string())));
+        return LookupQuery::uuid(uuid).map(Plan::Uuid).map_err(|e| {
+            blocked(
+                FactorResult::Unknown,
+                Reason::BadLocalUuid,
+                Some(e.to_string()),
+            )
+        });
     }
     if !identity.agent_installed {
         return Err(blocked(
             FactorResult::NotSatisfied,
-            "no_local_agent",
+            Reason::NoLocalAgent,
             Some("the SentinelOne agent is not installed on this device".into()),
         ));
     }
@@ -254,13 +259,13 @@ fn local_query(identity: &DeviceIdentity) -> Result<Plan, Blocked> {
         };
         return Err(blocked(
             FactorResult::Unknown,
-            "placeholder_serial",
+            Reason::PlaceholderSerial,
             Some(detail),
         ));
     }
     Err(blocked(
         FactorResult::Unknown,
-        "serial_unavailable",
+        Reason::SerialUnavailable,
         Some("neither the agent UUID nor the hardware serial could be read".into()),
     ))
 }
@@ -362,11 +367,17 @@ fn bind(
     let found_serial = &found.serial;
     let found = &found.result;
     let record = match found.selection {
-        Selection::NotFound => return Err(blocked(FactorResult::NotSatisfied, "not_found", None)),
+        Selection::NotFound => {
+            return Err(blocked(FactorResult::NotSatisfied, Reason::NotFound, None));
+        }
         Selection::Ambiguous { tied } => {
             report.duplicates = found.matches.len().saturating_sub(1) as u32;
             let detail = format!("{tied} agent records match equally well");
-            return Err(blocked(FactorResult::Unknown, "ambiguous", Some(detail)));
+            return Err(blocked(
+                FactorResult::Unknown,
+                Reason::Ambiguous,
+                Some(detail),
+            ));
         }
         Selection::Found { index, others } => {
             report.duplicates = others as u32;
@@ -383,7 +394,7 @@ fn bind(
             SerialBinding::Mismatch { detail } => {
                 return Err(blocked(
                     FactorResult::NotSatisfied,
-                    "identity_mismatch",
+                    Reason::IdentityMismatch,
                     Some(detail),
                 ));
             }
@@ -414,10 +425,18 @@ fn check_retirement(record: &AgentRecord) -> Result<(), Blocked> {
     let decommissioned = record.flag("isDecommissioned");
     let uninstalled = record.flag("isUninstalled");
     if decommissioned == Some(true) {
-        return Err(blocked(FactorResult::NotSatisfied, "decommissioned", None));
+        return Err(blocked(
+            FactorResult::NotSatisfied,
+            Reason::Decommissioned,
+            None,
+        ));
     }
     if uninstalled == Some(true) {
-        return Err(blocked(FactorResult::NotSatisfied, "uninstalled", None));
+        return Err(blocked(
+            FactorResult::NotSatisfied,
+            Reason::Uninstalled,
+            None,
+        ));
     }
     let unclear: Vec<&str> = [
         ("isDecommissioned", decommissioned),
@@ -436,7 +455,7 @@ fn check_retirement(record: &AgentRecord) -> Result<(), Blocked> {
     );
     Err(blocked(
         FactorResult::Unknown,
-        "retirement_unknown",
+        Reason::RetirementUnknown,
         Some(detail),
     ))
 }
@@ -455,7 +474,7 @@ fn check_scope(record: &AgentRecord, integration: &Integration) -> Result<(), Bl
                 format!("the record's {field} {seen} is not in the integration's allow-list");
             return Err(blocked(
                 FactorResult::NotSatisfied,
-                "foreign_site",
+                Reason::ForeignSite,
                 Some(detail),
             ));
         }
@@ -485,7 +504,7 @@ fn judge_all(
                 name: settings.key.name().into(),
                 source: integration.name.clone(),
                 result: verdict.result,
-                reason: verdict.reason.into(),
+                reason: verdict.reason,
                 detail: verdict.detail,
                 remediation: settings.remediation.clone(),
             }
@@ -502,9 +521,9 @@ fn judge_one(
     let applies = identity.os_type.is_some_and(|os| settings.os.contains(&os));
     if !applies {
         let reason = if identity.os_type.is_some() {
-            "os_not_selected"
+            Reason::OsNotSelected
         } else {
-            "os_unknown"
+            Reason::OsUnknown
         };
         let result = if identity.os_type.is_some() {
             FactorResult::NotApplicable

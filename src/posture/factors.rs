@@ -1,5 +1,6 @@
 //! The trust factor catalogue (README "Factors") and how each is judged on an agent record.
 
+use crate::reason::Reason;
 use crate::version::Version;
 use std::time::Duration;
 
@@ -199,13 +200,13 @@ pub struct Verdict {
     /// The outcome.
     pub result: FactorResult,
     /// Stable reason code (see README "Reason codes").
-    pub reason: &'static str,
+    pub reason: Reason,
     /// What was seen, e.g. `activeThreats is 2`.
     pub detail: Option<String>,
 }
 
 impl Verdict {
-    fn new(result: FactorResult, reason: &'static str, detail: impl Into<Option<String>>) -> Self {
+    fn new(result: FactorResult, reason: Reason, detail: impl Into<Option<String>>) -> Self {
         Self {
             result,
             reason,
@@ -218,60 +219,66 @@ impl Verdict {
 pub fn judge(settings: &FactorSettings, record: &AgentRecord, now: OffsetDateTime) -> Verdict {
     use FactorResult::{NotSatisfied, Satisfied};
     match settings.key {
-        FactorKey::RegisteredWith => Verdict::new(Satisfied, "agent_found", None),
+        FactorKey::RegisteredWith => Verdict::new(Satisfied, Reason::AgentFound, None),
         FactorKey::NotActiveThreat => match record.count("activeThreats") {
-            Some(0) => Verdict::new(Satisfied, "no_active_threats", None),
+            Some(0) => Verdict::new(Satisfied, Reason::NoActiveThreats, None),
             Some(n) => Verdict::new(
                 NotSatisfied,
-                "active_threats",
+                Reason::ActiveThreats,
                 format!("activeThreats is {n}"),
             ),
             None => missing("activeThreats"),
         },
         FactorKey::AgentActive => agent_active(settings.max_inactive, record, now),
-        FactorKey::NotInfected => flag(record, "infected", false, "not_infected", "infected"),
+        FactorKey::NotInfected => flag(
+            record,
+            "infected",
+            false,
+            Reason::NotInfected,
+            Reason::Infected,
+        ),
         FactorKey::NoPendingReboot => flag(
             record,
             "threatRebootRequired",
             false,
-            "no_reboot_required",
-            "reboot_required",
+            Reason::NoRebootRequired,
+            Reason::RebootRequired,
         ),
         FactorKey::Operational => text_is(
             record,
             "operationalState",
             "na",
-            "operational",
-            "not_operational",
+            Reason::Operational,
+            Reason::NotOperational,
         ),
         FactorKey::ProtectMode => text_is(
             record,
             "mitigationMode",
             "protect",
-            "protect_mode",
-            "detect_mode",
+            Reason::ProtectMode,
+            Reason::DetectMode,
         ),
         FactorKey::AgentUpToDate => up_to_date(settings.min_version.as_deref(), record),
         FactorKey::NotNetworkQuarantined => text_is(
             record,
             "networkStatus",
             "connected",
-            "network_connected",
-            "network_quarantined",
+            Reason::NetworkConnected,
+            Reason::NetworkQuarantined,
         ),
         FactorKey::FirewallEnabled => flag(
             record,
             "firewallEnabled",
             true,
-            "firewall_enabled",
-            "firewall_disabled",
+            Reason::FirewallEnabled,
+            Reason::FirewallDisabled,
         ),
         FactorKey::DiskEncrypted => flag(
             record,
             "encryptedApplications",
             true,
-            "disk_encrypted",
-            "not_encrypted",
+            Reason::DiskEncrypted,
+            Reason::NotEncrypted,
         ),
     }
 }
@@ -279,18 +286,12 @@ pub fn judge(settings: &FactorSettings, record: &AgentRecord, now: OffsetDateTim
 fn missing(field: &str) -> Verdict {
     Verdict::new(
         FactorResult::Unknown,
-        "field_missing",
+        Reason::FieldMissing,
         format!("the agent record has no usable {field}"),
     )
 }
 
-fn flag(
-    record: &AgentRecord,
-    field: &str,
-    want: bool,
-    ok: &'static str,
-    bad: &'static str,
-) -> Verdict {
+fn flag(record: &AgentRecord, field: &str, want: bool, ok: Reason, bad: Reason) -> Verdict {
     match record.flag(field) {
         Some(value) if value == want => Verdict::new(FactorResult::Satisfied, ok, None),
         Some(value) => Verdict::new(
@@ -302,13 +303,7 @@ fn flag(
     }
 }
 
-fn text_is(
-    record: &AgentRecord,
-    field: &str,
-    want: &str,
-    ok: &'static str,
-    bad: &'static str,
-) -> Verdict {
+fn text_is(record: &AgentRecord, field: &str, want: &str, ok: Reason, bad: Reason) -> Verdict {
     match record.text(field) {
         Some(value) if value.eq_ignore_ascii_case(want) => {
             Verdict::new(FactorResult::Satisfied, ok, None)
@@ -329,7 +324,7 @@ fn agent_active(max_inactive: Duration, record: &AgentRecord, now: OffsetDateTim
     if !active {
         return Verdict::new(
             FactorResult::NotSatisfied,
-            "inactive",
+            Reason::Inactive,
             "isActive is false".to_owned(),
         );
     }
@@ -343,25 +338,31 @@ fn agent_active(max_inactive: Duration, record: &AgentRecord, now: OffsetDateTim
             humantime::format_duration(Duration::from_secs(silence.whole_seconds().max(0) as u64)),
             humantime::format_duration(max_inactive)
         );
-        return Verdict::new(FactorResult::NotSatisfied, "last_active_too_old", detail);
+        return Verdict::new(FactorResult::NotSatisfied, Reason::LastActiveTooOld, detail);
     }
-    Verdict::new(FactorResult::Satisfied, "active", None)
+    Verdict::new(FactorResult::Satisfied, Reason::Active, None)
 }
 
 fn up_to_date(min_version: Option<&str>, record: &AgentRecord) -> Verdict {
     let Some(min) = min_version else {
-        return flag(record, "isUpToDate", true, "up_to_date", "outdated");
+        return flag(
+            record,
+            "isUpToDate",
+            true,
+            Reason::UpToDate,
+            Reason::Outdated,
+        );
     };
     let Some(version) = record.text("agentVersion") else {
         return missing("agentVersion");
     };
     match (Version::parse(&version), Version::parse(min)) {
         (Some(have), Some(need)) if have >= need => {
-            Verdict::new(FactorResult::Satisfied, "up_to_date", None)
+            Verdict::new(FactorResult::Satisfied, Reason::UpToDate, None)
         }
         (Some(_), Some(_)) => Verdict::new(
             FactorResult::NotSatisfied,
-            "outdated",
+            Reason::Outdated,
             format!("agentVersion {version} is older than {min}"),
         ),
         _ => missing("agentVersion"),

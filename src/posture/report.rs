@@ -1,6 +1,7 @@
 //! The versioned posture document (`check --json`, and the snapshot on disk).
 //! Its JSON Schema is `src/posture/check-v1.schema.json`.
 
+use crate::reason::Reason;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -61,7 +62,7 @@ pub struct PostureReport {
     /// The overall answer.
     pub result: Overall,
     /// Stable reason code for a result other than `trusted`.
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
     /// When the evaluation ran.
     #[serde(with = "time::serde::rfc3339")]
     pub evaluated_at: OffsetDateTime,
@@ -154,7 +155,7 @@ pub struct IntegrationReport {
     /// `ok` when the tenant answered, `error` when it could not be asked.
     pub status: IntegrationStatus,
     /// Stable reason code of the lookup (`agent_found`, `not_found`, `auth_failed`, …).
-    pub reason: String,
+    pub reason: Reason,
     /// How the record was found.
     pub matched_by: Option<MatchedBy>,
     /// The record standing for this device.
@@ -265,7 +266,7 @@ pub struct FactorReport {
     /// The outcome.
     pub result: FactorResult,
     /// Stable reason code.
-    pub reason: String,
+    pub reason: Reason,
     /// What was seen.
     pub detail: Option<String>,
     /// What to do when it is not satisfied.
@@ -284,7 +285,7 @@ pub struct RefreshAttempt {
     /// The result it reached.
     pub result: Overall,
     /// Its reason code.
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
     /// Why the snapshot was kept, for people.
     pub message: Option<String>,
 }

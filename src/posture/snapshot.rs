@@ -4,6 +4,7 @@
 //! Beside it, `<name>.last-refresh.json` records the latest refresh attempt so a
 //! failed refresh can be reported without throwing away the last good answer.
 
+use crate::reason::Reason;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -75,14 +76,14 @@ pub enum SnapshotProblem {
 
 impl SnapshotProblem {
     /// The stable reason code.
-    pub fn reason_code(&self) -> &'static str {
+    pub fn reason_code(&self) -> Reason {
         match self {
-            Self::Missing(_) => "no_snapshot",
-            Self::Unreadable { .. } => "snapshot_unreadable",
-            Self::Untrusted { .. } => "untrusted_snapshot",
-            Self::Corrupt { .. } => "corrupt_snapshot",
-            Self::Stale { .. } | Self::Expired(_) => "stale_snapshot",
-            Self::WrongDevice(_) => "wrong_device",
+            Self::Missing(_) => Reason::NoSnapshot,
+            Self::Unreadable { .. } => Reason::SnapshotUnreadable,
+            Self::Untrusted { .. } => Reason::UntrustedSnapshot,
+            Self::Corrupt { .. } => Reason::CorruptSnapshot,
+            Self::Stale { .. } | Self::Expired(_) => Reason::StaleSnapshot,
+            Self::WrongDevice(_) => Reason::WrongDevice,
         }
     }
 }
@@ -325,17 +326,6 @@ pub fn read_last_refresh(snapshot: &Path) -> Option<RefreshAttempt> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Reason codes of failures that may clear up by themselves; such a result must not
-/// replace a snapshot that holds a definitive answer.
-pub const TRANSIENT_REASONS: &[&str] = &[
-    "network_error",
-    "timeout",
-    "rate_limited",
-    "auth_failed",
-    "forbidden",
-    "bad_response",
-];
-
 /// Why the refresh lock could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -379,11 +369,7 @@ pub fn should_replace(current: Option<&PostureReport>, new: &PostureReport) -> b
         return false;
     }
     let definitive = |r: &PostureReport| r.result != Overall::Unknown;
-    let transient = new.result == Overall::Unknown
-        && new
-            .reason
-            .as_deref()
-            .is_some_and(|reason| TRANSIENT_REASONS.contains(&reason));
+    let transient = new.result == Overall::Unknown && new.reason.is_some_and(Reason::is_transient);
     !(definitive(current) && transient)
 }
 
@@ -399,7 +385,7 @@ mod tests {
         PostureReport {
             schema_version: SCHEMA_VERSION,
             result,
-            reason: reason.map(str::to_owned),
+            reason: reason.map(|r| r.parse().unwrap()),
             evaluated_at: at,
             expires_at: at + time::Duration::minutes(30),
             source: Source::Live,

@@ -1,5 +1,6 @@
 //! Typed failures of tenant requests, each with one line for the user and a fix.
 
+use crate::reason::Reason;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -149,15 +150,15 @@ impl TenantError {
     }
 
     /// The stable reason code used in posture results.
-    pub fn reason_code(&self) -> &'static str {
+    pub fn reason_code(&self) -> Reason {
         match self {
-            Self::Unauthorized { .. } => "auth_failed",
-            Self::Forbidden { .. } => "forbidden",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Timeout { .. } => "timeout",
-            Self::Tls { .. } | Self::Network { .. } => "network_error",
-            Self::CaFile { .. } | Self::Setup(_) => "config_error",
-            _ => "bad_response",
+            Self::Unauthorized { .. } => Reason::AuthFailed,
+            Self::Forbidden { .. } => Reason::Forbidden,
+            Self::RateLimited { .. } => Reason::RateLimited,
+            Self::Timeout { .. } => Reason::Timeout,
+            Self::Tls { .. } | Self::Network { .. } => Reason::NetworkError,
+            Self::CaFile { .. } | Self::Setup(_) => Reason::ConfigError,
+            _ => Reason::BadResponse,
         }
     }
 

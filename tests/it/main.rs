@@ -12,6 +12,7 @@ mod helpers;
 mod attacks;
 mod binding;
 mod check;
+mod fleet;
 #[cfg(target_os = "linux")]
 mod identity_linux;
 mod identity_smbios;
