@@ -94,6 +94,19 @@ pub(crate) fn malformed_json() -> Reply {
     }
 }
 
+/// 200 `application/json`: valid JSON in none of the API's shapes. `data` is a
+/// list of non-objects (so no `data.health`, no user object, no agent records)
+/// and `pagination` has a string count and a numeric cursor.
+pub(crate) fn wrong_shape() -> Reply {
+    Reply::json(
+        200,
+        &json!({
+            "data": [1, "two", null, [3]],
+            "pagination": {"totalItems": "many", "nextCursor": 7}
+        }),
+    )
+}
+
 /// The body a 200-shaped fault starts from: the real answer when it was a
 /// success, otherwise an empty list envelope (the fault promises a 200).
 pub(crate) fn success_body(real: &Reply) -> Bytes {
@@ -157,6 +170,13 @@ mod tests {
         let v: Value = serde_json::from_slice(&padded).unwrap();
         assert_eq!(v["data"][0]["id"], json!("1"));
         assert_eq!(pad_json(&body, 5), body);
+    }
+
+    #[test]
+    fn wrong_shape_is_json_without_records() {
+        let v: Value = serde_json::from_slice(&wrong_shape().body).unwrap();
+        assert!(v["data"].as_array().unwrap().iter().all(|r| !r.is_object()));
+        assert!(v.pointer("/data/health").is_none());
     }
 
     #[test]
