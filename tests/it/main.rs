@@ -11,6 +11,7 @@ mod helpers;
 #[cfg(target_os = "linux")]
 mod attacks;
 mod check;
+mod fault_matrix;
 #[cfg(target_os = "linux")]
 mod identity_linux;
 mod identity_smbios;
