@@ -537,6 +537,11 @@ fn run_cell(case: &Case, command: Command) -> Duration {
         }
         Command::CheckLive => {
             run.expect_code(3);
+            assert!(
+                run.stderr.trim().is_empty(),
+                "the JSON says it all:\n{}",
+                run.stderr
+            );
             let report = run.json();
             validate_report(&report);
             assert_eq!(report["result"], "unknown");

@@ -9,7 +9,10 @@
 mod helpers;
 
 #[cfg(target_os = "linux")]
+mod agent_cli_faults;
+#[cfg(target_os = "linux")]
 mod attacks;
+mod bad_input;
 mod check;
 mod fault_matrix;
 #[cfg(target_os = "linux")]
