@@ -87,7 +87,11 @@ fn marker(test: u32) -> String {
 fn survivors(marker: &str) -> Vec<(u32, String)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
@@ -136,7 +140,9 @@ fn identity_with(script: &str, marker: &str) -> Outcome {
     }
     for (pid, _) in &leftovers {
         // Never leave them running after the test, whatever it concludes.
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -219,7 +225,10 @@ fn a_hung_cli_is_bounded() {
     assert_eq!(outcome.json["agentUuid"], Value::Null);
     let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
     assert_eq!(status["reason"], "timed_out", "{status:#}");
-    assert_eq!(outcome.json["serialNumber"], "PF2ABCDE", "the serial still reads");
+    assert_eq!(
+        outcome.json["serialNumber"], "PF2ABCDE",
+        "the serial still reads"
+    );
 }
 
 #[test]

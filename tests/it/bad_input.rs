@@ -152,10 +152,11 @@ fn structures_with_wrong_lengths_are_skipped_or_refused() {
     let mut table = raw_structure(1, 0x40, &type1_fields(4), b"");
     table.extend(type1("HIDDEN-1"));
     table.extend(end_of_table());
-    for result in both("length swallowing the next structure", &table) {
-        if let Ok(serials) = result {
-            assert!(serials.system.len() <= 2, "{serials:?}");
-        }
+    for serials in both("length swallowing the next structure", &table)
+        .into_iter()
+        .flatten()
+    {
+        assert!(serials.system.len() <= 2, "{serials:?}");
     }
 }
 
@@ -188,7 +189,10 @@ fn entry_points_with_wrong_lengths_and_addresses() {
             parse(what, || smbios::from_dump(&dump(&ep, &table))).unwrap(),
             good
         );
-        assert_eq!(parse(what, || smbios::from_sysfs(&ep, &table)).unwrap(), good);
+        assert_eq!(
+            parse(what, || smbios::from_sysfs(&ep, &table)).unwrap(),
+            good
+        );
     }
     // Addresses outside the dump, at its very end, and at u64::MAX.
     for address in [u64::from(u32::MAX), (0x20 + len) as u64, u64::MAX] {
@@ -369,7 +373,11 @@ fn assert_refused(run: &Run, args: &[String], expected: &str) {
         run.stderr
     );
     assert_eq!(run.code, 2, "{args:?}:\n{}\n{}", run.stdout, run.stderr);
-    assert!(run.elapsed < LOCAL_BOUND, "{args:?}: took {:?}", run.elapsed);
+    assert!(
+        run.elapsed < LOCAL_BOUND,
+        "{args:?}: took {:?}",
+        run.elapsed
+    );
     let errors: Vec<&str> = run
         .stderr
         .lines()
@@ -450,13 +458,20 @@ fn deeply_nested_configs_are_refused_without_a_crash() {
         ),
         (
             "inline tables",
-            format!("x = {}1{}\n", "{ a = ".repeat(deep / 3), " }".repeat(deep / 3)),
+            format!(
+                "x = {}1{}\n",
+                "{ a = ".repeat(deep / 3),
+                " }".repeat(deep / 3)
+            ),
         ),
         (
             "dotted keys",
             format!("{} = 1\n", vec!["a"; deep].join(".")),
         ),
-        ("table headers", format!("[{}]\n", vec!["a"; deep].join("."))),
+        (
+            "table headers",
+            format!("[{}]\n", vec!["a"; deep].join(".")),
+        ),
         (
             "inside an integration",
             format!(
@@ -467,7 +482,10 @@ fn deeply_nested_configs_are_refused_without_a_crash() {
         ),
     ];
     for (what, text) in shapes {
-        assert!(text.len() < 1024 * 1024, "{what} must get past the size cap");
+        assert!(
+            text.len() < 1024 * 1024,
+            "{what} must get past the size cap"
+        );
         std::fs::write(&path, &text).unwrap();
         for args in READERS {
             let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -479,7 +497,11 @@ fn deeply_nested_configs_are_refused_without_a_crash() {
             );
             // Exit 2 with a message: a stack overflow would be a signal (-1 here).
             assert_eq!(run.code, 2, "{what} {args:?}:\n{}", run.stderr);
-            assert!(run.elapsed < LOCAL_BOUND, "{what} {args:?}: {:?}", run.elapsed);
+            assert!(
+                run.elapsed < LOCAL_BOUND,
+                "{what} {args:?}: {:?}",
+                run.elapsed
+            );
             assert!(
                 run.stderr
                     .lines()
@@ -504,7 +526,8 @@ fn a_config_full_of_problems_is_reported_in_bounded_time() {
     assert_eq!(run.code, 2);
     assert!(run.elapsed < LOCAL_BOUND, "took {:?}", run.elapsed);
     assert!(
-        run.stderr.contains("config.toml:1: [[integration]] is missing `name`"),
+        run.stderr
+            .contains("config.toml:1: [[integration]] is missing `name`"),
         "{}",
         &run.stderr[..run.stderr.len().min(2000)]
     );

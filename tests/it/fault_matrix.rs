@@ -643,6 +643,9 @@ fn run_cell(case: &Case, command: Command) -> Duration {
     run.elapsed
 }
 
+/// A cell (case index, command) and its run time or why it failed.
+type CellResult = (usize, Command, Result<Duration, String>);
+
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<String>()
@@ -661,7 +664,7 @@ fn every_fault_against_every_command() {
         .collect();
     let total = cells.len();
     let queue = Mutex::new(cells);
-    let results: Mutex<Vec<(usize, Command, Result<Duration, String>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<CellResult>> = Mutex::new(Vec::new());
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..THREADS {

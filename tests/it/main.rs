@@ -14,6 +14,8 @@ mod agent_cli_faults;
 mod attacks;
 mod bad_input;
 mod check;
+#[cfg(unix)]
+mod crash_loop;
 mod fault_matrix;
 #[cfg(target_os = "linux")]
 mod identity_linux;
