@@ -151,13 +151,20 @@ impl TenantClient {
 
     async fn send_with_retries(&self, url: &reqwest::Url) -> Result<RawResponse, TenantError> {
         let mut attempt = 0;
+        // The failure being retried: when the deadline then cuts the retry short,
+        // it says more than "timeout" (the tenant answered 503, the connection broke).
+        let mut retrying: Option<Result<RawResponse, reqwest::Error>> = None;
         loop {
             attempt += 1;
             let remaining = self.deadline.at.saturating_duration_since(Instant::now());
+            let cut_short =
+                |retrying: Option<Result<RawResponse, reqwest::Error>>, after| match retrying {
+                    Some(Ok(raw)) => final_status_error(raw, attempt - 1),
+                    Some(Err(e)) => self.map_transport(&e),
+                    None => TenantError::Timeout { after },
+                };
             if remaining.is_zero() {
-                return Err(TenantError::Timeout {
-                    after: self.deadline.budget,
-                });
+                return Err(cut_short(retrying, self.deadline.budget));
             }
             // The limit named is the one that strikes: the request timeout, or the
             // command's whole budget when less than a request timeout is left of it.
@@ -168,6 +175,9 @@ impl TenantClient {
             };
             let outcome = tokio::time::timeout(limit, self.send_once(url)).await;
             let (result, wait) = match outcome {
+                Err(_) if limit < self.request_timeout => {
+                    return Err(cut_short(retrying, named));
+                }
                 Err(_) => return Err(TenantError::Timeout { after: named }),
                 Ok(Ok(raw)) if is_retryable_status(raw.status) => {
                     let wait = raw.retry_after.unwrap_or_else(|| backoff(attempt));
@@ -195,6 +205,7 @@ impl TenantClient {
                     Err(e) => Err(self.map_transport(&e)),
                 };
             }
+            retrying = Some(result);
             tokio::time::sleep(wait).await;
         }
     }
