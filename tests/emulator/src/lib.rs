@@ -114,10 +114,7 @@ impl Emulator {
         let names = config
             .cert_names
             .unwrap_or_else(|| tls::DEFAULT_NAMES.map(String::from).to_vec());
-        let tls_material = config
-            .tls
-            .then(|| tls::generate(&names))
-            .transpose()?;
+        let tls_material = config.tls.then(|| tls::generate(&names)).transpose()?;
         let shared = Arc::new(Shared {
             tenant,
             faults: FaultSet::new(config.faults),

@@ -342,7 +342,10 @@ async fn wrong_shape_trickle_cut_and_redirect() {
         "{size} bytes in {:?}",
         started.elapsed()
     );
-    assert_eq!(emu.requests().last().unwrap().fault.as_deref(), Some("trickle"));
+    assert_eq!(
+        emu.requests().last().unwrap().fault.as_deref(),
+        Some("trickle")
+    );
 
     // Cut mid-body: no Content-Length (chunked), and the body never completes.
     emu.set_faults(vec![Fault::new(FaultKind::DropMidBody).times(1)]);
@@ -389,7 +392,10 @@ async fn certificate_names_can_leave_out_an_address() {
         .send()
         .await
         .unwrap_err();
-    assert!(format!("{by_ip:?}").contains("NotValidForName"), "{by_ip:?}");
+    assert!(
+        format!("{by_ip:?}").contains("NotValidForName"),
+        "{by_ip:?}"
+    );
     let by_name = emu.url().replace("127.0.0.1", "localhost");
     let r = c
         .get(format!("{by_name}/web/api/v2.1/system/status"))
