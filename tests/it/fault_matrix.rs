@@ -9,7 +9,8 @@
 //! deadline honoured (3 s, bounded generously at deadline + 10 s: this guards
 //! against hangs, it is not a performance check), and for `refresh` the
 //! previous snapshot left byte-identical. Cells run on a few threads so the
-//! whole matrix stays well under a minute; every failing cell is listed at the end.
+//! whole matrix stays well under a minute; every failing cell is listed at the end
+//! (`S1TRUST_MATRIX_TIMES=1` with `--nocapture` also prints each cell's time).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
