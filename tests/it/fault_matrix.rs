@@ -222,6 +222,33 @@ fn cases() -> Vec<Case> {
             "HTTP 503",
             false,
         ),
+        // A retry the deadline cuts short reports what was being retried, not a timeout.
+        case(
+            "503, then a hang on the retry",
+            |_| {
+                vec![
+                    Fault::new(status(503, Some("0"))).times(1),
+                    Fault::new(FaultKind::Hang),
+                ]
+            },
+            "bad_response",
+            "HTTP 503 after 1 attempt(s)",
+            "HTTP 503 after 1 attempt(s)",
+            false,
+        ),
+        case(
+            "connection dropped, then a hang on the retry",
+            |_| {
+                vec![
+                    Fault::new(FaultKind::Drop).times(1),
+                    Fault::new(FaultKind::Hang),
+                ]
+            },
+            "network_error",
+            "network error",
+            "network error",
+            true,
+        ),
         case(
             "HTML page",
             |_| everywhere(FaultKind::Html { status: 200 }),
