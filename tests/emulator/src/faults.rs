@@ -132,11 +132,11 @@ pub(crate) fn pad_json(body: &Bytes, bytes: usize) -> Bytes {
     };
     map.insert("emulatorPadding".to_owned(), Value::String(String::new()));
     let base = serde_json::to_vec(&value).unwrap_or_default();
-    let Some(missing) = bytes.checked_sub(base.len()).filter(|n| *n > 0) else {
+    if bytes <= base.len() {
         return body.clone();
-    };
+    }
     // The empty padding string is the last field: `…,"emulatorPadding":""}`.
-    // ASCII 'x' needs no escaping, so the size grows by exactly `missing`.
+    // ASCII 'x' needs no escaping, so the body is exactly `bytes` long.
     // `vec![b'x'; n]` is a memset even unoptimised; the two ends are copied in.
     let head = &base[..base.len() - 2];
     let mut out = vec![b'x'; bytes];
