@@ -13,7 +13,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, folder_mode: u32) -> s
         .unwrap_or_else(|| Path::new("."));
     ensure_folder(folder, folder_mode)?;
     let mut temp = tempfile::Builder::new()
-        .prefix(".s1trust-")
+        .prefix(&temp_prefix(path))
         .suffix(".tmp")
         .tempfile_in(folder)?;
     temp.write_all(bytes)?;
@@ -22,6 +22,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, folder_mode: u32) -> s
     temp.persist(path).map_err(|e| e.error)?;
     sync_folder(folder);
     Ok(())
+}
+
+/// Temp files for `path` are `.<name>.s1trust-XXXXXX.tmp` beside it, so the writer of
+/// one file can tell its own leftovers from another's.
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy());
+    format!(".{name}.s1trust-")
+}
+
+/// Removes temp files a killed writer of `path` left beside it; returns how many.
+/// Only call while no other writer of `path` can run (the refresh lock).
+pub fn remove_stale_temps(path: &Path) -> usize {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(&prefix) && name.ends_with(".tmp")
+        })
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 /// Creates `folder` (and its parents) with `mode` unless it exists; refuses non-folders.
@@ -93,5 +125,26 @@ mod tests {
         assert!(write_atomic(&link.join("b"), b"z", 0o600, 0o700).is_err());
         let leftovers = std::fs::read_dir(secret.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1, "no temp files left behind");
+    }
+
+    #[test]
+    fn stale_temps_of_one_file_are_removed_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("posture.json");
+        for name in [
+            ".posture.json.s1trust-abc123.tmp",
+            ".posture.json.s1trust-zzz999.tmp",
+            ".config.toml.s1trust-abc123.tmp",
+            "posture.json",
+        ] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        assert_eq!(remove_stale_temps(&target), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".config.toml.s1trust-abc123.tmp", "posture.json"]);
     }
 }

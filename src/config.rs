@@ -67,14 +67,26 @@ pub enum ConfigError {
     },
 }
 
+/// Problems shown at most; the rest are counted (a file of nothing but unknown keys
+/// must not bury the terminal).
+pub const MAX_SHOWN_PROBLEMS: usize = 100;
+
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
-    let lines: Vec<String> = problems
+    let mut lines: Vec<String> = problems
         .iter()
+        .take(MAX_SHOWN_PROBLEMS)
         .map(|p| match p.line {
             Some(line) => format!("{}:{line}: {}", path.display(), p.message),
             None => format!("{}: {}", path.display(), p.message),
         })
         .collect();
+    if problems.len() > MAX_SHOWN_PROBLEMS {
+        lines.push(format!(
+            "{}: and {} more problem(s)",
+            path.display(),
+            problems.len() - MAX_SHOWN_PROBLEMS
+        ));
+    }
     lines.join("\n")
 }
 
@@ -175,13 +187,13 @@ pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
     let doc = match Document::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
-            let line = e.span().map(|s| line_of(text, s.start));
+            let line = e.span().map(|s| LineIndex::new(text).line_of(s.start));
             let message = e.message().trim().to_owned();
             return Err(vec![Problem { line, message }]);
         }
     };
     let mut walker = Walker {
-        text,
+        lines: LineIndex::new(text),
         problems: Vec::new(),
     };
     let config = walker.config(doc.as_table());
@@ -212,13 +224,24 @@ fn resolve_relative_paths(config: &mut Config, config_path: &Path) {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+/// Where each line starts, computed once, so every problem's line is a binary
+/// search rather than a scan of the file.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Self { starts }
+    }
+
+    /// The 1-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
 }
 
 const TOP_KEYS: &[&str] = &["integration", "http", "snapshot"];
@@ -237,14 +260,14 @@ const SNAPSHOT_KEYS: &[&str] = &["path", "max_age"];
 const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
 /// Collects problems while reading a document.
-struct Walker<'a> {
-    text: &'a str,
+struct Walker {
+    lines: LineIndex,
     problems: Vec<Problem>,
 }
 
-impl Walker<'_> {
+impl Walker {
     fn problem(&mut self, span: Option<Range<usize>>, message: String) {
-        let line = span.map(|s| line_of(self.text, s.start));
+        let line = span.map(|s| self.lines.line_of(s.start));
         self.problems.push(Problem { line, message });
     }
 
@@ -359,7 +382,7 @@ impl Walker<'_> {
         }
         settings.max_inactive = self.duration(table, "max_inactive", settings.max_inactive);
         if let Some(version) = self.string(table, "min_version") {
-            match crate::posture::factors::parse_version(&version) {
+            match crate::version::Version::parse(&version) {
                 Some(_) => settings.min_version = Some(version),
                 None => self.problem(
                     table.get("min_version").and_then(Item::span),
@@ -698,6 +721,44 @@ os = ["beos"]
                 "{expected:?} not in {messages:#?}"
             );
         }
+    }
+
+    #[test]
+    fn many_problems_keep_their_lines_and_are_capped_when_shown() {
+        let text: String = (0..20_000).map(|i| format!("k{i} = 1\n")).collect();
+        let problems = parse(&text).unwrap_err();
+        assert_eq!(problems.len(), 20_000);
+        assert_eq!(problems[19_999].line, Some(20_000));
+        let shown = render_problems(Path::new("c.toml"), &problems);
+        assert_eq!(shown.lines().count(), MAX_SHOWN_PROBLEMS + 1);
+        assert!(shown.ends_with("c.toml: and 19900 more problem(s)"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_of_at_most_a_mebibyte_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert!(
+            load(&fifo)
+                .unwrap_err()
+                .to_string()
+                .contains("not a regular file")
+        );
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, "#".repeat(MAX_CONFIG as usize + 1)).unwrap();
+        assert!(
+            load(&big)
+                .unwrap_err()
+                .to_string()
+                .contains("larger than 1024 KiB")
+        );
+        let latin1 = dir.path().join("latin1.toml");
+        std::fs::write(&latin1, b"# caf\xe9\n").unwrap();
+        assert!(load(&latin1).unwrap_err().to_string().contains("not UTF-8"));
     }
 
     #[test]

@@ -54,6 +54,48 @@ impl Rule<'_> {
     }
 }
 
+/// What is wrong with a file or folder that cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// Owned by someone else.
+    #[error("is owned by uid {uid}, not {}", owner_name(*.want))]
+    Owner {
+        /// Its owner.
+        uid: u32,
+        /// The owner the rule wants.
+        want: u32,
+    },
+    /// Writable by group or others (and, for a folder, not sticky).
+    #[error("is writable by its group or by others (mode {mode:04o})")]
+    Writable {
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A symbolic link where none may be.
+    #[error("is a symbolic link, which is not followed")]
+    Link,
+    /// Not a regular file (a FIFO, a device, a folder), or not a folder.
+    #[error("is not a {0}")]
+    Kind(&'static str),
+    /// Larger than the rule allows.
+    #[error("is larger than {0} bytes")]
+    TooLarge(u64),
+    /// More than one hard link: another name could be an old copy.
+    #[error("has {0} hard links; a trusted file has exactly one")]
+    HardLinks(u64),
+    /// Anything else (Windows owners, paths that name no file).
+    #[error("{0}")]
+    Other(String),
+}
+
+fn owner_name(uid: u32) -> String {
+    if uid == 0 {
+        "root".into()
+    } else {
+        format!("uid {uid}")
+    }
+}
+
 /// Why a file cannot be trusted.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
@@ -69,20 +111,20 @@ pub enum TrustError {
         source: std::io::Error,
     },
     /// Someone other than the trusted owner could have written or swapped it.
-    #[error("{} {why}", path.display())]
+    #[error("{} {fault}", path.display())]
     Untrusted {
         /// The file or folder at fault.
         path: PathBuf,
         /// What is wrong with it.
-        why: String,
+        fault: Fault,
     },
 }
 
 impl TrustError {
-    fn untrusted(path: &Path, why: impl Into<String>) -> Self {
+    fn untrusted(path: &Path, fault: Fault) -> Self {
         Self::Untrusted {
             path: path.to_owned(),
-            why: why.into(),
+            fault,
         }
     }
 
@@ -102,7 +144,7 @@ impl TrustError {
         match self {
             Self::Missing(_) => "it does not exist".into(),
             Self::Io { source, .. } => format!("cannot read it: {source}"),
-            Self::Untrusted { path, why } => format!("{} {why}", path.display()),
+            Self::Untrusted { path, fault } => format!("{} {fault}", path.display()),
         }
     }
 }
@@ -124,22 +166,18 @@ pub(crate) fn open(path: &Path, rule: &Rule<'_>) -> Result<Opened, TrustError> {
     let folder = real.parent().unwrap_or(Path::new("/"));
     check_folders(folder, rule)?;
     let file = platform::open_no_follow(&real).map_err(|e| match e.raw_os_error() {
-        Some(code) if platform::is_link_error(code) => {
-            TrustError::untrusted(&real, "is a symbolic link, which is not followed")
-        }
+        Some(code) if platform::is_link_error(code) => TrustError::untrusted(&real, Fault::Link),
         _ => TrustError::io(&real, e),
     })?;
     let meta = file.metadata().map_err(|e| TrustError::io(&real, e))?;
     if !meta.is_file() {
-        return Err(TrustError::untrusted(&real, "is not a regular file"));
+        return Err(TrustError::untrusted(&real, Fault::Kind("regular file")));
     }
     if meta.len() > rule.max_len {
-        return Err(TrustError::untrusted(
-            &real,
-            format!("is larger than {} bytes", rule.max_len),
-        ));
+        return Err(TrustError::untrusted(&real, Fault::TooLarge(rule.max_len)));
     }
-    platform::judge_file(&file, &meta, rule).map_err(|why| TrustError::untrusted(&real, why))?;
+    platform::judge_file(&file, &meta, rule)
+        .map_err(|fault| TrustError::untrusted(&real, fault))?;
     Ok(Opened {
         file,
         meta,
@@ -172,7 +210,7 @@ pub(crate) fn read(path: &Path, rule: &Rule<'_>) -> Result<(Vec<u8>, PathBuf), T
     if bytes.len() as u64 > rule.max_len {
         return Err(TrustError::untrusted(
             &opened.path,
-            format!("is larger than {} bytes", rule.max_len),
+            Fault::TooLarge(rule.max_len),
         ));
     }
     Ok((bytes, opened.path))
@@ -183,12 +221,15 @@ pub(crate) fn read(path: &Path, rule: &Rule<'_>) -> Result<(Vec<u8>, PathBuf), T
 /// because nobody but the owner can change any name on that path.
 pub(crate) fn check_program(path: &Path, rule: &Rule<'_>) -> Result<(), TrustError> {
     if !path.is_absolute() {
-        return Err(TrustError::untrusted(path, "is not an absolute path"));
+        return Err(TrustError::untrusted(
+            path,
+            Fault::Other("is not an absolute path".into()),
+        ));
     }
     if let Some(stop) = rule.stop_at.filter(|stop| !path.starts_with(stop)) {
         return Err(TrustError::untrusted(
             path,
-            format!("is not inside {}", stop.display()),
+            Fault::Other(format!("is not inside {}", stop.display())),
         ));
     }
     let folder = path.parent().unwrap_or(Path::new("/"));
@@ -197,12 +238,12 @@ pub(crate) fn check_program(path: &Path, rule: &Rule<'_>) -> Result<(), TrustErr
     }
     let meta = std::fs::symlink_metadata(path).map_err(|e| TrustError::io(path, e))?;
     if meta.file_type().is_symlink() {
-        return Err(TrustError::untrusted(path, "is a symbolic link"));
+        return Err(TrustError::untrusted(path, Fault::Link));
     }
     if !meta.is_file() {
-        return Err(TrustError::untrusted(path, "is not a regular file"));
+        return Err(TrustError::untrusted(path, Fault::Kind("regular file")));
     }
-    platform::judge_owner_and_mode(&meta, rule).map_err(|why| TrustError::untrusted(path, why))
+    platform::judge_owner_and_mode(&meta, rule).map_err(|fault| TrustError::untrusted(path, fault))
 }
 
 /// `path` with the folders above it resolved (and the file itself when `follow`).
@@ -212,7 +253,7 @@ fn real_location(path: &Path, follow: bool) -> Result<PathBuf, TrustError> {
     }
     let name = path
         .file_name()
-        .ok_or_else(|| TrustError::untrusted(path, "does not name a file"))?;
+        .ok_or_else(|| TrustError::untrusted(path, Fault::Other("does not name a file".into())))?;
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -232,12 +273,13 @@ fn check_folders(folder: &Path, rule: &Rule<'_>) -> Result<(), TrustError> {
     for dir in chain.into_iter().filter(|d| platform::is_checked_folder(d)) {
         let meta = std::fs::symlink_metadata(dir).map_err(|e| TrustError::io(dir, e))?;
         if meta.file_type().is_symlink() {
-            return Err(TrustError::untrusted(dir, "is a symbolic link"));
+            return Err(TrustError::untrusted(dir, Fault::Link));
         }
         if !meta.is_dir() {
-            return Err(TrustError::untrusted(dir, "is not a folder"));
+            return Err(TrustError::untrusted(dir, Fault::Kind("folder")));
         }
-        platform::judge_folder(dir, &meta, rule).map_err(|why| TrustError::untrusted(dir, why))?;
+        platform::judge_folder(dir, &meta, rule)
+            .map_err(|fault| TrustError::untrusted(dir, fault))?;
     }
     Ok(())
 }
@@ -259,7 +301,7 @@ mod platform {
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     use std::path::Path;
 
-    use super::Rule;
+    use super::{Fault, Rule};
 
     pub(super) const CHECK_PROGRAM_FOLDERS: bool = true;
 
@@ -286,61 +328,40 @@ mod platform {
         true
     }
 
-    fn owner_name(uid: u32) -> String {
-        if uid == 0 {
-            "root".into()
-        } else {
-            format!("uid {uid}")
-        }
-    }
-
-    pub(super) fn judge_owner_and_mode(meta: &Metadata, rule: &Rule<'_>) -> Result<(), String> {
+    pub(super) fn judge_owner_and_mode(meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         let mode = meta.mode() & 0o7777;
         if meta.uid() != rule.owner {
-            return Err(format!(
-                "is owned by uid {}, not {}",
-                meta.uid(),
-                owner_name(rule.owner)
-            ));
+            return Err(Fault::Owner {
+                uid: meta.uid(),
+                want: rule.owner,
+            });
         }
         if mode & rule.forbidden_mode != 0 {
-            return Err(format!(
-                "is writable by its group or by others (mode {mode:04o})"
-            ));
+            return Err(Fault::Writable { mode });
         }
         Ok(())
     }
 
-    pub(super) fn judge_file(_file: &File, meta: &Metadata, rule: &Rule<'_>) -> Result<(), String> {
+    pub(super) fn judge_file(_file: &File, meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         judge_owner_and_mode(meta, rule)?;
         // A hard link elsewhere could be an old copy the owner has since replaced.
         if meta.nlink() > 1 {
-            return Err(format!(
-                "has {} hard links; a trusted file has exactly one",
-                meta.nlink()
-            ));
+            return Err(Fault::HardLinks(meta.nlink()));
         }
         Ok(())
     }
 
-    pub(super) fn judge_folder(
-        _dir: &Path,
-        meta: &Metadata,
-        rule: &Rule<'_>,
-    ) -> Result<(), String> {
+    pub(super) fn judge_folder(_dir: &Path, meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         let mode = meta.mode() & 0o7777;
         if meta.uid() != rule.owner && meta.uid() != 0 {
-            return Err(format!(
-                "is owned by uid {}, not {}",
-                meta.uid(),
-                owner_name(rule.owner)
-            ));
+            return Err(Fault::Owner {
+                uid: meta.uid(),
+                want: rule.owner,
+            });
         }
         let sticky = mode & 0o1000 != 0;
         if mode & 0o022 != 0 && !sticky {
-            return Err(format!(
-                "is writable by its group or by others (mode {mode:04o}), so its entries can be replaced"
-            ));
+            return Err(Fault::Writable { mode });
         }
         Ok(())
     }
@@ -372,7 +393,7 @@ mod platform {
     };
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
-    use super::Rule;
+    use super::{Fault, Rule};
 
     const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
     const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
@@ -407,7 +428,7 @@ mod platform {
         dir.components().any(|c| matches!(c, Component::Normal(_)))
     }
 
-    fn system_owned(handle: HANDLE) -> Result<(), String> {
+    fn system_owned(handle: HANDLE) -> Result<(), Fault> {
         let mut owner: PSID = std::ptr::null_mut();
         let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
         // SAFETY: `handle` is an open file handle; the out-pointers are valid; on success
@@ -425,9 +446,9 @@ mod platform {
             )
         };
         if status != ERROR_SUCCESS {
-            return Err(format!(
+            return Err(Fault::Other(format!(
                 "has an owner that cannot be read (Windows error {status})"
-            ));
+            )));
         }
         // SAFETY: `owner` points into `descriptor`, which is still alive here.
         let trusted = unsafe {
@@ -439,28 +460,26 @@ mod platform {
         if trusted {
             Ok(())
         } else {
-            Err("is not owned by SYSTEM or Administrators".into())
+            Err(Fault::Other(
+                "is not owned by SYSTEM or Administrators".into(),
+            ))
         }
     }
 
-    pub(super) fn judge_owner_and_mode(_meta: &Metadata, _rule: &Rule<'_>) -> Result<(), String> {
+    pub(super) fn judge_owner_and_mode(_meta: &Metadata, _rule: &Rule<'_>) -> Result<(), Fault> {
         // Programs come from the service registration or Program Files, which only
         // administrators can change.
         Ok(())
     }
 
-    pub(super) fn judge_file(file: &File, _meta: &Metadata, rule: &Rule<'_>) -> Result<(), String> {
+    pub(super) fn judge_file(file: &File, _meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         if rule.owner != 0 {
             return Ok(());
         }
         system_owned(file.as_raw_handle() as HANDLE)
     }
 
-    pub(super) fn judge_folder(
-        dir: &Path,
-        _meta: &Metadata,
-        rule: &Rule<'_>,
-    ) -> Result<(), String> {
+    pub(super) fn judge_folder(dir: &Path, _meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         if rule.owner != 0 {
             return Ok(());
         }
@@ -468,7 +487,7 @@ mod platform {
             .read(true)
             .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
             .open(dir)
-            .map_err(|e| format!("cannot be opened to check its owner: {e}"))?;
+            .map_err(|e| Fault::Other(format!("cannot be opened to check its owner: {e}")))?;
         system_owned(folder.as_raw_handle() as HANDLE)
     }
 
@@ -506,7 +525,7 @@ mod platform {
     use std::fs::{File, Metadata};
     use std::path::Path;
 
-    use super::Rule;
+    use super::{Fault, Rule};
 
     const NO_MODEL: &str = "cannot be checked: file ownership is unknown on this OS";
 
@@ -524,14 +543,14 @@ mod platform {
     pub(super) fn is_checked_folder(_dir: &Path) -> bool {
         true
     }
-    pub(super) fn judge_owner_and_mode(_meta: &Metadata, _rule: &Rule<'_>) -> Result<(), String> {
-        Err(NO_MODEL.into())
+    pub(super) fn judge_owner_and_mode(_meta: &Metadata, _rule: &Rule<'_>) -> Result<(), Fault> {
+        Err(Fault::Other(NO_MODEL.into()))
     }
-    pub(super) fn judge_file(_f: &File, _m: &Metadata, _r: &Rule<'_>) -> Result<(), String> {
-        Err(NO_MODEL.into())
+    pub(super) fn judge_file(_f: &File, _m: &Metadata, _r: &Rule<'_>) -> Result<(), Fault> {
+        Err(Fault::Other(NO_MODEL.into()))
     }
-    pub(super) fn judge_folder(_d: &Path, _m: &Metadata, _r: &Rule<'_>) -> Result<(), String> {
-        Err(NO_MODEL.into())
+    pub(super) fn judge_folder(_d: &Path, _m: &Metadata, _r: &Rule<'_>) -> Result<(), Fault> {
+        Err(Fault::Other(NO_MODEL.into()))
     }
     pub(super) fn euid() -> u32 {
         u32::MAX
@@ -612,7 +631,7 @@ mod tests {
         }
         assert!(read(&file, &rule(root)).is_ok());
         std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o777)).unwrap();
-        assert!(why(read(&file, &rule(root))).contains("can be replaced"));
+        assert!(why(read(&file, &rule(root))).contains("mode 0777"));
         std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(read(&file, &rule(root)).is_ok());
         // A folder link on the way resolves to the real folder, which is what is checked.

@@ -1,24 +1,26 @@
 //! s1trust: is this device registered and healthy in our SentinelOne tenant?
 //!
-//! The library holds everything the `s1trust` binary does, split by job:
-//! [`config`] reads and validates the TOML configuration, [`token`] loads the
-//! API token without ever revealing it, [`tenant`] talks to the SentinelOne
-//! Management API, [`identity`] holds the rules for serial numbers and agent
-//! UUIDs, and [`lookup`] finds one device's agent record and renders it.
+//! The library holds everything the `s1trust` binary does; README "Architecture"
+//! maps the modules. The public modules are the contract the integration tests and
+//! fuzzers use: [`app`] (every command's decisions), [`identity`] (this device and
+//! its parsers), [`config`] and [`settings`], [`tenant`] (the API client and its
+//! page parser), [`lookup`], [`posture`] (factors, the report, the snapshot),
+//! [`token`], [`conntest`] and [`exit`]. The rest is internal.
 
 pub mod app;
-pub mod atomic;
+mod atomic;
 mod cli;
 pub mod config;
-pub mod config_edit;
+mod config_edit;
 pub mod conntest;
 pub mod exit;
-pub mod fs_trust;
+mod fs_trust;
 pub mod identity;
 pub mod lookup;
 pub mod posture;
 pub mod settings;
 pub mod tenant;
 pub mod token;
+pub mod version;
 
 pub use cli::main;

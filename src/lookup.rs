@@ -72,7 +72,7 @@ pub enum Selection {
     },
 }
 
-/// Picks the record per design §3: live (not decommissioned, not uninstalled) first,
+/// Picks the record (README "Lookup rules"): live (not decommissioned, not uninstalled) first,
 /// then active, then the latest `lastActiveDate`; a remaining tie is ambiguous.
 pub fn select_record(records: &[AgentRecord]) -> Selection {
     let mut order: Vec<usize> = (0..records.len()).collect();
@@ -137,38 +137,80 @@ pub async fn lookup(
     client: &TenantClient,
     query: &LookupQuery,
 ) -> Result<LookupResult, TenantError> {
-    let pages = match query {
-        LookupQuery::Serial(serial) => client.agents_by_serial_contains(serial).await?,
-        LookupQuery::Uuid { spellings, .. } => vec![client.agents_by_uuid(spellings).await?],
-    };
-    let total_items = match query {
-        LookupQuery::Serial(_) => pages.first().and_then(|p| p.total_items),
-        LookupQuery::Uuid { .. } => Some(pages.iter().map(|p| p.records.len() as u64).sum()),
-    };
-    let mut matches = Vec::new();
-    let mut page_of = Vec::new();
-    for (page_index, page) in pages.iter().enumerate() {
-        for record in page.records.iter().filter(|r| query.matches(r)) {
-            matches.push(record.clone());
-            page_of.push(page_index);
+    let mut found = Collected::default();
+    match query {
+        LookupQuery::Serial(serial) => {
+            client
+                .agents_by_serial_contains(serial, |page| found.add(page, query))
+                .await?;
+        }
+        LookupQuery::Uuid { spellings, .. } => {
+            let page = client.agents_by_uuid(spellings).await?;
+            let returned = page.records.len() as u64;
+            found.add(page, query);
+            found.total_items = Some(returned);
         }
     }
-    let selection = select_record(&matches);
-    let raw_page = match selection {
-        Selection::Found { index, .. } => page_of[index],
-        _ => 0,
-    };
-    let last = pages.last().map_or(200, |p| p.status);
-    Ok(LookupResult {
-        status: last,
-        total_items,
-        matches,
-        selection,
-        raw_response: pages
-            .into_iter()
-            .nth(raw_page)
-            .map_or(Value::Null, |p| p.body),
-    })
+    Ok(found.finish())
+}
+
+/// What the pages held, kept as they arrive: the exact matches, the first page's
+/// body and the body of the page holding the best match so far (the `rawResponse`),
+/// and nothing else, so memory stays within about one page.
+#[derive(Default)]
+struct Collected {
+    pages: usize,
+    status: u16,
+    total_items: Option<u64>,
+    matches: Vec<AgentRecord>,
+    best: Option<usize>,
+    first_body: Option<Value>,
+    best_body: Option<Value>,
+}
+
+impl Collected {
+    fn add(&mut self, page: crate::tenant::AgentPage, query: &LookupQuery) {
+        if self.pages == 0 {
+            self.total_items = page.total_items;
+        }
+        self.pages += 1;
+        self.status = page.status;
+        let mut best_here = false;
+        for record in page.records.into_iter().filter(|r| query.matches(r)) {
+            let better = self
+                .best
+                .is_none_or(|b| rank(&record, &self.matches[b]) == Ordering::Greater);
+            self.matches.push(record);
+            if better {
+                self.best = Some(self.matches.len() - 1);
+                best_here = true;
+            }
+        }
+        if self.pages == 1 {
+            self.first_body = Some(page.body);
+            if best_here {
+                self.best_body = None;
+            }
+        } else if best_here {
+            self.best_body = Some(page.body);
+        }
+    }
+
+    fn finish(self) -> LookupResult {
+        let selection = select_record(&self.matches);
+        // The running best is the record the rule selects (ties keep the first).
+        let raw_response = match selection {
+            Selection::Found { .. } => self.best_body.or(self.first_body),
+            _ => self.first_body,
+        };
+        LookupResult {
+            status: if self.pages == 0 { 200 } else { self.status },
+            total_items: self.total_items,
+            matches: self.matches,
+            selection,
+            raw_response: raw_response.unwrap_or(Value::Null),
+        }
+    }
 }
 
 /// Fields of the DaVinci object copied from the agent record, in output order.

@@ -379,7 +379,28 @@ fn existing_token(integration: &Integration) -> Result<ApiToken, Error> {
 
 fn save_token(path: &Path, token: &ApiToken) -> Result<(), Error> {
     let text = format!("{}\n", token.expose());
-    write_atomic(path, text.as_bytes(), 0o600, 0o700).map_err(|e| write_failed(path, e))
+    write_atomic(path, text.as_bytes(), 0o600, 0o700).map_err(|e| write_failed(path, e))?;
+    // A tokens folder that existed before may be open to others: close it.
+    if let Some(folder) = path.parent() {
+        restrict_folder(folder).map_err(|e| write_failed(folder, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn restrict_folder(folder: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(folder)?;
+    if meta.is_dir() && meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_folder(_folder: &Path) -> std::io::Result<()> {
+    // The installer's ACL on %ProgramData%\s1trust\tokens is inherited.
+    Ok(())
 }
 
 fn absolute_ca(ca_file: Option<&Path>) -> Result<Option<PathBuf>, Error> {

@@ -34,7 +34,7 @@ pub enum Mode {
 /// Runs `check`.
 pub fn check(options: &Options, mode: Mode) -> Result<PostureReport, Error> {
     let now = OffsetDateTime::now_utc();
-    let mut device = Device::quick();
+    let mut device = Device::quick(options.started);
     let loaded = match load_config(options, Missing::Fail) {
         Ok(loaded) => loaded,
         Err(Error::Config(ConfigError::NotFound(_))) => {
@@ -229,7 +229,13 @@ pub(crate) fn unusable_with(
 
 /// A fresh machine: say what was found, what is missing, and how to go on.
 fn not_configured(options: &Options, device: &mut Device, now: OffsetDateTime) -> PostureReport {
-    let identity = device.full();
+    // Only an administrator's check reads the agent's CLI here: a normal user's check
+    // sits on the login path.
+    let identity = if options.privileged {
+        device.full()
+    } else {
+        device.known()
+    };
     let mut report = unusable_with(
         "not_configured",
         &format!(

@@ -1,6 +1,9 @@
 //! This device's identity, read once per command: the quick facts first, completed
 //! (not re-read) when a command needs the agent's identity too.
 
+use std::time::Instant;
+
+use crate::identity::command::{IDENTITY_BUDGET, Limits};
 use crate::identity::{DeviceIdentity, Sources, complete, read_quick};
 
 /// Debug builds only: a JSON `DeviceIdentity` file used instead of the real device, so
@@ -19,9 +22,13 @@ pub struct Device {
 
 impl Device {
     /// Reads the cheap facts (no agent CLI): enough to tell that a snapshot belongs
-    /// to this device.
-    pub fn quick() -> Self {
-        Self::quick_from(Sources::default())
+    /// to this device. Completing it later runs the agent's CLI, all calls together
+    /// within [`IDENTITY_BUDGET`] of the command's start.
+    pub fn quick(started: Instant) -> Self {
+        Self::quick_from(Sources {
+            limits: Limits::until(started + IDENTITY_BUDGET),
+            ..Sources::default()
+        })
     }
 
     fn quick_from(sources: Sources) -> Self {

@@ -20,7 +20,7 @@ use crate::token::read_system_token;
 pub fn doctor(options: &Options) -> Checklist {
     let mut report = Checklist::default();
     let config = check_config(options, &mut report);
-    let mut device = Device::quick();
+    let mut device = Device::quick(options.started);
     let identity = device.full();
     check_identity(identity, &mut report);
     if let Some(config) = &config {

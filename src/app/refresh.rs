@@ -34,8 +34,18 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     }
     let config = &loaded.config;
     let snapshot_path = &config.snapshot.path;
+    snapshot::check_targets(snapshot_path).map_err(|e| {
+        Error::usage(
+            e.to_string(),
+            "point `[snapshot] path` at the state folder (default /var/lib/s1trust/posture.json)",
+        )
+    })?;
     let _lock = snapshot::lock(snapshot_path).map_err(|e| lock_failed(snapshot_path, e))?;
-    let mut device = Device::quick();
+    let removed = snapshot::remove_stale_temps(snapshot_path);
+    if removed > 0 {
+        tracing::info!("removed {removed} temp file(s) left by an interrupted refresh");
+    }
+    let mut device = Device::quick(options.started);
     let now = OffsetDateTime::now_utc();
     let report = live(options, config, device.full(), now);
     let current = snapshot::read_snapshot(snapshot_path, now, config.snapshot.max_age)

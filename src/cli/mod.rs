@@ -4,6 +4,8 @@ mod check;
 mod check_table;
 mod config_cmd;
 mod doctor;
+#[cfg(windows)]
+mod eventlog;
 mod generate;
 mod identity;
 mod integration;
@@ -11,6 +13,8 @@ mod lookup;
 mod output;
 mod render;
 mod setup;
+#[cfg(any(windows, test))]
+mod windows_setup;
 
 use std::path::PathBuf;
 
@@ -255,12 +259,18 @@ fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
 /// Parses the command line, runs the command, and returns the exit status.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    // The scheduled refresh's stderr is lost on Windows; its log goes to the event log.
+    let to_event_log = cfg!(windows) && matches!(cli.command, Command::Refresh);
+    init_logging(cli.verbose, cli.quiet, to_event_log);
     let options = options(&cli);
     let outcome = match run(&cli, &options) {
         Ok(outcome) => outcome,
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Ok,
         Err(e) => {
+            #[cfg(windows)]
+            if to_event_log {
+                eventlog::report_error(&format!("s1trust refresh: {e}"));
+            }
             eprintln!("s1trust: error: {e}");
             if let Some(hint) = e.hint() {
                 eprintln!("  hint: {hint}");
@@ -322,7 +332,7 @@ fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
     }
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, to_event_log: bool) {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
     let ours = match (quiet, verbose) {
@@ -351,7 +361,18 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(verbose >= 2)
         .without_time();
-    let _ = tracing_subscriber::registry()
-        .with(layer.with_filter(filter))
-        .try_init();
+    #[cfg(windows)]
+    let registry = tracing_subscriber::registry()
+        .with(layer.with_filter(filter.clone()))
+        .with(
+            to_event_log
+                .then_some(eventlog::EventLogLayer)
+                .with_filter(filter),
+        );
+    #[cfg(not(windows))]
+    let registry = {
+        let _ = to_event_log;
+        tracing_subscriber::registry().with(layer.with_filter(filter))
+    };
+    let _ = registry.try_init();
 }

@@ -3,6 +3,7 @@
 //! agent is installed (service `ImagePath`, `Sentinel Agent <version>` folders).
 //! Plain functions over bytes and strings, so they are tested on every OS.
 
+use crate::version::Version;
 use std::io::Cursor;
 
 /// Why an agent file could not be read.
@@ -95,16 +96,11 @@ pub fn newest_agent_folder<'a>(
         .into_iter()
         .filter_map(|name| {
             let version = name.strip_prefix("Sentinel Agent ")?.trim();
-            let key = version_key(version)?;
+            let key = Version::parse_dotted(version)?;
             Some((key, name, version.to_owned()))
         })
         .max_by(|a, b| a.0.cmp(&b.0))
         .map(|(_, name, version)| (name, version))
-}
-
-/// Numeric parts of a dotted version, for ordering (`24.10` > `24.9`).
-fn version_key(version: &str) -> Option<Vec<u64>> {
-    version.split('.').map(|p| p.parse().ok()).collect()
 }
 
 #[cfg(test)]

@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 
 use crate::fs_trust::{self, Rule, TrustError};
 
-/// Default time limit for one command (Fleet uses 15 s; the CLI can hang during upgrades).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default time limit for one command (the CLI can hang during agent upgrades).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default budget for every agent-CLI call of one identity read together.
+pub const IDENTITY_BUDGET: Duration = Duration::from_secs(10);
 /// Default cap on a command's output; real outputs are a few KiB.
 pub const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
 
@@ -136,6 +138,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Output cap in bytes.
     pub max_output: usize,
+    /// No command runs past this (the identity read's budget); `None`: no budget.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Limits {
@@ -143,6 +147,17 @@ impl Default for Limits {
         Self {
             timeout: DEFAULT_TIMEOUT,
             max_output: DEFAULT_MAX_OUTPUT,
+            deadline: None,
+        }
+    }
+}
+
+impl Limits {
+    /// The default limits, with every call ending by `deadline`.
+    pub fn until(deadline: Instant) -> Self {
+        Self {
+            deadline: Some(deadline),
+            ..Self::default()
         }
     }
 }
@@ -152,6 +167,8 @@ impl Default for Limits {
 pub struct Program {
     path: PathBuf,
     limits: Limits,
+    /// Set once a call timed out: a tool that hung once is not started again.
+    hung: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Program {
@@ -180,16 +197,19 @@ impl Program {
         Ok(Self {
             path: path.to_owned(),
             limits,
+            hung: Default::default(),
         })
     }
 
-    /// The program's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Runs one query and returns its standard output (invalid UTF-8 replaced).
+    /// The child runs in its own process group, and the whole group is killed when
+    /// it outlives its time (a grandchild holding stdout included).
     pub fn run(&self, query: Query) -> Result<String, CommandError> {
+        use std::sync::atomic::Ordering;
+        let deadline = self.deadline();
+        if self.hung.load(Ordering::Relaxed) || Instant::now() >= deadline {
+            return Err(self.timed_out(deadline));
+        }
         let mut command = Command::new(&self.path);
         command
             .args(query.args())
@@ -200,27 +220,36 @@ impl Program {
         let mut child = command
             .spawn()
             .map_err(|e| CommandError::io(&self.path, e))?;
-        let output = self.collect(&mut child);
+        let output = self.collect(&mut child, deadline);
         if output.is_err() {
-            // Best effort: the process may already be gone.
-            let _ = child.kill();
+            // Best effort: the processes may already be gone.
+            kill_group(&mut child);
             let _ = child.wait();
+            if matches!(output, Err(CommandError::TimedOut { .. })) {
+                self.hung.store(true, Ordering::Relaxed);
+            }
         }
         output
     }
 
-    fn collect(&self, child: &mut Child) -> Result<String, CommandError> {
-        let deadline = Instant::now() + self.limits.timeout;
+    /// The per-call limit, cut short by the identity budget.
+    fn deadline(&self) -> Instant {
+        let own = Instant::now() + self.limits.timeout;
+        self.limits.deadline.map_or(own, |budget| own.min(budget))
+    }
+
+    fn collect(&self, child: &mut Child, deadline: Instant) -> Result<String, CommandError> {
+        let started = Instant::now();
         let reader = spawn_reader(child, self.limits.max_output);
         let status = wait_until(child, deadline)
             .map_err(|e| CommandError::io(&self.path, e))?
-            .ok_or_else(|| self.timed_out())?;
+            .ok_or_else(|| self.timed_out_after(deadline - started))?;
         // A grandchild may hold the pipe open; never wait past the deadline for it.
         let remaining = deadline.saturating_duration_since(Instant::now());
         let bytes = match reader.recv_timeout(remaining.max(Duration::from_millis(100))) {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(e)) => return Err(CommandError::io(&self.path, e)),
-            Err(_) => return Err(self.timed_out()),
+            Err(_) => return Err(self.timed_out_after(deadline - started)),
         };
         if bytes.len() > self.limits.max_output {
             return Err(CommandError::TooLarge {
@@ -237,12 +266,32 @@ impl Program {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    fn timed_out(&self) -> CommandError {
+    fn timed_out(&self, deadline: Instant) -> CommandError {
+        self.timed_out_after(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    fn timed_out_after(&self, after: Duration) -> CommandError {
         CommandError::TimedOut {
             program: self.path.clone(),
-            after: self.limits.timeout,
+            after,
         }
     }
+}
+
+/// Kills the child's whole process group (Unix), or the child (elsewhere).
+#[cfg(unix)]
+fn kill_group(child: &mut Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill has no memory-safety preconditions; a negative pid names the
+        // group the child leads (it was started with process_group(0)).
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+    }
+    let _ = child.kill();
+}
+
+#[cfg(not(unix))]
+fn kill_group(child: &mut Child) {
+    let _ = child.kill();
 }
 
 /// Reads stdout on a thread, stopping one byte past the cap so an endless
@@ -287,7 +336,9 @@ fn wait_until(
 /// (`SENTINEL_OUTPUT_JSON`, `LD_PRELOAD`, locale…) reaches the child.
 #[cfg(unix)]
 fn harden(command: &mut Command, _program: &Path) {
+    use std::os::unix::process::CommandExt;
     command
+        .process_group(0)
         .env_clear()
         .env("LC_ALL", "C")
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -368,6 +419,7 @@ mod tests {
         Limits {
             timeout: Duration::from_secs(10),
             max_output: 4096,
+            deadline: None,
         }
     }
 
@@ -448,6 +500,7 @@ mod tests {
         let limits = Limits {
             timeout: Duration::from_millis(300),
             max_output: 4096,
+            deadline: None,
         };
         let started = Instant::now();
         let err = tree
@@ -457,6 +510,75 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.reason(), "timed_out");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn one_budget_for_every_call_and_a_hung_tool_is_not_started_again() {
+        let tree = Tree::new();
+        let marker = tree.dir.path().join("runs");
+        let path = tree.script(
+            "hang",
+            &format!("echo x >> {}; exec sleep 30", marker.display()),
+        );
+        let limits = Limits::until(Instant::now() + Duration::from_millis(400));
+        let program = tree.open(&path, limits).unwrap();
+        let started = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(
+                program.run(Query::Status).unwrap_err().reason(),
+                "timed_out"
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let runs = std::fs::read_to_string(&marker).unwrap();
+        assert_eq!(runs.lines().count(), 1, "started once, then not again");
+        let spent = tree
+            .open(&tree.script("ok", "echo fine"), limits)
+            .unwrap()
+            .run(Query::Status);
+        assert_eq!(
+            spent.unwrap_err().reason(),
+            "timed_out",
+            "the budget is spent"
+        );
+    }
+
+    #[test]
+    fn a_grandchild_holding_stdout_is_killed_with_its_group() {
+        let tree = Tree::new();
+        let pid_file = tree.dir.path().join("grandchild.pid");
+        let path = tree.script(
+            "fork",
+            &format!("sleep 30 & echo $! > {}; echo out", pid_file.display()),
+        );
+        let limits = Limits {
+            timeout: Duration::from_millis(500),
+            ..quick()
+        };
+        let started = Instant::now();
+        let err = tree
+            .open(&path, limits)
+            .unwrap()
+            .run(Query::Status)
+            .unwrap_err();
+        assert_eq!(err.reason(), "timed_out");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let gone = (0..100).any(|_| {
+            // SAFETY: signal 0 only asks whether the process exists.
+            let alive = unsafe { libc::kill(pid, 0) } == 0
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z "));
+            if alive {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            !alive
+        });
+        assert!(gone, "the grandchild {pid} was left running");
     }
 
     #[test]

@@ -313,12 +313,7 @@ fn checked_uuid(key: &'static str, value: &str) -> Result<Option<String>, ParseE
 
 /// A dotted version such as `24.1.2.6`.
 fn checked_version(key: &'static str, value: &str) -> Result<String, ParseError> {
-    let parts: Vec<&str> = value.split('.').collect();
-    let dotted = parts.len() >= 2
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    if dotted {
+    if crate::version::Version::parse_dotted(value).is_some() {
         Ok(value.to_owned())
     } else {
         Err(ParseError::BadValue {

@@ -150,8 +150,9 @@ pub fn from_table(
     })
 }
 
-/// Serial candidates in preference order (Type 1, Type 3, Type 2, as in
-/// `reference/local-identity.md` A1/A2), sources `smbios:type1` etc.; a value
+/// Serial candidates in preference order (Type 1 system, Type 3 chassis, Type 2
+/// board: the order dmidecode-based agents and asset tools report them), sources
+/// `smbios:type1` etc.; a value
 /// repeated within one type (six empty baseboards) is listed once.
 pub fn candidates(serials: &SmbiosSerials) -> Vec<SerialCandidate> {
     let ordered = [

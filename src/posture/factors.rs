@@ -1,5 +1,6 @@
-//! The trust factor catalogue (design §4) and how each is judged on an agent record.
+//! The trust factor catalogue (README "Factors") and how each is judged on an agent record.
 
+use crate::version::Version;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -354,7 +355,7 @@ fn up_to_date(min_version: Option<&str>, record: &AgentRecord) -> Verdict {
     let Some(version) = record.text("agentVersion") else {
         return missing("agentVersion");
     };
-    match (parse_version(&version), parse_version(min)) {
+    match (Version::parse(&version), Version::parse(min)) {
         (Some(have), Some(need)) if have >= need => {
             Verdict::new(FactorResult::Satisfied, "up_to_date", None)
         }
@@ -365,19 +366,6 @@ fn up_to_date(min_version: Option<&str>, record: &AgentRecord) -> Verdict {
         ),
         _ => missing("agentVersion"),
     }
-}
-
-/// A dotted version as numbers (`24.1.2.6` → `[24, 1, 2, 6]`); build suffixes after `+` or `-` are ignored.
-pub fn parse_version(text: &str) -> Option<Vec<u64>> {
-    let core = text.trim().split(['+', '-', ' ']).next()?;
-    let mut parts: Vec<u64> = core
-        .split('.')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    while parts.len() > 1 && parts.last() == Some(&0) {
-        parts.pop();
-    }
-    Some(parts)
 }
 
 #[cfg(test)]
@@ -494,8 +482,8 @@ mod tests {
         assert_eq!(check("24.1.9.99"), FactorResult::NotSatisfied);
         assert_eq!(check("garbage"), FactorResult::Unknown);
         assert_eq!(
-            parse_version("25.1.4.434+8d4abf01154f6752-Release.x64"),
-            Some(vec![25, 1, 4, 434])
+            check("25.1.4.434+8d4abf01154f6752-Release.x64"),
+            FactorResult::Satisfied
         );
     }
 

@@ -11,13 +11,17 @@ use time::OffsetDateTime;
 
 use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
 use crate::atomic::write_atomic;
-use crate::fs_trust::{self, Rule, TrustError};
+use crate::fs_trust::{self, Fault, Rule, TrustError};
 use crate::identity::DeviceIdentity;
 use crate::identity::serial::serials_equal;
 use crate::identity::uuid::uuids_equal;
 
-/// Largest snapshot read; a real one is a few KiB.
-const MAX_SNAPSHOT: u64 = 4 * 1024 * 1024;
+/// Largest snapshot written or read; a real one is a few KiB.
+pub const MAX_SNAPSHOT: u64 = 4 * 1024 * 1024;
+/// Longest string copied into a snapshot (a record's `computerName`, a detail):
+/// longer ones are cut and marked, so one odd record cannot outgrow the snapshot.
+pub const MAX_SNAPSHOT_STRING: usize = 4096;
+const TRUNCATED: &str = "…[truncated]";
 /// Clock skew tolerated for a snapshot "from the future".
 const SKEW: time::Duration = time::Duration::minutes(5);
 
@@ -181,16 +185,122 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, SnapshotProblem> {
             path: path.to_owned(),
             source,
         }),
-        Err(TrustError::Untrusted { path, why }) => Err(SnapshotProblem::Untrusted { path, why }),
+        Err(TrustError::Untrusted { path, fault }) => Err(SnapshotProblem::Untrusted {
+            path,
+            why: untrusted_because(&fault),
+        }),
+    }
+}
+
+/// The snapshot's own wording for a file-trust fault (it names the file already).
+fn untrusted_because(fault: &Fault) -> String {
+    match fault {
+        Fault::Owner { uid, .. } => format!("it is owned by uid {uid}, not root"),
+        Fault::Writable { mode } => format!("its permissions {mode:04o} let other users change it"),
+        Fault::Link | Fault::Kind(_) | Fault::TooLarge(_) => {
+            "it is not a regular file of at most 4 MiB (symbolic links are not followed)".into()
+        }
+        other => format!("it {other}"),
     }
 }
 
 /// Writes `report` to `path` atomically: a temp file in the same folder, fsync, rename.
 /// Readers see the old file or the new one, never a mix. The folder is created 0755.
+/// Strings longer than [`MAX_SNAPSHOT_STRING`] are cut; a document still over
+/// [`MAX_SNAPSHOT`] is not written at all.
 pub fn write_snapshot(path: &Path, report: &PostureReport) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+    let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
+    clip_strings(&mut value);
+    let mut bytes = serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
+    if bytes.len() as u64 > MAX_SNAPSHOT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the snapshot would be {} bytes, over the {} KiB every reader accepts",
+                bytes.len(),
+                MAX_SNAPSHOT / 1024
+            ),
+        ));
+    }
     write_atomic(path, &bytes, 0o644, 0o755)
+}
+
+fn clip_strings(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.len() > MAX_SNAPSHOT_STRING => {
+            let mut end = MAX_SNAPSHOT_STRING - TRUNCATED.len();
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text.push_str(TRUNCATED);
+        }
+        Value::Array(items) => items.iter_mut().for_each(clip_strings),
+        Value::Object(fields) => fields.values_mut().for_each(clip_strings),
+        _ => {}
+    }
+}
+
+/// Why `refresh` will not write to a path.
+#[derive(Debug, thiserror::Error)]
+#[error("refusing to replace {}: {why}", path.display())]
+pub struct NotOurs {
+    /// The path.
+    pub path: PathBuf,
+    /// What is there.
+    pub why: String,
+}
+
+/// Checks that what `refresh` is about to replace is absent or a document of its own:
+/// a device, a FIFO or someone else's file named by mistake is never renamed over.
+pub fn check_targets(snapshot: &Path) -> Result<(), NotOurs> {
+    let targets = [
+        (snapshot.to_owned(), "schemaVersion"),
+        (last_refresh_path(snapshot), "at"),
+    ];
+    if let Some(folder) = snapshot.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(meta) = std::fs::symlink_metadata(folder)
+        && !meta.is_dir()
+    {
+        return Err(NotOurs {
+            path: folder.to_owned(),
+            why: "it is not a folder".into(),
+        });
+    }
+    for (path, key) in targets {
+        let not_ours = |why: &str| NotOurs {
+            path: path.clone(),
+            why: why.into(),
+        };
+        let meta = match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(not_ours(&e.to_string())),
+            Ok(meta) => meta,
+        };
+        if !meta.is_file() {
+            return Err(not_ours("it is not a regular file"));
+        }
+        let file = crate::fs_trust::open_regular(&path).map_err(|e| not_ours(&e.to_string()))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_SNAPSHOT), &mut bytes)
+            .map_err(|e| not_ours(&e.to_string()))?;
+        let ours =
+            serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v.get(key).is_some());
+        if !ours {
+            return Err(not_ours(
+                "it is not an s1trust snapshot; check `[snapshot] path` in the configuration",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Removes what killed refreshes left behind (call under the refresh lock).
+pub fn remove_stale_temps(snapshot: &Path) -> usize {
+    crate::atomic::remove_stale_temps(snapshot)
+        + crate::atomic::remove_stale_temps(&last_refresh_path(snapshot))
 }
 
 /// The file beside the snapshot that records the latest refresh attempt.
@@ -378,6 +488,50 @@ mod tests {
             check_device(&snap, &identity).unwrap_err().reason_code(),
             "wrong_device"
         );
+    }
+
+    #[test]
+    fn long_strings_are_cut_and_marked_so_the_reader_accepts_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("posture.json");
+        let mut big = report(Overall::Trusted, None, NOW);
+        big.notes.push("é".repeat(3_000_000));
+        write_snapshot(&path, &big).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!((bytes.len() as u64) < MAX_SNAPSHOT);
+        let back = parse_snapshot(&bytes, &path, NOW, Duration::from_secs(60)).unwrap();
+        assert!(back.notes[0].ends_with(TRUNCATED));
+        assert!(back.notes[0].len() <= MAX_SNAPSHOT_STRING);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refresh_targets_must_be_absent_or_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("posture.json");
+        assert!(check_targets(&path).is_ok());
+        write_snapshot(&path, &report(Overall::Trusted, None, NOW)).unwrap();
+        assert!(check_targets(&path).is_ok());
+        std::fs::write(&path, "precious data").unwrap();
+        let err = check_targets(&path).unwrap_err().to_string();
+        assert!(err.contains("not an s1trust snapshot"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let err = check_targets(&path).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let file_as_folder = dir.path().join("file");
+        std::fs::write(&file_as_folder, "x").unwrap();
+        assert!(check_targets(&file_as_folder.join("posture.json")).is_err());
+    }
+
+    #[test]
+    fn an_older_evaluation_never_replaces_a_newer_one() {
+        let newer = report(Overall::NotTrusted, Some("active_threats"), NOW);
+        let older = report(Overall::Trusted, None, NOW - time::Duration::minutes(1));
+        assert!(!should_replace(Some(&newer), &older));
+        assert!(should_replace(Some(&older), &newer));
     }
 
     #[test]

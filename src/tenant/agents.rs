@@ -26,11 +26,6 @@ impl AgentRecord {
         Self(fields)
     }
 
-    /// The raw JSON object.
-    pub fn raw(&self) -> &Map<String, Value> {
-        &self.0
-    }
-
     /// A string field; numbers are rendered as strings (IDs sometimes arrive as numbers).
     pub fn text(&self, key: &str) -> Option<String> {
         match self.0.get(key)? {
@@ -147,13 +142,15 @@ impl TenantClient {
     }
 
     /// Every page of agents whose serial contains `serial`, following cursors up to
-    /// [`MAX_PAGES`].
+    /// [`MAX_PAGES`], handed to `visit` one at a time so that no more than one page
+    /// needs to be held.
     pub async fn agents_by_serial_contains(
         &self,
         serial: &str,
-    ) -> Result<Vec<AgentPage>, TenantError> {
+        mut visit: impl FnMut(AgentPage),
+    ) -> Result<(), TenantError> {
         let limit = PAGE_LIMIT.to_string();
-        let mut pages: Vec<AgentPage> = Vec::new();
+        let mut pages = 0;
         let mut cursor: Option<String> = None;
         loop {
             let mut query = vec![
@@ -167,10 +164,11 @@ impl TenantClient {
             let response = self.get("/agents", &query).await?;
             let page = parse_agent_page(response.status, response.body)?;
             cursor = page.next_cursor.clone();
-            pages.push(page);
+            visit(page);
+            pages += 1;
             match cursor {
-                None => return Ok(pages),
-                Some(_) if pages.len() >= MAX_PAGES => {
+                None => return Ok(()),
+                Some(_) if pages >= MAX_PAGES => {
                     return Err(TenantError::BadResponse {
                         status: 200,
                         reason: format!(

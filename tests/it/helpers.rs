@@ -158,10 +158,47 @@ impl Run {
     }
 }
 
+/// The binary under test: this build's, or `S1TRUST_BIN` (to run the same scenarios
+/// against another build and compare outputs; see `benches/compare-outputs.sh`).
+pub fn s1trust_bin() -> PathBuf {
+    std::env::var_os("S1TRUST_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_s1trust")),
+        PathBuf::from,
+    )
+}
+
+/// With `S1TRUST_CAPTURE_DIR` set, keeps a run's stdout there as
+/// `<test name>.<n>.out`, so two builds' outputs can be compared scenario by scenario.
+pub fn capture(stdout: &[u8]) {
+    use std::sync::Mutex;
+    static COUNTS: Mutex<Vec<(String, usize)>> = Mutex::new(Vec::new());
+    let Some(dir) = std::env::var_os("S1TRUST_CAPTURE_DIR") else {
+        return;
+    };
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .replace("::", ".");
+    let n = {
+        let mut counts = COUNTS.lock().unwrap_or_else(|p| p.into_inner());
+        match counts.iter_mut().find(|(name, _)| *name == test) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                counts.push((test.clone(), 0));
+                0
+            }
+        }
+    };
+    let _ = std::fs::write(Path::new(&dir).join(format!("{test}.{n:03}.out")), stdout);
+}
+
 /// Runs the `s1trust` binary with a clean environment.
 pub fn run_s1trust(args: &[String], config: &Path, env: &[(&str, &str)]) -> Run {
     let started = Instant::now();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_s1trust"));
+    let mut command = Command::new(s1trust_bin());
     command
         .args(args)
         .env_clear()
@@ -190,6 +227,7 @@ pub fn run_s1trust(args: &[String], config: &Path, env: &[(&str, &str)]) -> Run 
         stdout: stdout.join().unwrap(),
         stderr: stderr.join().unwrap(),
     };
+    capture(&output.stdout);
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

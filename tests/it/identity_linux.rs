@@ -131,7 +131,7 @@ impl Machine {
 
     /// Runs the binary in the fake machine, optionally through `prefix` (e.g. setpriv).
     fn identity(&self, prefix: &[&str]) -> (i32, Value) {
-        let bin = env!("CARGO_BIN_EXE_s1trust");
+        let bin = crate::helpers::s1trust_bin();
         let out = Command::new("unshare")
             .args(["-m", "sh", "-c", SETUP, "sh"])
             .arg(self.dir.path())
@@ -139,6 +139,7 @@ impl Machine {
             .args(prefix)
             .output()
             .unwrap();
+        crate::helpers::capture(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
