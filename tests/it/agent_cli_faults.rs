@@ -213,7 +213,6 @@ fn assert_contained(outcome: &Outcome) {
 }
 
 #[test]
-#[ignore = "waiting for the time budget of src/identity/command.rs: each query waits its own 15 s, 30 s in all"]
 fn a_hung_cli_is_bounded() {
     if !can_run() {
         return;
@@ -232,7 +231,6 @@ fn a_hung_cli_is_bounded() {
 }
 
 #[test]
-#[ignore = "waiting for the time budget of src/identity/command.rs: each query waits its own 15 s, 30 s in all"]
 fn a_cli_hanging_after_printing_is_bounded() {
     if !can_run() {
         return;
@@ -247,7 +245,6 @@ fn a_cli_hanging_after_printing_is_bounded() {
 }
 
 #[test]
-#[ignore = "waiting for process groups in src/identity/command.rs: the grandchild keeps stdout open until each query's 15 s run out, and survives"]
 fn a_grandchild_holding_stdout_is_stopped() {
     if !can_run() {
         return;
