@@ -19,7 +19,7 @@ use crate::identity::OsType;
 use crate::posture::factors::{FactorKey, FactorSettings};
 pub use crate::settings::{
     CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, SnapshotSettings,
-    default_config_path, default_snapshot_path,
+    default_config_path, default_snapshot_path, name_key, same_name,
 };
 use crate::tenant::url::ConsoleUrl;
 
@@ -445,11 +445,13 @@ impl Walker {
         let mut out = Vec::new();
         for table in tables.iter() {
             let name = table.get("name").and_then(Item::as_str);
-            if let Some(name) = name.filter(|n| !seen.insert(n.to_string())) {
+            if let Some(name) = name.filter(|n| !seen.insert(name_key(n))) {
                 let span = table.get("name").and_then(Item::span);
                 self.problem(
                     span,
-                    format!("integration name {name:?} is used twice; names must be unique"),
+                    format!(
+                        "integration name {name:?} is used twice; names must be unique, ignoring case and surrounding spaces"
+                    ),
                 );
             }
             out.extend(self.integration(table));
@@ -478,7 +480,7 @@ impl Walker {
         if !valid_name(&name) {
             self.problem(
                 table.get("name").and_then(Item::span),
-                format!("integration name {name:?} must be 1-64 letters, digits, '-', '_' or '.'"),
+                format!("integration name {name:?} must be {NAME_RULE}"),
             );
         }
         Some(Integration {
@@ -575,12 +577,117 @@ fn max_duration(key: &str) -> Duration {
     }
 }
 
-/// Whether `name` is a valid integration name: 1-64 letters, digits, `-`, `_` or `.`.
+/// What a valid integration name is, for messages.
+pub const NAME_RULE: &str = "1-64 printable characters (letters, digits, spaces, punctuation), not only spaces and without control characters";
+
+/// Whether `name` is a valid integration name: 1-64 characters of any printable
+/// Unicode, spaces included (e.g. "Production SentinelOne", the name the Banyan
+/// integration page suggests), not only spaces, and no control characters or
+/// invisible formatting characters (bidirectional overrides, zero-width spaces…)
+/// that would make the name print differently from how it compares.
 pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
+    (1..=64).contains(&name.chars().count())
+        && !name.trim().is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_control() || is_invisible_format(c))
+}
+
+/// Unicode format characters (category Cf) and separators that change how text is
+/// shown without being seen: bidirectional marks and overrides, zero-width
+/// characters, the byte-order mark, line and paragraph separators.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}')
+}
+
+/// The token file name s1trust derives from an integration name, without the
+/// `.token` extension: lowercase ASCII letters and digits, with every run of other
+/// characters turned into one `-` (`Production SentinelOne` → `production-sentinelone`).
+/// `.` and `_` are kept inside the name, so names valid before (`corp`, `eu_prod`,
+/// `corp.eu`) keep their file names. Never empty, never hidden, never a path.
+pub fn token_slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_') {
+            slug.push(c);
+        } else if let Some(plain) = latin_letter(c) {
+            slug.push_str(plain);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches(|c| matches!(c, '-' | '.' | '_'));
+    let slug: String = slug.chars().take(64).collect();
+    let slug = slug.trim_end_matches(['-', '.', '_']);
+    if slug.is_empty() || is_reserved_on_windows(slug) {
+        format!("integration-{slug}")
+            .trim_end_matches('-')
+            .to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+/// The plain letters of a lowercase accented Latin letter (`é` → `e`, `ß` → `ss`).
+fn latin_letter(c: char) -> Option<&'static str> {
+    const LETTERS: [(&str, &str); 14] = [
+        ("àáâãäåāă", "a"),
+        ("çćč", "c"),
+        ("ďđ", "d"),
+        ("èéêëēěę", "e"),
+        ("ìíîïī", "i"),
+        ("ľłĺ", "l"),
+        ("ñńň", "n"),
+        ("òóôõöøō", "o"),
+        ("řŕ", "r"),
+        ("śšş", "s"),
+        ("ťţ", "t"),
+        ("ùúûüūů", "u"),
+        ("ýÿ", "y"),
+        ("źżž", "z"),
+    ];
+    let pairs = [("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th")];
+    LETTERS
+        .iter()
+        .chain(pairs.iter())
+        .find(|(from, _)| from.contains(c))
+        .map(|(_, to)| *to)
+}
+
+/// Windows refuses these file names with any extension (`con.token`).
+fn is_reserved_on_windows(slug: &str) -> bool {
+    let stem = slug.split('.').next().unwrap_or(slug);
+    matches!(stem, "con" | "prn" | "aux" | "nul")
+        || ((stem.starts_with("com") || stem.starts_with("lpt"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit())
+}
+
+/// An integration name as a word for the shell in a hint: as is when it needs no
+/// quoting, else in double quotes (`"Production SentinelOne"`).
+pub fn shell_word(name: &str) -> String {
+    let plain = !name.is_empty()
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        return name.to_owned();
+    }
+    let mut quoted = String::from('"');
+    for c in name.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Whether `id` looks like a SentinelOne account or site ID (digits only).
@@ -643,6 +750,84 @@ retries = 3
         assert!(problems[3].message.contains("account_ids"));
         assert!(problems[4].message.contains("deadline"));
         assert!(problems[5].message.contains("retries"));
+    }
+
+    #[test]
+    fn names_as_people_write_them() {
+        for good in [
+            "Production SentinelOne",
+            "corp",
+            "eu_prod.2",
+            "Société Générale — Paris",
+            "生产环境",
+            " padded ",
+            "a",
+            &"x".repeat(64),
+            &"é".repeat(64),
+        ] {
+            assert!(valid_name(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            "   ",
+            "tab\there",
+            "line\nbreak",
+            "nul\0",
+            "bell\u{7}",
+            "right\u{202E}to-left",
+            "zero\u{200B}width",
+            "\u{FEFF}bom",
+            &"x".repeat(65),
+        ] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+        let config = parse(
+            "[[integration]]\nname = \"Production SentinelOne\"\nurl = \"https://usea1.sentinelone.net\"\n",
+        )
+        .unwrap();
+        let found = config.integration(" production SENTINELONE ").unwrap();
+        assert_eq!(found.name, "Production SentinelOne");
+        // Unique ignoring case and surrounding spaces.
+        let twice = "[[integration]]\nname = \"Prod\"\nurl = \"https://a.sentinelone.net\"\n\n[[integration]]\nname = \" prod \"\nurl = \"https://b.sentinelone.net\"\n";
+        let problems = parse(twice).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert_eq!(problems[0].line, Some(6));
+        assert!(problems[0].message.contains("used twice"));
+        let control =
+            parse("[[integration]]\nname = \"a\\tb\"\nurl = \"https://a.sentinelone.net\"\n")
+                .unwrap_err();
+        assert!(
+            control[0].message.contains("control characters"),
+            "{control:#?}"
+        );
+    }
+
+    #[test]
+    fn token_file_names_are_slugs_of_the_name() {
+        for (name, slug) in [
+            ("Production SentinelOne", "production-sentinelone"),
+            ("corp", "corp"),
+            ("Corp_EU.2", "corp_eu.2"),
+            ("  Prod -- (EU)  ", "prod-eu"),
+            ("Société Générale", "societe-generale"),
+            ("Straße Ærø", "strasse-aero"),
+            ("生产", "integration"),
+            ("..", "integration"),
+            ("../../etc/passwd", "etc-passwd"),
+            (".hidden", "hidden"),
+            ("CON", "integration-con"),
+            ("com1", "integration-com1"),
+            ("console", "console"),
+        ] {
+            assert_eq!(token_slug(name), slug, "{name:?}");
+        }
+        assert!(token_slug(&"ab ".repeat(30)).len() <= 64);
+        assert_eq!(shell_word("corp"), "corp");
+        assert_eq!(
+            shell_word("Production SentinelOne"),
+            "\"Production SentinelOne\""
+        );
+        assert_eq!(shell_word("a\"$b"), "\"a\\\"\\$b\"");
     }
 
     #[test]

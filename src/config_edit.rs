@@ -4,6 +4,8 @@
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
 
+use crate::settings::same_name;
+
 /// Why a config could not be edited.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -13,8 +15,9 @@ pub enum EditError {
     /// `integration` is not an array of tables.
     #[error("`integration` in the configuration is not a list of [[integration]] tables")]
     Shape,
-    /// Adding a name that exists.
-    #[error("an integration named {0:?} already exists; use `s1trust integration edit {0}`")]
+    /// Adding a name that exists (ignoring case and surrounding spaces); holds the
+    /// existing entry's name as written.
+    #[error("an integration named {0:?} already exists; use `s1trust integration edit {word}`", word = crate::config::shell_word(.0))]
     Exists(String),
     /// Editing or removing a name that does not exist.
     #[error("no integration named {0:?} in the configuration")]
@@ -48,8 +51,14 @@ pub fn add_integration(
     fields: &IntegrationFields,
 ) -> Result<String, EditError> {
     let mut doc = parse(text)?;
-    if find(&doc, name)?.is_some() {
-        return Err(EditError::Exists(name.to_owned()));
+    if let Some(index) = find(&doc, name)? {
+        let existing = doc["integration"]
+            .as_array_of_tables()
+            .and_then(|tables| tables.get(index))
+            .and_then(|t| t.get("name"))
+            .and_then(Item::as_str)
+            .unwrap_or(name);
+        return Err(EditError::Exists(existing.to_owned()));
     }
     let mut table = Table::new();
     table["name"] = value(name);
@@ -111,14 +120,17 @@ fn parse(text: &str) -> Result<DocumentMut, EditError> {
         .map_err(|e| EditError::Syntax(e.message().trim().to_owned()))
 }
 
+/// The entry called `name`, compared as names are (ignoring case and surrounding spaces).
 fn find(doc: &DocumentMut, name: &str) -> Result<Option<usize>, EditError> {
     let Some(item) = doc.get("integration") else {
         return Ok(None);
     };
     let tables = item.as_array_of_tables().ok_or(EditError::Shape)?;
-    Ok(tables
-        .iter()
-        .position(|t| t.get("name").and_then(Item::as_str) == Some(name)))
+    Ok(tables.iter().position(|t| {
+        t.get("name")
+            .and_then(Item::as_str)
+            .is_some_and(|n| same_name(n, name))
+    }))
 }
 
 fn apply(table: &mut Table, fields: &IntegrationFields) {
@@ -220,6 +232,39 @@ deadline = "20s" # keep login fast
             update_integration(EXISTING, "nope", &change),
             Err(EditError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn names_as_people_write_them() {
+        let name = "Production SentinelOne";
+        let fields = IntegrationFields {
+            url: Some("https://usea1.sentinelone.net".into()),
+            token_file: Some("tokens/production-sentinelone.token".into()),
+            ..Default::default()
+        };
+        let text = add_integration(EXISTING, name, &fields).unwrap();
+        assert!(text.contains("name = \"Production SentinelOne\""), "{text}");
+        let config = crate::config::parse(&text).unwrap();
+        assert_eq!(config.integrations[1].name, name);
+        // The same name in another case or with spaces around is the same integration.
+        let err = add_integration(&text, " production sentinelone ", &fields).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "an integration named \"Production SentinelOne\" already exists; use `s1trust integration edit \"Production SentinelOne\"`"
+        );
+        let change = IntegrationFields {
+            description: Some("EU".into()),
+            ..Default::default()
+        };
+        let edited = update_integration(&text, "PRODUCTION SENTINELONE", &change).unwrap();
+        let config = crate::config::parse(&edited).unwrap();
+        assert_eq!(config.integrations[1].description.as_deref(), Some("EU"));
+        let (removed, token) = remove_integration(&edited, "production sentinelone").unwrap();
+        assert_eq!(
+            token.as_deref(),
+            Some("tokens/production-sentinelone.token")
+        );
+        assert!(!removed.contains("Production SentinelOne"));
     }
 
     #[test]

@@ -71,7 +71,8 @@ impl Default for SnapshotSettings {
 /// One SentinelOne tenant (an `[[integration]]` table).
 #[derive(Debug, Clone)]
 pub struct Integration {
-    /// Unique name, used in output and on the command line.
+    /// Unique name as people write it (e.g. "Production SentinelOne"), shown as written
+    /// in every output and accepted on the command line ([`same_name`]).
     pub name: String,
     /// Free text for admins.
     pub description: Option<String>,
@@ -111,8 +112,21 @@ impl Default for HttpSettings {
 }
 
 impl Config {
-    /// The integration called `name`.
+    /// The integration called `name`, compared as [`same_name`] does (ignoring case
+    /// and surrounding spaces), so `--integration "production sentinelone"` finds
+    /// "Production SentinelOne".
     pub fn integration(&self, name: &str) -> Option<&Integration> {
-        self.integrations.iter().find(|i| i.name == name)
+        self.integrations.iter().find(|i| same_name(&i.name, name))
     }
+}
+
+/// Whether two integration names are the same name: equal ignoring case and
+/// surrounding spaces. Names are unique under this rule.
+pub fn same_name(a: &str, b: &str) -> bool {
+    name_key(a) == name_key(b)
+}
+
+/// The form integration names are compared in: trimmed and lowercased.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
 }

@@ -10,7 +10,9 @@ use serde_json::json;
 use super::client::{Connection, build};
 use super::{Error, Options, runtime};
 use crate::atomic::write_atomic;
-use crate::config::{self, ConfigError, is_numeric_id, valid_name};
+use crate::config::{
+    self, ConfigError, NAME_RULE, is_numeric_id, shell_word, token_slug, valid_name,
+};
 use crate::config_edit::{self, IntegrationFields};
 use crate::conntest::{ConnectionReport, test_connection};
 use crate::exit::Outcome;
@@ -112,9 +114,50 @@ impl ConfigFile {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }
 
-    /// Where s1trust keeps the token of integration `name`.
-    fn token_path(&self, name: &str) -> PathBuf {
-        self.folder().join("tokens").join(format!("{name}.token"))
+    fn tokens_folder(&self) -> PathBuf {
+        self.folder().join("tokens")
+    }
+
+    /// Where s1trust keeps the token of a new integration called `name`: the config
+    /// value (`tokens/<slug>.token`) and the file. The name is derived from the
+    /// integration's name ([`token_slug`]); when that file exists or another
+    /// integration uses it, `-2`, `-3`, … is added (compared ignoring case, as the
+    /// file systems of macOS and Windows do).
+    fn new_token_file(&self, name: &str) -> (String, PathBuf) {
+        let slug = token_slug(name);
+        let taken = |path: &Path| {
+            let lower = path.to_string_lossy().to_lowercase();
+            path.exists()
+                || self.config.integrations.iter().any(|i| {
+                    i.token_file
+                        .as_deref()
+                        .is_some_and(|f| f.to_string_lossy().to_lowercase() == lower)
+                })
+        };
+        let mut n = 1;
+        loop {
+            let file = match n {
+                1 => format!("{slug}.token"),
+                _ => format!("{slug}-{n}.token"),
+            };
+            let path = self.tokens_folder().join(&file);
+            if !taken(&path) {
+                return (format!("tokens/{file}"), path);
+            }
+            n += 1;
+        }
+    }
+
+    /// Where a new token for the existing `integration` goes: over its current token
+    /// file when s1trust keeps it (in the tokens folder), else a new one as for `add`.
+    fn replacement_token_file(&self, integration: &Integration) -> (Option<String>, PathBuf) {
+        match &integration.token_file {
+            Some(current) if current.starts_with(self.tokens_folder()) => (None, current.clone()),
+            _ => {
+                let (value, path) = self.new_token_file(&integration.name);
+                (Some(value), path)
+            }
+        }
     }
 
     fn resolve(&self, file: &str) -> PathBuf {
@@ -149,13 +192,19 @@ pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result
     if !valid_name(name) {
         return Err(Error::usage(
             format!("{name:?} is not a valid integration name"),
-            "use 1-64 letters, digits, '-', '_' or '.'",
+            format!("use {NAME_RULE}, e.g. \"Production SentinelOne\""),
         ));
     }
-    if file.config.integration(name).is_some() {
+    if let Some(existing) = file.config.integration(name) {
         return Err(Error::usage(
-            format!("an integration named {name:?} already exists"),
-            format!("use `s1trust integration edit {name}`"),
+            format!(
+                "an integration named {:?} already exists (names are compared ignoring case and surrounding spaces)",
+                existing.name
+            ),
+            format!(
+                "use `s1trust integration edit {}`",
+                shell_word(&existing.name)
+            ),
         ));
     }
     let url = ConsoleUrl::parse(&request.url)?;
@@ -166,15 +215,15 @@ pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result
         token: request.token.clone(),
         ca_file: ca_file.as_deref(),
     };
-    if let Some(failed) = failed_test(options, &file.config, candidate, &request, show)? {
+    if let Some(failed) = failed_test(options, &file.config, candidate, name, &request, show)? {
         return Ok(failed);
     }
-    let token_path = file.token_path(name);
+    let (token_file, token_path) = file.new_token_file(name);
     save_token(&token_path, &request.token)?;
     let fields = IntegrationFields {
         url: Some(url.to_string()),
         description: request.fields.description.clone(),
-        token_file: Some(format!("tokens/{name}.token")),
+        token_file: Some(token_file),
         ca_file: ca_file.map(|p| p.display().to_string()),
         account_ids: non_empty(&request.fields.account_ids),
         site_ids: non_empty(&request.fields.site_ids),
@@ -182,7 +231,7 @@ pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result
     let text = config_edit::add_integration(&file.text, name, &fields).map_err(edit_failed)?;
     file.save(&text)?;
     Ok(Done::ok(vec![format!(
-        "Saved integration {name:?} to {} (token in {}, owner-only).",
+        "Saved integration {name:?} to {}; its token is in {} (owner-only).",
         file.path.display(),
         token_path.display()
     )]))
@@ -191,13 +240,17 @@ pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result
 /// `integration edit`.
 pub fn edit(options: &Options, request: EditRequest, show: ShowTest<'_>) -> Result<Done, Error> {
     let file = ConfigFile::load(options)?;
-    let name = &request.name;
-    let current = file.config.integration(name).ok_or_else(|| {
+    let current = file.config.integration(&request.name).ok_or_else(|| {
         Error::usage(
-            format!("no integration named {name:?} in {}", file.path.display()),
+            format!(
+                "no integration named {:?} in {}",
+                request.name,
+                file.path.display()
+            ),
             "see `s1trust integration list`",
         )
     })?;
+    let name = &current.name;
     let url = match &request.url {
         Some(url) => ConsoleUrl::parse(url)?,
         None => current.url.clone(),
@@ -214,7 +267,7 @@ pub fn edit(options: &Options, request: EditRequest, show: ShowTest<'_>) -> Resu
         token,
         ca_file: ca_file.as_deref(),
     };
-    if let Some(failed) = failed_test(options, &file.config, candidate, &request, show)? {
+    if let Some(failed) = failed_test(options, &file.config, candidate, name, &request, show)? {
         return Ok(failed);
     }
     let mut fields = IntegrationFields {
@@ -225,16 +278,23 @@ pub fn edit(options: &Options, request: EditRequest, show: ShowTest<'_>) -> Resu
         site_ids: ids_change(&request.fields.site_ids, request.clear_site_ids),
         token_file: None,
     };
+    let mut said = Vec::new();
     if let Some(token) = &request.token {
-        save_token(&file.token_path(name), token)?;
-        fields.token_file = Some(format!("tokens/{name}.token"));
+        let (token_file, token_path) = file.replacement_token_file(current);
+        save_token(&token_path, token)?;
+        fields.token_file = token_file;
+        said.push(format!(
+            "Its new token is in {} (owner-only).",
+            token_path.display()
+        ));
     }
     let text = config_edit::update_integration(&file.text, name, &fields).map_err(edit_failed)?;
     file.save(&text)?;
-    Ok(Done::ok(vec![format!(
-        "Updated integration {name:?} in {}.",
-        file.path.display()
-    )]))
+    said.insert(
+        0,
+        format!("Updated integration {name:?} in {}.", file.path.display()),
+    );
+    Ok(Done::ok(said))
 }
 
 /// `integration list`: the configured integrations as JSON rows (tokens never shown).
@@ -267,6 +327,10 @@ fn describe(integration: &Integration) -> serde_json::Value {
 /// `integration remove`: the entry, and its token file when s1trust stored it.
 pub fn remove(options: &Options, name: &str) -> Result<Done, Error> {
     let file = ConfigFile::load(options)?;
+    let name = file
+        .config
+        .integration(name)
+        .map_or(name, |found| found.name.as_str());
     let (text, token_file) =
         config_edit::remove_integration(&file.text, name).map_err(edit_failed)?;
     file.save(&text)?;
@@ -277,7 +341,7 @@ pub fn remove(options: &Options, name: &str) -> Result<Done, Error> {
     let Some(token_file) = token_file.map(|f| file.resolve(&f)) else {
         return Ok(done);
     };
-    if token_file.starts_with(file.folder().join("tokens")) {
+    if token_file.starts_with(file.tokens_folder()) {
         match std::fs::remove_file(&token_file) {
             Ok(()) => done
                 .said
@@ -306,34 +370,28 @@ struct Candidate<'a> {
 
 /// What the connection test needs to know about the request.
 trait Tested {
-    fn name(&self) -> &str;
     fn timeout(&self) -> Option<Duration>;
 }
 
 impl Tested for AddRequest {
-    fn name(&self) -> &str {
-        &self.name
-    }
     fn timeout(&self) -> Option<Duration> {
         self.fields.timeout
     }
 }
 
 impl Tested for EditRequest {
-    fn name(&self) -> &str {
-        &self.name
-    }
     fn timeout(&self) -> Option<Duration> {
         self.fields.timeout
     }
 }
 
-/// Runs the connection test and shows it; `Some(done)` when it failed and nothing
-/// may be saved.
+/// Runs the connection test of integration `name` and shows it; `Some(done)` when
+/// it failed and nothing may be saved.
 fn failed_test(
     options: &Options,
     config: &Config,
     candidate: Candidate<'_>,
+    name: &str,
     request: &dyn Tested,
     show: ShowTest<'_>,
 ) -> Result<Option<Done>, Error> {
@@ -354,7 +412,7 @@ fn failed_test(
         console: console.to_string(),
         source,
     })?;
-    let report = runtime()?.block_on(test_connection(&client, Some(request.name())));
+    let report = runtime()?.block_on(test_connection(&client, Some(name)));
     show(&report)?;
     let outcome = report.outcome();
     if outcome == Outcome::Ok {

@@ -8,10 +8,11 @@ use super::check::live;
 use super::client::{Connection, build};
 use super::steps::Checklist;
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
+use crate::config::shell_word;
 use crate::conntest::{StepStatus, test_connection};
 use crate::identity::DeviceIdentity;
 use crate::posture::factors::FactorResult;
-use crate::posture::report::{PostureReport, fmt_time};
+use crate::posture::report::{Binding, IntegrationReport, PostureReport, fmt_time};
 use crate::posture::snapshot;
 use crate::settings::{Config, Integration};
 use crate::token::read_system_token;
@@ -173,21 +174,27 @@ fn check_integration(
         "Integration {} ({})",
         integration.name, integration.url
     ));
+    let edit = format!(
+        "`s1trust integration edit {} --token-stdin`",
+        shell_word(&integration.name)
+    );
     let token = match integration.token_file.as_deref().map(read_system_token) {
         Some(Ok(token)) => {
             report.pass("token file", "readable by its owner only");
             token
         }
-        Some(Err(e)) => return report.fail(
-            "token file",
-            e.to_string(),
-            "fix the token file, or re-add it with `s1trust integration edit NAME --token-stdin`",
-        ),
+        Some(Err(e)) => {
+            return report.fail(
+                "token file",
+                e.to_string(),
+                format!("fix the token file, or re-add it with {edit}"),
+            );
+        }
         None => {
             return report.fail(
                 "token file",
                 "token_file is not set",
-                "set token_file, or use `s1trust integration edit NAME --token-stdin`",
+                format!("set token_file, or use {edit}"),
             );
         }
     };
@@ -229,9 +236,18 @@ fn check_integration(
             ),
         }
     }
-    match test.token.as_ref().and_then(|t| t.days_left.map(|d| (d, t.expires_at.clone().unwrap_or_default()))) {
-        Some((days, when)) if days >= 14 => report.pass("token expiry", format!("{when} ({days} days)")),
-        Some((days, when)) => report.fail("token expiry", format!("{when} ({days} days left)"), "create a new API token and update it with `s1trust integration edit NAME --token-stdin`"),
+    match test.token.as_ref().and_then(|t| {
+        t.days_left
+            .map(|d| (d, t.expires_at.clone().unwrap_or_default()))
+    }) {
+        Some((days, when)) if days >= 14 => {
+            report.pass("token expiry", format!("{when} ({days} days)"))
+        }
+        Some((days, when)) => report.fail(
+            "token expiry",
+            format!("{when} ({days} days left)"),
+            format!("create a new API token and update it with {edit}"),
+        ),
         None if test.ok => report.pass("token expiry", "not reported by the console"),
         None => {}
     }
@@ -244,7 +260,7 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
         match (&integration.agent, integration.matched_by) {
             (Some(agent), Some(by)) if integration.reason == "agent_found" => report.pass(
                 &what,
-                format!("{} (id {}) found by {}, bound to this device", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe()),
+                format!("{} (id {}) found by {}, {}", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe(), bound(integration)),
             ),
             _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.clone()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
         }
@@ -270,6 +286,20 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
                 "fix the problems above; unknown factors never count as satisfied",
             ),
         }
+    }
+}
+
+/// How the record is bound to this device, for the checklist.
+fn bound(integration: &IntegrationReport) -> String {
+    match (integration.binding, &integration.binding_source) {
+        (Some(Binding::Serial), Some(source)) => {
+            format!("bound to this device by its serial ({source})")
+        }
+        (Some(Binding::UuidOnly), _) => format!(
+            "bound to this device by agent UUID only ({})",
+            integration.binding_reason.as_deref().unwrap_or("no reason")
+        ),
+        _ => "bound to this device".into(),
     }
 }
 

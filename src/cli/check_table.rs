@@ -3,7 +3,7 @@
 use super::output::fmt_time;
 use super::render::outln;
 use crate::posture::factors::FactorResult;
-use crate::posture::report::{Overall, PostureReport, Source};
+use crate::posture::report::{Binding, Overall, PostureReport, Source};
 
 /// Prints the report: the answer, the device, each integration, each factor, and what to do.
 pub(crate) fn print(report: &PostureReport) {
@@ -44,6 +44,18 @@ pub(crate) fn print(report: &PostureReport) {
             integration.name,
             integration.url
         );
+        match (integration.binding, integration.binding_reason.as_deref()) {
+            (Some(Binding::UuidOnly), reason) => outln!(
+                "  bound by agent UUID only ({}): the record's serial cannot confirm it",
+                reason.unwrap_or("no reason")
+            ),
+            (Some(Binding::Serial), _) => {
+                if let Some(source) = &integration.binding_source {
+                    outln!("  bound by serial number ({source})");
+                }
+            }
+            (None, _) => {}
+        }
         if integration.duplicates > 0 {
             outln!(
                 "  {} other record(s) match this device (old installs?)",

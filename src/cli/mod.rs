@@ -114,7 +114,7 @@ pub(crate) struct LookupArgs {
     /// SentinelOne agent UUID (any spelling: dashes, braces, case).
     #[arg(long, value_name = "UUID")]
     pub uuid: Option<String>,
-    /// Configured integration to ask (default: the only one configured).
+    /// Configured integration to ask, by name as written (default: the only one configured).
     #[arg(long, value_name = "NAME", conflicts_with = "url")]
     pub integration: Option<String>,
     #[command(flatten)]
@@ -146,7 +146,7 @@ pub(crate) enum IntegrationCommand {
     },
     /// Remove an integration and the token file s1trust stored for it.
     Remove {
-        /// The integration's name.
+        /// The integration's name as written (quoted when it has spaces; case does not matter).
         name: String,
     },
 }
@@ -190,7 +190,8 @@ pub(crate) struct IntegrationSettings {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("token").required(true).args(["token_file", "token_stdin"])))]
 pub(crate) struct IntegrationAddArgs {
-    /// Unique name (letters, digits, - _ .).
+    /// Unique name as people say it, e.g. "Production SentinelOne" (1-64 printable
+    /// characters; quote it in the shell). Shown as the source of its factors.
     #[arg(long)]
     pub name: String,
     /// Console URL, e.g. https://usea1.sentinelone.net.
@@ -205,7 +206,7 @@ pub(crate) struct IntegrationAddArgs {
 /// `s1trust integration edit`.
 #[derive(Debug, Args)]
 pub(crate) struct IntegrationEditArgs {
-    /// The integration to change.
+    /// The integration to change, by name as written (quoted when it has spaces).
     pub name: String,
     /// New console URL.
     #[arg(long, value_name = "URL")]

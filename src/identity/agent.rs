@@ -103,6 +103,31 @@ pub fn newest_agent_folder<'a>(
         .map(|(_, name, version)| (name, version))
 }
 
+/// The agent version to report when two sources give one: the installed agent's
+/// (`installed`: the bundle's `Info.plist`, which macOS `sentinelctl version` also
+/// prints) over the running one's (`running`: `sentinelctl status`). They differ
+/// after an upgrade until the agent restarts (one real machine printed 24.1.2.7444
+/// and 23.4.1.7125), and then the source says which one is reported and what the
+/// other said.
+pub fn reconcile_versions(
+    installed: Option<super::Sourced>,
+    running: Option<super::Sourced>,
+) -> Option<super::Sourced> {
+    match (installed, running) {
+        (Some(installed), Some(running)) if installed.value != running.value => {
+            Some(super::Sourced {
+                source: format!(
+                    "{} (reported; {} says {}: the running agent, which may need a restart)",
+                    installed.source, running.source, running.value
+                ),
+                value: installed.value,
+            })
+        }
+        (Some(installed), _) => Some(installed),
+        (None, running) => running,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +202,29 @@ mod tests {
         ] {
             assert_eq!(folder_from_image_path(bad, pf), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn disagreeing_versions_say_which_is_reported() {
+        use crate::identity::Sourced;
+        let installed = || Some(Sourced::new("24.1.2.7444", "sentinelctl version"));
+        let running = |v: &str| Some(Sourced::new(v, "sentinelctl status"));
+        let reported = reconcile_versions(installed(), running("23.4.1.7125")).unwrap();
+        assert_eq!(reported.value, "24.1.2.7444");
+        assert_eq!(
+            reported.source,
+            "sentinelctl version (reported; sentinelctl status says 23.4.1.7125: the running agent, which may need a restart)"
+        );
+        assert_eq!(
+            reconcile_versions(installed(), running("24.1.2.7444")),
+            installed()
+        );
+        assert_eq!(reconcile_versions(installed(), None), installed());
+        assert_eq!(
+            reconcile_versions(None, running("23.4.1.7125")),
+            running("23.4.1.7125")
+        );
+        assert_eq!(reconcile_versions(None, None), None);
     }
 
     #[test]

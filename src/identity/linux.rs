@@ -3,7 +3,7 @@
 //! `/opt/sentinelone/bin/sentinelctl` (root) and `basic.conf`.
 
 use super::command::{CommandError, Program, Query};
-use super::sentinelctl;
+use super::sentinelctl::{self, ParseError};
 use super::{
     AgentReading, Fact, IdentityProblem, SerialCandidate, SerialReading, Sourced, Sources, agent,
     run_query, serial, smbios,
@@ -23,6 +23,7 @@ const INSTALL_AGENT: &str =
     "install the SentinelOne agent (package sentinelagent / SentinelAgent) and register it";
 const REGISTER_AGENT: &str =
     "the agent is installed but not registered with a console; register it with your site token";
+const AGENT_BUSY: &str = "the agent's service did not answer its tool; it may be starting or upgrading, try again in a minute (`systemctl status sentinelone`)";
 
 /// Reads the serial: the SMBIOS tables, else the per-field sysfs files.
 pub fn read_serial(sources: &Sources) -> SerialReading {
@@ -140,15 +141,53 @@ pub fn read_agent(sources: &Sources) -> AgentReading {
     reading
 }
 
+const STATUS_SOURCE: &str = "sentinelctl management status";
+
+/// One run of `management status`: the status, or the problem and whether it may be
+/// transient. The tool sometimes loses its connection to the agent's daemon and says
+/// `Error: receive failed: Connection reset by peer`; printed on stdout, the parser
+/// recognizes it. A non-zero exit counts too, because the tool's stderr and the output
+/// of a failed run are not kept, so a reset reported there looks like any failure.
+fn management_status_once(
+    program: &Program,
+) -> Result<sentinelctl::ManagementStatus, (IdentityProblem, bool)> {
+    let output = program.run(Query::ManagementStatus).map_err(|e| {
+        let transient = matches!(e, CommandError::Failed { .. });
+        (
+            IdentityProblem::from_command(Fact::Agent, STATUS_SOURCE, &e),
+            transient,
+        )
+    })?;
+    sentinelctl::parse_management_status(&output).map_err(|e| match e {
+        ParseError::Transient(_) => (
+            IdentityProblem::new(Fact::Agent, STATUS_SOURCE, "failed")
+                .detail(e.to_string())
+                .hint(AGENT_BUSY),
+            true,
+        ),
+        _ => (
+            IdentityProblem::unparsable(Fact::Agent, STATUS_SOURCE, &e),
+            false,
+        ),
+    })
+}
+
+/// `management status`, tried once more when the first answer may be transient: one
+/// extra call at most, so the identity read stays within its time.
+fn management_status(program: &Program) -> Result<sentinelctl::ManagementStatus, IdentityProblem> {
+    match management_status_once(program) {
+        Ok(status) => Ok(status),
+        Err((problem, false)) => Err(problem),
+        Err((_, true)) => management_status_once(program).map_err(|(problem, _)| {
+            let detail = problem.detail.clone().unwrap_or_default();
+            problem.detail(format!("{detail} (also when tried again)"))
+        }),
+    }
+}
+
 fn read_management_status(program: &Program, reading: &mut AgentReading) {
-    const SOURCE: &str = "sentinelctl management status";
-    let status = match run_query(
-        Fact::Agent,
-        program,
-        Query::ManagementStatus,
-        SOURCE,
-        sentinelctl::parse_management_status,
-    ) {
+    const SOURCE: &str = STATUS_SOURCE;
+    let status = match management_status(program) {
         Ok(status) => status,
         Err(problem) => return reading.problems.push(problem),
     };
@@ -349,6 +388,101 @@ mod tests {
             "https://usea1-acme.sentinelone.net"
         );
         assert_eq!(reading.state.connected, Some(true));
+    }
+
+    /// A stand-in whose `management status` fails the first `failures` times with
+    /// `fail` (shell), then prints `ok`; it counts its calls in `<root>/calls`.
+    fn flaky_sentinelctl(sources: &Sources, failures: u32, fail: &str, ok: &str) {
+        let calls = sources.root.join("calls");
+        let script = format!(
+            "#!/bin/sh
+case \"$1 $2\" in
+  'management status')
+    n=$(cat '{calls}' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '{calls}'
+    if [ $n -le {failures} ]; then {fail}; fi
+    printf '%s' '{ok}' ;;
+  'version ') printf 'Agent version: 24.1.2.6\\n' ;;
+  *) exit 2 ;;
+esac
+",
+            calls = calls.display()
+        );
+        write(sources, SENTINELCTL, script.as_bytes(), 0o755);
+    }
+
+    fn calls(sources: &Sources) -> u32 {
+        std::fs::read_to_string(sources.root.join("calls")).map_or(0, |n| n.trim().parse().unwrap())
+    }
+
+    const RESET: &str = "Error: receive failed: Connection reset by peer";
+    const MANY_KEYS: &str = "Agent state      Enabled\nAnti Tamper      On\nConnectivity     On\nCustomer id      undefined\nDevice type      server\nSite-Key         3f9c1e2ab4d5c6e7a8b9c0d1e2f3a4b5\nURL              https://usea1-acme.sentinelone.net\nUUID             6f1d3c2a-8b4e-4c9d-a1e2-3b4c5d6e7f80\n";
+
+    #[test]
+    fn a_connection_reset_is_retried_once() {
+        let on_stdout = format!("echo '{RESET}'; exit 0");
+        let on_stderr = format!("echo '{RESET}' >&2; exit 1");
+        for fail in [on_stdout.as_str(), on_stderr.as_str()] {
+            let (_dir, sources) = fake_root();
+            flaky_sentinelctl(&sources, 1, fail, MANY_KEYS);
+            let reading = read_agent(&sources);
+            assert!(
+                reading.problems.is_empty(),
+                "{fail}: {:?}",
+                reading.problems
+            );
+            assert_eq!(
+                reading.uuid.map(|u| u.value).as_deref(),
+                Some("6f1d3c2a-8b4e-4c9d-a1e2-3b4c5d6e7f80")
+            );
+            assert_eq!(reading.state.connected, Some(true));
+            assert_eq!(calls(&sources), 2, "one extra call");
+        }
+    }
+
+    #[test]
+    fn a_reset_that_persists_is_a_problem_after_one_retry() {
+        let (_dir, sources) = fake_root();
+        flaky_sentinelctl(&sources, 99, &format!("echo '{RESET}'; exit 0"), MANY_KEYS);
+        let reading = read_agent(&sources);
+        assert_eq!(calls(&sources), 2, "never more than one extra call");
+        assert_eq!(reading.uuid, None);
+        let status: Vec<&IdentityProblem> = reading
+            .problems
+            .iter()
+            .filter(|p| p.source == STATUS_SOURCE)
+            .collect();
+        assert_eq!(status.len(), 1, "{:?}", reading.problems);
+        let problem = status[0];
+        assert_eq!(problem.reason, "failed");
+        let detail = problem.detail.as_deref().unwrap();
+        assert!(detail.contains("Connection reset by peer"), "{detail}");
+        assert!(detail.contains("also when tried again"), "{detail}");
+        assert!(problem.hint.as_deref().unwrap().contains("try again"));
+        // Output that is simply not understood is not retried.
+        let (_dir, sources) = fake_root();
+        flaky_sentinelctl(&sources, 99, "echo 'Hello, world'; exit 0", MANY_KEYS);
+        let reading = read_agent(&sources);
+        assert_eq!(calls(&sources), 1);
+        assert_eq!(reading.problems[0].reason, "unparsable");
+    }
+
+    #[test]
+    fn a_masked_uuid_is_an_error_not_a_uuid() {
+        let (_dir, sources) = fake_root();
+        stand_in_sentinelctl(
+            &sources,
+            "Connectivity   On\nUUID   xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n",
+        );
+        let reading = read_agent(&sources);
+        assert_eq!(reading.uuid, None);
+        assert_eq!(reading.problems[0].reason, "unparsable");
+        assert!(
+            reading.problems[0]
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("not an agent UUID")
+        );
     }
 
     #[test]

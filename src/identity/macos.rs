@@ -1,9 +1,11 @@
 //! macOS: the serial from IOKit (`IOPlatformExpertDevice` →
 //! `IOPlatformSerialNumber`; any user, Intel and Apple Silicon), falling back
-//! to `ioreg`; the agent from the bundle's `Info.plist` (version, any user)
-//! and `sentinelctl status` (UUID, console, state; the full status needs root).
+//! to `ioreg`; the agent from the bundle's `Info.plist` (version, any user; else
+//! `sentinelctl version`) and `sentinelctl status` (UUID, console, state, the running
+//! version; the full status needs root). When the installed and running versions
+//! differ, the installed one is reported and its source says so.
 
-use super::command::Query;
+use super::command::{Program, Query};
 use super::sentinelctl::{self, ParseError};
 use super::{
     AgentReading, Fact, IdentityProblem, SerialCandidate, SerialReading, Sourced, Sources, agent,
@@ -21,6 +23,7 @@ const IOKIT_SOURCE: &str = "iokit:IOPlatformSerialNumber";
 const IOREG_SOURCE: &str = "ioreg -rd1 -c IOPlatformExpertDevice";
 const PLIST_SOURCE: &str = "Info.plist CFBundleShortVersionString";
 const STATUS_SOURCE: &str = "sentinelctl status";
+const VERSION_SOURCE: &str = "sentinelctl version";
 
 const INSTALL_AGENT: &str = "install the SentinelOne agent and register it";
 const REGISTER_AGENT: &str =
@@ -74,36 +77,57 @@ pub fn read_agent(sources: &Sources) -> AgentReading {
         return reading;
     }
     reading.installed = Some(BUNDLE.to_owned());
-    match sources.read(INFO_PLIST) {
+    let mut installed = match sources.read(INFO_PLIST) {
         Ok(bytes) => match agent::bundle_version(&bytes) {
-            Ok(version) => reading.version = Some(Sourced::new(version, PLIST_SOURCE)),
+            Ok(version) => Some(Sourced::new(version, PLIST_SOURCE)),
             Err(e) => {
-                reading
-                    .problems
-                    .push(IdentityProblem::unparsable(Fact::Agent, INFO_PLIST, &e))
+                let problem = IdentityProblem::unparsable(Fact::Agent, INFO_PLIST, &e);
+                reading.problems.push(problem);
+                None
             }
         },
-        Err(e) => reading
-            .problems
-            .push(IdentityProblem::from_io(Fact::Agent, INFO_PLIST, &e)),
-    }
-    read_status(sources, &mut reading);
-    reading
-}
-
-fn read_status(sources: &Sources, reading: &mut AgentReading) {
+        Err(e) => {
+            let problem = IdentityProblem::from_io(Fact::Agent, INFO_PLIST, &e);
+            reading.problems.push(problem);
+            None
+        }
+    };
     let program = match sources.program(SENTINELCTL) {
         Ok(program) => program,
         Err(e) => {
             let problem = IdentityProblem::from_command(Fact::Agent, SENTINELCTL, &e);
-            return reading.problems.push(problem);
+            reading.problems.push(problem);
+            reading.version = installed;
+            return reading;
         }
     };
+    // Only when the bundle did not say: one more call, for the installed version.
+    if installed.is_none() {
+        match run_query(
+            Fact::Agent,
+            &program,
+            Query::Version,
+            VERSION_SOURCE,
+            sentinelctl::parse_mac_version,
+        ) {
+            Ok(version) => installed = Some(Sourced::new(version, VERSION_SOURCE)),
+            Err(problem) => reading.problems.push(problem),
+        }
+    }
+    let running = read_status(&program, &mut reading);
+    reading.version = agent::reconcile_versions(installed, running);
+    reading
+}
+
+/// Reads `sentinelctl status` into `reading`; returns the version it printed (the
+/// running agent's).
+fn read_status(program: &Program, reading: &mut AgentReading) -> Option<Sourced> {
     let output = match program.run(Query::Status) {
         Ok(output) => output,
         Err(e) => {
             let problem = IdentityProblem::from_command(Fact::Agent, STATUS_SOURCE, &e);
-            return reading.problems.push(problem);
+            reading.problems.push(problem);
+            return None;
         }
     };
     let status = match sentinelctl::parse_mac_status(&output) {
@@ -116,7 +140,8 @@ fn read_status(sources: &Sources, reading: &mut AgentReading) {
             } else {
                 problem
             };
-            return reading.problems.push(problem);
+            reading.problems.push(problem);
+            return None;
         }
     };
     match status.uuid {
@@ -127,15 +152,13 @@ fn read_status(sources: &Sources, reading: &mut AgentReading) {
                 .hint(REGISTER_AGENT),
         ),
     }
-    if reading.version.is_none() {
-        reading.version = status.version.map(|v| Sourced::new(v, STATUS_SOURCE));
-    }
     reading.management_url = status.server.map(|url| Sourced::new(url, STATUS_SOURCE));
     reading.state.ready = status.ready;
     reading.state.protection_enabled = status.protection;
     reading.state.infected = status.infected;
     reading.state.connected = status.connected;
     reading.state.source = Some(STATUS_SOURCE.to_owned());
+    status.version.map(|v| Sourced::new(v, STATUS_SOURCE))
 }
 
 /// `IOPlatformUUID` from IOKit (any user may read it).

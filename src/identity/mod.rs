@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | Linux | `linux.rs`: sysfs SMBIOS tables, then `/sys/class/dmi/id/*_serial` | `/opt/sentinelone/bin/sentinelctl`, `basic.conf` |
 //! | Windows | `windows.rs`: SMBIOS through `GetSystemFirmwareTable('RSMB')` | service `ImagePath` → `SentinelCtl.exe` |
-//! | macOS | `macos.rs`: IOKit `IOPlatformSerialNumber`, then `ioreg` | bundle `Info.plist`, `sentinelctl status` |
+//! | macOS | `macos.rs`: IOKit `IOPlatformSerialNumber`, then `ioreg` | bundle `Info.plist` (else `sentinelctl version`), `sentinelctl status` |
 //!
 //! [`read_identity`] runs the reader for this OS and assembles a [`DeviceIdentity`].
 
@@ -308,6 +308,42 @@ impl DeviceIdentity {
     /// The agent UUID in comparison form (lowercase hex, no dashes or braces).
     pub fn normalized_uuid(&self) -> Option<String> {
         self.agent_uuid.as_deref().map(uuid::normalize_uuid)
+    }
+
+    /// The serials this device can be recognised by, in preference order, each with its
+    /// source: the chosen serial, then every other candidate that identifies a device
+    /// (SMBIOS Type 1, 3 and 2 as read and trimmed; `IOPlatformSerialNumber` on macOS).
+    /// Placeholders, empty and too-short values are left out ([`serial::check_identifying`]);
+    /// a serial with a comma counts (it identifies, it just cannot be sent). Values that
+    /// differ only in case or surrounding blanks appear once.
+    pub fn identifying_serials(&self) -> Vec<Sourced> {
+        let chosen = self.serial_number.as_ref().map(|value| {
+            let source = self.serial_source.as_deref().unwrap_or("serialNumber");
+            (value.as_str(), source)
+        });
+        let candidates = self
+            .serial_candidates
+            .iter()
+            .map(|c| (c.value.as_str(), c.source.as_str()));
+        let mut out: Vec<Sourced> = Vec::new();
+        for (value, source) in chosen.into_iter().chain(candidates) {
+            let Ok(value) = serial::check_identifying(value) else {
+                continue;
+            };
+            if !out.iter().any(|s| serial::serials_equal(&s.value, value)) {
+                out.push(Sourced::new(value, source));
+            }
+        }
+        out
+    }
+
+    /// The serials a serial-only lookup may send, in the order to try them: the
+    /// identifying serials the API's filter can carry ([`serial::check_serial`]).
+    pub fn lookup_serials(&self) -> Vec<Sourced> {
+        self.identifying_serials()
+            .into_iter()
+            .filter(|s| serial::check_serial(&s.value).is_ok())
+            .collect()
     }
 
     /// How complete the identity is: a missing or unregistered agent is a
@@ -646,6 +682,45 @@ mod tests {
         assert_eq!(id.normalized_uuid().as_deref(), Some(UUID));
         assert_eq!(id.os_type, OsType::current());
         assert_eq!(id.completeness(), Completeness::Complete);
+    }
+
+    #[test]
+    fn identifying_serials_are_every_usable_candidate_once() {
+        let serial = serial_with(
+            &[
+                ("smbios:type1", "To Be Filled By O.E.M."),
+                ("smbios:type3", "chs-3 "),
+                ("smbios:type2", "BRD,2"),
+                ("smbios:type2", "CHS-3"),
+                ("smbios:type2", "Default string"),
+            ],
+            vec![],
+        );
+        let id = assemble(
+            serial,
+            agent_with(Some(UUID), vec![]),
+            None,
+            host::HostFacts::default(),
+        );
+        let identifying = id.identifying_serials();
+        let pairs: Vec<(&str, &str)> = identifying
+            .iter()
+            .map(|s| (s.value.as_str(), s.source.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [("chs-3", "smbios:type3"), ("BRD,2", "smbios:type2")]
+        );
+        let lookup = id.lookup_serials();
+        assert_eq!(lookup.len(), 1);
+        assert_eq!(lookup[0].value, "chs-3");
+        // A serial given without candidates (an identity written by hand) still counts.
+        let bare = DeviceIdentity {
+            serial_number: Some("PF2ABCDE".into()),
+            ..DeviceIdentity::default()
+        };
+        assert_eq!(bare.identifying_serials()[0].source, "serialNumber");
+        assert!(DeviceIdentity::default().identifying_serials().is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! is an error, so a changed format shows up as `unparsable`, never as a wrong
 //! answer.
 
-use super::uuid::uuid_spellings;
+use super::uuid::is_printed_uuid;
 
 /// Why a command's output could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +29,23 @@ pub enum ParseError {
     /// Nothing recognizable at all.
     #[error("the output has none of the expected lines")]
     Unrecognized,
+    /// The tool could not reach the agent this time, e.g. Linux `Error: receive
+    /// failed: Connection reset by peer`; worth one more try.
+    #[error("the agent did not answer: {0:?}")]
+    Transient(String),
+}
+
+/// The line in which the Linux tool says it lost its connection to the agent's
+/// daemon (`Error: receive failed: Connection reset by peer`), if any.
+fn transient(output: &str) -> Option<ParseError> {
+    output
+        .lines()
+        .map(str::trim)
+        .find(|line| {
+            line.to_ascii_lowercase()
+                .contains("connection reset by peer")
+        })
+        .map(|line| ParseError::Transient(line.chars().take(120).collect()))
 }
 
 /// `sentinelctl management status` (Linux).
@@ -72,8 +89,12 @@ pub struct WindowsStatus {
     pub self_protection: Option<bool>,
 }
 
-/// Parses `sentinelctl management status` (`UUID  <value>`, `URL  <url>`, `Connectivity  On`).
+/// Parses `sentinelctl management status` (`UUID  <value>`, `URL  <url>`, `Connectivity  On`,
+/// among many other keys). A lost connection to the agent is [`ParseError::Transient`].
 pub fn parse_management_status(output: &str) -> Result<ManagementStatus, ParseError> {
+    if let Some(error) = transient(output) {
+        return Err(error);
+    }
     let fields = key_values(output);
     let uuid = find(&fields, "uuid").ok_or(ParseError::Missing("UUID"))?;
     Ok(ManagementStatus {
@@ -85,6 +106,9 @@ pub fn parse_management_status(output: &str) -> Result<ManagementStatus, ParseEr
 
 /// Parses `sentinelctl version` (`Agent version: 24.1.2.6`).
 pub fn parse_linux_version(output: &str) -> Result<String, ParseError> {
+    if let Some(error) = transient(output) {
+        return Err(error);
+    }
     let fields = key_values(output);
     let version = find(&fields, "agent version").ok_or(ParseError::Missing("Agent version"))?;
     checked_version("Agent version", version)
@@ -120,6 +144,22 @@ pub fn parse_mac_status(output: &str) -> Result<MacStatus, ParseError> {
             .map(str::to_owned),
         connected: get("Management", "Connected").and_then(flag),
     })
+}
+
+/// Parses macOS `sentinelctl version`: one line, `SentinelOne 24.1.2.7444` (the
+/// installed agent, which can be newer than the running one `status` reports).
+pub fn parse_mac_version(output: &str) -> Result<String, ParseError> {
+    let line = output
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .ok_or(ParseError::Missing("SentinelOne <version>"))?;
+    let version = line
+        .split_whitespace()
+        .last()
+        .filter(|_| line.to_ascii_lowercase().starts_with("sentinelone"))
+        .ok_or(ParseError::Missing("SentinelOne <version>"))?;
+    checked_version("version", version)
 }
 
 /// Parses `SentinelCtl.exe agent_id`: the UUID alone, on the last non-empty
@@ -294,19 +334,21 @@ fn loaded_state(output: &str, name: &str) -> Option<bool> {
     })
 }
 
-/// A UUID value: absent when `undefined`/empty/all zeros, an error when not hex.
+/// A UUID value: absent when `undefined`/empty/all zeros; an error when it is not an
+/// agent UUID as printed ([`is_printed_uuid`]): a masked or malformed value is never
+/// taken for one.
 fn checked_uuid(key: &'static str, value: &str) -> Result<Option<String>, ParseError> {
     let Some(value) = present(value) else {
         return Ok(None);
     };
-    let value = value.trim_matches(['{', '}']);
-    if uuid_spellings(value).is_err() {
+    if !is_printed_uuid(value) {
         return Err(ParseError::BadValue {
             key,
             value: value.to_owned(),
             expected: "an agent UUID",
         });
     }
+    let value = value.trim_matches(['{', '}']);
     let unregistered = value.chars().all(|c| matches!(c, '0' | '-'));
     Ok((!unregistered).then(|| value.to_owned()))
 }
@@ -503,6 +545,69 @@ mod tests {
     }
 
     #[test]
+    fn masked_or_malformed_uuids_are_errors_in_every_tool() {
+        for masked in [
+            "xxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+            "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            "********-****-****-****-************",
+            "8b3c2d1e-0f9a-4b5c-8d7e",
+            "8b3c2d1e0f9a4b5c-8d7e6f5a4b3c2d1e",
+        ] {
+            let linux = parse_management_status(&format!("UUID   {masked}\n"));
+            assert!(
+                matches!(linux, Err(ParseError::BadValue { key: "UUID", .. })),
+                "{masked}: {linux:?}"
+            );
+            let mac = parse_mac_status(&format!("Agent\n   ID:   {masked}\n"));
+            assert!(
+                matches!(mac, Err(ParseError::BadValue { key: "ID", .. })),
+                "{masked}: {mac:?}"
+            );
+            let windows = parse_windows_agent_id(&format!("{masked}\r\n"));
+            assert!(
+                matches!(windows, Err(ParseError::BadValue { .. })),
+                "{masked}: {windows:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn linux_reset_is_transient() {
+        let reset = "Error: receive failed: Connection reset by peer\n";
+        assert_eq!(
+            parse_management_status(reset),
+            Err(ParseError::Transient(
+                "Error: receive failed: Connection reset by peer".into()
+            ))
+        );
+        assert!(matches!(
+            parse_linux_version(reset),
+            Err(ParseError::Transient(_))
+        ));
+        assert!(
+            parse_management_status(reset)
+                .unwrap_err()
+                .to_string()
+                .contains("did not answer")
+        );
+    }
+
+    #[test]
+    fn mac_version() {
+        assert_eq!(
+            parse_mac_version("SentinelOne 24.1.2.7444\n").unwrap(),
+            "24.1.2.7444"
+        );
+        assert_eq!(
+            parse_mac_version("\r\nSentinelOne 25.3.4.8365\r\n").unwrap(),
+            "25.3.4.8365"
+        );
+        assert!(parse_mac_version("").is_err());
+        assert!(parse_mac_version("sentinelctl: command not found\n").is_err());
+        assert!(parse_mac_version("SentinelOne unknown\n").is_err());
+    }
+
+    #[test]
     fn windows_agent_id() {
         assert_eq!(
             parse_windows_agent_id("8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e\r\n")
@@ -602,6 +707,20 @@ mod tests {
             (status.uuid, status.url, status.connected),
             (None, None, Some(false))
         );
+        let status =
+            parse_management_status(&read("linux-management-status.many-keys.txt")).unwrap();
+        assert_eq!(
+            (status.uuid.as_deref(), status.url, status.connected),
+            (
+                Some("6f1d3c2a-8b4e-4c9d-a1e2-3b4c5d6e7f80"),
+                url.clone(),
+                Some(true)
+            )
+        );
+        assert!(matches!(
+            parse_management_status(&read("linux-management-status.reset.txt")),
+            Err(ParseError::Transient(_))
+        ));
         assert_eq!(
             parse_linux_version(&read("linux-version.txt")).unwrap(),
             "24.1.2.6"

@@ -79,8 +79,20 @@ pub fn trim_serial(raw: &str) -> &str {
     raw.trim_matches(|c: char| c.is_whitespace() || c == '\0')
 }
 
-/// Returns the trimmed serial when it can identify a device, or why it cannot.
+/// Returns the trimmed serial when it can identify a device and be sent to the
+/// tenant's filter, or why it cannot.
 pub fn check_serial(raw: &str) -> Result<&str, SerialProblem> {
+    let serial = check_identifying(raw)?;
+    if serial.contains(',') {
+        return Err(SerialProblem::Comma(serial.to_owned()));
+    }
+    Ok(serial)
+}
+
+/// Returns the trimmed serial when it can identify a device (not empty, not too
+/// short, not a placeholder), whether or not the API's filter could carry it: the
+/// rule for comparing a record's serial with this device's, where a comma is harmless.
+pub fn check_identifying(raw: &str) -> Result<&str, SerialProblem> {
     let serial = trim_serial(raw);
     if serial.is_empty() {
         return Err(SerialProblem::Empty);
@@ -90,9 +102,6 @@ pub fn check_serial(raw: &str) -> Result<&str, SerialProblem> {
     }
     if is_placeholder(serial) {
         return Err(SerialProblem::Placeholder(serial.to_owned()));
-    }
-    if serial.contains(',') {
-        return Err(SerialProblem::Comma(serial.to_owned()));
     }
     Ok(serial)
 }
@@ -279,6 +288,13 @@ mod tests {
             check_serial("AB,CD"),
             Err(SerialProblem::Comma("AB,CD".into()))
         );
+        // A comma only stops the serial from being sent; it still identifies.
+        assert_eq!(check_identifying(" AB,CD "), Ok("AB,CD"));
+        assert_eq!(
+            check_identifying("None"),
+            Err(SerialProblem::Placeholder("None".into()))
+        );
+        assert_eq!(check_identifying(""), Err(SerialProblem::Empty));
     }
 
     #[test]

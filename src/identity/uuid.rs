@@ -56,6 +56,24 @@ pub fn uuid_spellings(raw: &str) -> Result<Vec<String>, BadUuid> {
     Ok(spellings)
 }
 
+/// Whether `raw` is an agent UUID as an agent's own tool prints it: hex digits only
+/// (16 to 64 of them), or the dashed 8-4-4-4-12 form, either optionally in braces.
+/// A masked (`xxxxxxx-xxxx-…`, `****`), truncated or oddly grouped value is not:
+/// taking it for a UUID would make one up.
+pub fn is_printed_uuid(raw: &str) -> bool {
+    let value = raw.trim();
+    let value = value
+        .strip_prefix('{')
+        .and_then(|v| v.strip_suffix('}'))
+        .unwrap_or(value);
+    let hex = |part: &str| part.chars().all(|c| c.is_ascii_hexdigit());
+    if !value.contains('-') {
+        return hex(value) && HEX_LEN.contains(&value.len());
+    }
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]) && groups.iter().all(|g| hex(g))
+}
+
 fn dashed(hex32: &str) -> String {
     let parts = [
         &hex32[0..8],
@@ -102,6 +120,32 @@ mod tests {
             "b7b2d391--71be4ae1af90f93d7ed20f07",
         ] {
             assert!(uuid_spellings(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn printed_uuids_are_hex_or_dashed_8_4_4_4_12() {
+        for good in [
+            "8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e",
+            "D7F94B33-7F99-4C43-9C6B-1C6E0D01AABB",
+            "{d7f94b33-7f99-4c43-9c6b-1c6e0d01aabb}",
+            "0123456789abcdef0123456789abcdef01234567",
+        ] {
+            assert!(is_printed_uuid(good), "{good:?}");
+        }
+        for bad in [
+            "xxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+            "XXX35XXX8Xfb4aX0X1X8X12X343X8X30",
+            "********-****-****-****-************",
+            "<redacted>",
+            "8b3c2d1e-0f9a4b5c8d7e6f5a4b3c2d1e",
+            "d7f94b33-7f99-4c43-9c6b-1c6e0d01aab",
+            "d7f94b33-7f99-4c43-9c6b-1c6e0d01aabb-00",
+            "8b3c2d1e…",
+            "8b3c2d1e0f9a",
+            "{8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e",
+        ] {
+            assert!(!is_printed_uuid(bad), "{bad:?}");
         }
     }
 

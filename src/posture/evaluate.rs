@@ -9,14 +9,14 @@ use time::OffsetDateTime;
 
 use super::factors::{FactorKey, FactorResult, FactorSettings, Verdict, judge};
 use super::report::{
-    AgentSummary, DeviceSummary, FactorReport, IntegrationReport, IntegrationStatus, MatchedBy,
-    Overall, PostureReport, SCHEMA_VERSION, Source,
+    AgentSummary, Binding, DeviceSummary, FactorReport, IntegrationReport, IntegrationStatus,
+    MatchedBy, Overall, PostureReport, SCHEMA_VERSION, Source,
 };
-use crate::identity::DeviceIdentity;
-use crate::identity::serial::serials_equal;
+use crate::identity::serial::{SerialProblem, check_identifying, serials_equal};
+use crate::identity::{DeviceIdentity, Sourced};
 use crate::lookup::{LookupQuery, LookupResult, Selection, lookup};
 use crate::settings::Integration;
-use crate::tenant::{AgentRecord, TenantClient};
+use crate::tenant::{AgentRecord, TenantClient, TenantError};
 
 /// An integration ready to be asked, or why it cannot be.
 pub struct Target<'a> {
@@ -38,6 +38,8 @@ struct Blocked {
 struct Assessment {
     report: IntegrationReport,
     gate: Result<AgentRecord, Blocked>,
+    /// How the record is bound, for people, when it is worth saying (`registered_with`'s detail).
+    binding_note: Option<String>,
 }
 
 /// Evaluates every integration for `identity` and combines the results.
@@ -51,12 +53,7 @@ pub async fn evaluate(
         futures_util::future::join_all(targets.iter().map(|target| assess(target, identity))).await;
     let mut factors = Vec::new();
     for (target, assessment) in targets.iter().zip(&assessments) {
-        factors.extend(judge_all(
-            target.integration,
-            &assessment.gate,
-            identity,
-            now,
-        ));
+        factors.extend(judge_all(target.integration, assessment, identity, now));
     }
     let (result, reason) = overall(targets.is_empty(), &factors);
     PostureReport {
@@ -109,6 +106,9 @@ async fn assess(target: &Target<'_>, identity: &DeviceIdentity) -> Assessment {
         reason: String::new(),
         matched_by: None,
         agent: None,
+        binding: None,
+        binding_reason: None,
+        binding_source: None,
         duplicates: 0,
         error: None,
     };
@@ -120,12 +120,12 @@ async fn assess(target: &Target<'_>, identity: &DeviceIdentity) -> Assessment {
             return finish(report, Err(blocked(FactorResult::Unknown, reason, None)));
         }
     };
-    let (query, matched_by) = match local_query(identity) {
-        Ok(found) => found,
+    let plan = match local_query(identity) {
+        Ok(plan) => plan,
         Err(gate) => return finish(report, Err(gate)),
     };
-    report.matched_by = Some(matched_by);
-    let found = match lookup(client, &query).await {
+    report.matched_by = Some(plan.matched_by());
+    let found = match run_plan(client, &plan).await {
         Ok(found) => found,
         Err(e) => {
             report.status = IntegrationStatus::Error;
@@ -136,8 +136,67 @@ async fn assess(target: &Target<'_>, identity: &DeviceIdentity) -> Assessment {
             );
         }
     };
-    let gate = bind(&found, identity, integration, &mut report);
-    finish(report, gate)
+    let mut note = None;
+    let gate = bind(&found, identity, integration, &mut report, &mut note);
+    let mut assessment = finish(report, gate);
+    assessment.binding_note = note;
+    assessment
+}
+
+/// What to ask the tenant: the agent UUID when the agent gave one, else each
+/// serial of the device that can be sent, in preference order.
+enum Plan {
+    Uuid(LookupQuery),
+    Serials {
+        first: (LookupQuery, Sourced),
+        more: Vec<(LookupQuery, Sourced)>,
+    },
+}
+
+impl Plan {
+    fn matched_by(&self) -> MatchedBy {
+        match self {
+            Self::Uuid(_) => MatchedBy::Uuid,
+            Self::Serials { .. } => MatchedBy::Serial,
+        }
+    }
+}
+
+/// The lookup's answer, and for a serial lookup which of the device's serials found it.
+struct Found {
+    result: LookupResult,
+    serial: Option<Sourced>,
+}
+
+/// Runs the plan: one UUID query, or the serials in order until one has a match
+/// (found or ambiguous); when none has, the last answer (not found) stands.
+async fn run_plan(client: &TenantClient, plan: &Plan) -> Result<Found, TenantError> {
+    match plan {
+        Plan::Uuid(query) => Ok(Found {
+            result: lookup(client, query).await?,
+            serial: None,
+        }),
+        Plan::Serials { first, more } => {
+            let mut found = by_serial(client, first).await?;
+            for next in more {
+                if !matches!(found.result.selection, Selection::NotFound) {
+                    break;
+                }
+                found = by_serial(client, next).await?;
+            }
+            Ok(found)
+        }
+    }
+}
+
+async fn by_serial(
+    client: &TenantClient,
+    (query, serial): &(LookupQuery, Sourced),
+) -> Result<Found, TenantError> {
+    Ok(Found {
+        result: lookup(client, query).await?,
+        serial: Some(serial.clone()),
+    })
 }
 
 fn finish(mut report: IntegrationReport, gate: Result<AgentRecord, Blocked>) -> Assessment {
@@ -145,7 +204,11 @@ fn finish(mut report: IntegrationReport, gate: Result<AgentRecord, Blocked>) -> 
         Ok(_) => "agent_found".into(),
         Err(blocked) => blocked.reason.into(),
     };
-    Assessment { report, gate }
+    Assessment {
+        report,
+        gate,
+        binding_note: None,
+    }
 }
 
 fn blocked(result: FactorResult, reason: &'static str, detail: Option<String>) -> Blocked {
@@ -156,11 +219,12 @@ fn blocked(result: FactorResult, reason: &'static str, detail: Option<String>) -
     }
 }
 
-/// What to ask the tenant: the UUID when the agent gave one, else the serial.
-fn local_query(identity: &DeviceIdentity) -> Result<(LookupQuery, MatchedBy), Blocked> {
+/// What to ask the tenant: the UUID when the agent gave one, else every serial of the
+/// device that can be sent ([`DeviceIdentity::lookup_serials`]).
+fn local_query(identity: &DeviceIdentity) -> Result<Plan, Blocked> {
     if let Some(uuid) = &identity.agent_uuid {
         return LookupQuery::uuid(uuid)
-            .map(|q| (q, MatchedBy::Uuid))
+            .map(Plan::Uuid)
             .map_err(|e| blocked(FactorResult::Unknown, "bad_local_uuid", Some(e.to_string())));
     }
     if !identity.agent_installed {
@@ -170,36 +234,133 @@ fn local_query(identity: &DeviceIdentity) -> Result<(LookupQuery, MatchedBy), Bl
             Some("the SentinelOne agent is not installed on this device".into()),
         ));
     }
-    match &identity.serial_number {
-        Some(serial) => LookupQuery::serial(serial)
-            .map(|q| (q, MatchedBy::Serial))
-            .map_err(|e| {
-                blocked(
-                    FactorResult::Unknown,
-                    "placeholder_serial",
-                    Some(e.to_string()),
-                )
-            }),
-        None if identity.serial_candidates.iter().any(|c| !c.usable) => Err(blocked(
+    let mut serials = identity
+        .lookup_serials()
+        .into_iter()
+        .filter_map(|serial| Some((LookupQuery::serial(&serial.value).ok()?, serial)));
+    if let Some(first) = serials.next() {
+        return Ok(Plan::Serials {
+            first,
+            more: serials.collect(),
+        });
+    }
+    let seen_any = identity.serial_number.is_some() || !identity.serial_candidates.is_empty();
+    if seen_any {
+        let detail = match &identity.serial_number {
+            Some(serial) => LookupQuery::serial(serial)
+                .err()
+                .map_or_else(|| "no serial can be sent".into(), |e| e.to_string()),
+            None => "the agent UUID is unavailable and the firmware serial is a placeholder".into(),
+        };
+        return Err(blocked(
             FactorResult::Unknown,
             "placeholder_serial",
-            Some("the agent UUID is unavailable and the firmware serial is a placeholder".into()),
-        )),
-        None => Err(blocked(
-            FactorResult::Unknown,
-            "serial_unavailable",
-            Some("neither the agent UUID nor the hardware serial could be read".into()),
-        )),
+            Some(detail),
+        ));
     }
+    Err(blocked(
+        FactorResult::Unknown,
+        "serial_unavailable",
+        Some("neither the agent UUID nor the hardware serial could be read".into()),
+    ))
+}
+
+/// How a record found by agent UUID is tied to this device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SerialBinding {
+    /// The record's serial equals this device's serial from `source`.
+    Bound {
+        /// Where the matching device serial was read, e.g. `smbios:type2`.
+        source: String,
+    },
+    /// The record's serial cannot confirm the match; the UUID stands alone.
+    Unavailable {
+        /// `record_serial_missing`, `record_serial_empty`, `record_serial_too_short`,
+        /// `record_serial_placeholder` or `device_serial_unavailable`.
+        reason: &'static str,
+        /// For people.
+        detail: String,
+    },
+    /// The record holds a usable serial that equals none of this device's.
+    Mismatch {
+        /// For people.
+        detail: String,
+    },
+}
+
+/// The identity binding (README, `s1trust lookup`): a record found by UUID is bound to this
+/// device when its serial equals any serial that identifies the device
+/// ([`DeviceIdentity::identifying_serials`]: SMBIOS Type 1, 2 and 3, IOKit), ignoring
+/// case and surrounding blanks. When the record's serial is absent, empty or a
+/// placeholder (the rules for local serials), or this device read no serial at all,
+/// the binding is unavailable and the UUID match stands alone. Only a usable record
+/// serial that equals none of the device's serials is a mismatch; a device whose
+/// firmware holds placeholders only has no serial to equal.
+pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> SerialBinding {
+    let Some(theirs) = record.serial_number() else {
+        return SerialBinding::Unavailable {
+            reason: "record_serial_missing",
+            detail: "the record has no serial number".into(),
+        };
+    };
+    if let Err(problem) = check_identifying(&theirs) {
+        let (reason, detail) = match problem {
+            SerialProblem::Empty => (
+                "record_serial_empty",
+                "the record's serial number is empty".to_owned(),
+            ),
+            SerialProblem::TooShort(_) => (
+                "record_serial_too_short",
+                format!("the record's serial {theirs:?} is too short to identify a device"),
+            ),
+            SerialProblem::Placeholder(_) | SerialProblem::Comma(_) => (
+                "record_serial_placeholder",
+                format!("the record's serial {theirs:?} is a placeholder"),
+            ),
+        };
+        return SerialBinding::Unavailable { reason, detail };
+    }
+    let ours = identity.identifying_serials();
+    if let Some(same) = ours.iter().find(|s| serials_equal(&s.value, &theirs)) {
+        return SerialBinding::Bound {
+            source: same.source.clone(),
+        };
+    }
+    if identity.serial_number.is_none() && identity.serial_candidates.is_empty() {
+        return SerialBinding::Unavailable {
+            reason: "device_serial_unavailable",
+            detail: "this device's hardware serial could not be read".into(),
+        };
+    }
+    let listed: Vec<String> = ours
+        .iter()
+        .map(|s| format!("{:?} ({})", s.value, s.source))
+        .collect();
+    let detail = if listed.is_empty() {
+        format!(
+            "the record's serial {theirs:?} is not this device's: its firmware holds only placeholder serials"
+        )
+    } else {
+        format!(
+            "the record's serial {theirs:?} equals none of this device's serials: {}",
+            listed.join(", ")
+        )
+    };
+    SerialBinding::Mismatch { detail }
 }
 
 /// Checks the chosen record against the device and the integration's allow-lists.
+/// `note` gets what `registered_with` should say about the binding: that the UUID
+/// stands alone, or that another of the device's serials than the reported one matched.
 fn bind(
-    found: &LookupResult,
+    found: &Found,
     identity: &DeviceIdentity,
     integration: &Integration,
     report: &mut IntegrationReport,
+    note: &mut Option<String>,
 ) -> Result<AgentRecord, Blocked> {
+    let found_serial = &found.serial;
+    let found = &found.result;
     let record = match found.selection {
         Selection::NotFound => return Err(blocked(FactorResult::NotSatisfied, "not_found", None)),
         Selection::Ambiguous { tied } => {
@@ -213,17 +374,34 @@ fn bind(
         }
     };
     report.agent = Some(AgentSummary::from(&record));
-    if let (Some(theirs), Some(ours)) = (record.serial_number(), &identity.serial_number)
-        && report.matched_by == Some(MatchedBy::Uuid)
-        && !theirs.trim().is_empty()
-        && !serials_equal(&theirs, ours)
-    {
-        let detail = format!("the record's serial {theirs:?} differs from this device's {ours:?}");
-        return Err(blocked(
-            FactorResult::NotSatisfied,
-            "identity_mismatch",
-            Some(detail),
-        ));
+    let bound_by = match found_serial {
+        // Found by one of this device's serials: that serial is the binding.
+        Some(serial) => Ok(serial.source.clone()),
+        None => match serial_binding(&record, identity) {
+            SerialBinding::Bound { source } => Ok(source),
+            SerialBinding::Unavailable { reason, detail } => Err((reason, detail)),
+            SerialBinding::Mismatch { detail } => {
+                return Err(blocked(
+                    FactorResult::NotSatisfied,
+                    "identity_mismatch",
+                    Some(detail),
+                ));
+            }
+        },
+    };
+    match bound_by {
+        Ok(source) => {
+            report.binding = Some(Binding::Serial);
+            if identity.serial_source.as_deref() != Some(source.as_str()) {
+                *note = Some(format!("bound by this device's serial from {source}"));
+            }
+            report.binding_source = Some(source);
+        }
+        Err((reason, detail)) => {
+            report.binding = Some(Binding::UuidOnly);
+            report.binding_reason = Some(reason.into());
+            *note = Some(format!("bound by agent UUID only: {detail}"));
+        }
     }
     check_scope(&record, integration)?;
     check_retirement(&record)?;
@@ -287,7 +465,7 @@ fn check_scope(record: &AgentRecord, integration: &Integration) -> Result<(), Bl
 
 fn judge_all(
     integration: &Integration,
-    gate: &Result<AgentRecord, Blocked>,
+    assessment: &Assessment,
     identity: &DeviceIdentity,
     now: OffsetDateTime,
 ) -> Vec<FactorReport> {
@@ -296,7 +474,12 @@ fn judge_all(
         .iter()
         .filter(|settings| settings.enabled)
         .map(|settings| {
-            let verdict = judge_one(settings, gate, identity, now);
+            let mut verdict = judge_one(settings, &assessment.gate, identity, now);
+            if settings.key == FactorKey::RegisteredWith
+                && verdict.result == FactorResult::Satisfied
+            {
+                verdict.detail = assessment.binding_note.clone();
+            }
             FactorReport {
                 key: settings.key,
                 name: settings.key.name().into(),
@@ -346,5 +529,161 @@ fn judge_one(
             reason: b.reason,
             detail: None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::SerialCandidate;
+    use serde_json::json;
+
+    fn record(serial: serde_json::Value) -> AgentRecord {
+        let mut fields = serde_json::Map::new();
+        fields.insert("uuid".into(), json!("b7b2d39171be4ae1af90f93d7ed20f07"));
+        fields.insert("serialNumber".into(), serial);
+        AgentRecord::new(fields)
+    }
+
+    /// A white-box board: Type 1 and 3 are placeholders, Type 2 holds the serial.
+    fn white_box() -> DeviceIdentity {
+        let candidates = [
+            ("smbios:type1", "To Be Filled By O.E.M."),
+            ("smbios:type3", "To Be Filled By O.E.M."),
+            ("smbios:type2", "209624590000277"),
+        ];
+        DeviceIdentity {
+            serial_number: Some("209624590000277".into()),
+            serial_source: Some("smbios:type2".into()),
+            serial_candidates: candidates
+                .iter()
+                .map(|(source, value)| SerialCandidate::check(*source, value))
+                .collect(),
+            ..DeviceIdentity::default()
+        }
+    }
+
+    fn unavailable(binding: SerialBinding) -> &'static str {
+        match binding {
+            SerialBinding::Unavailable { reason, .. } => reason,
+            other => panic!("expected an unavailable binding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn any_usable_device_serial_binds() {
+        let device = white_box();
+        assert_eq!(
+            serial_binding(&record(json!(" 209624590000277 ")), &device),
+            SerialBinding::Bound {
+                source: "smbios:type2".into()
+            }
+        );
+        // The chosen serial is Type 1 here, but the agent recorded the board's.
+        let mut laptop = DeviceIdentity {
+            serial_number: Some("PC131TBF".into()),
+            serial_source: Some("smbios:type1".into()),
+            ..DeviceIdentity::default()
+        };
+        laptop.serial_candidates = vec![
+            SerialCandidate::check("smbios:type1", "PC131TBF"),
+            SerialCandidate::check("smbios:type3", "PC131TBF"),
+            SerialCandidate::check("smbios:type2", "L1HF9380025"),
+        ];
+        assert_eq!(
+            serial_binding(&record(json!("l1hf9380025")), &laptop),
+            SerialBinding::Bound {
+                source: "smbios:type2".into()
+            }
+        );
+    }
+
+    #[test]
+    fn unusable_record_serials_leave_the_uuid_alone() {
+        let device = white_box();
+        let cases = [
+            (json!(null), "record_serial_missing"),
+            (json!(""), "record_serial_empty"),
+            (json!("  "), "record_serial_empty"),
+            (json!("X"), "record_serial_too_short"),
+            (json!("To Be Filled By O.E.M."), "record_serial_placeholder"),
+            (json!("Default string"), "record_serial_placeholder"),
+            (json!("None"), "record_serial_placeholder"),
+            (json!("Serial Number"), "record_serial_placeholder"),
+            (json!(true), "record_serial_missing"),
+        ];
+        for (serial, reason) in cases {
+            assert_eq!(
+                unavailable(serial_binding(&record(serial.clone()), &device)),
+                reason,
+                "{serial}"
+            );
+        }
+        let mut no_key = serde_json::Map::new();
+        no_key.insert("uuid".into(), json!("b7b2d39171be4ae1af90f93d7ed20f07"));
+        assert_eq!(
+            unavailable(serial_binding(&AgentRecord::new(no_key), &device)),
+            "record_serial_missing"
+        );
+        // Nothing read on this device: nothing to compare with.
+        assert_eq!(
+            unavailable(serial_binding(
+                &record(json!("PF2ABCDE")),
+                &DeviceIdentity::default()
+            )),
+            "device_serial_unavailable"
+        );
+    }
+
+    #[test]
+    fn a_usable_serial_of_another_device_is_a_mismatch() {
+        let SerialBinding::Mismatch { detail } =
+            serial_binding(&record(json!("CSX5YM2")), &white_box())
+        else {
+            panic!("expected a mismatch");
+        };
+        assert!(
+            detail.contains("\"209624590000277\" (smbios:type2)"),
+            "{detail}"
+        );
+        // Firmware with placeholders only has no serial the record could equal.
+        let placeholders = DeviceIdentity {
+            serial_candidates: vec![SerialCandidate::check("smbios:type1", "Default string")],
+            ..DeviceIdentity::default()
+        };
+        assert!(matches!(
+            serial_binding(&record(json!("CSX5YM2")), &placeholders),
+            SerialBinding::Mismatch { .. }
+        ));
+        assert_eq!(
+            unavailable(serial_binding(
+                &record(json!("Default string")),
+                &placeholders
+            )),
+            "record_serial_placeholder"
+        );
+    }
+
+    #[test]
+    fn serial_lookups_try_every_sendable_serial_in_order() {
+        let mut device = white_box();
+        device.agent_installed = true;
+        device
+            .serial_candidates
+            .insert(0, SerialCandidate::check("smbios:type1", "CHS-3"));
+        let Ok(Plan::Serials { first, more }) = local_query(&device) else {
+            panic!("expected a serial plan");
+        };
+        let order: Vec<&str> = std::iter::once(&first)
+            .chain(&more)
+            .map(|(_, s)| s.value.as_str())
+            .collect();
+        assert_eq!(order, ["209624590000277", "CHS-3"]);
+        device.serial_number = None;
+        device.serial_candidates = vec![SerialCandidate::check("smbios:type1", "0123456789")];
+        let Err(gate) = local_query(&device) else {
+            panic!("a placeholder is never sent");
+        };
+        assert_eq!(gate.reason, "placeholder_serial");
     }
 }

@@ -159,10 +159,44 @@ pub struct IntegrationReport {
     pub matched_by: Option<MatchedBy>,
     /// The record standing for this device.
     pub agent: Option<AgentSummary>,
+    /// How the record is tied to this device; `None` when no record is (not found,
+    /// ambiguous, an error, or `identity_mismatch`). Added after schema version 1 was
+    /// published, so older documents lack it.
+    #[serde(default)]
+    pub binding: Option<Binding>,
+    /// Why the binding is `uuid_only` (`record_serial_missing`, `record_serial_empty`,
+    /// `record_serial_too_short`, `record_serial_placeholder`, `device_serial_unavailable`).
+    #[serde(default)]
+    pub binding_reason: Option<String>,
+    /// For a `serial` binding, the source of this device's serial that the record's
+    /// serial equals, e.g. `smbios:type2` or `iokit`.
+    #[serde(default)]
+    pub binding_source: Option<String>,
     /// Other records that matched too (reinstalls, clones).
     pub duplicates: u32,
     /// The error, when the tenant could not be asked.
     pub error: Option<String>,
+}
+
+/// How a record is tied to this device (the identity binding, README `s1trust lookup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Binding {
+    /// The record's serial equals one of this device's serials.
+    Serial,
+    /// Found by agent UUID; the record's serial cannot confirm it (absent, empty or a
+    /// placeholder), so the UUID match stands alone.
+    UuidOnly,
+}
+
+impl Binding {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Serial => "serial",
+            Self::UuidOnly => "uuid_only",
+        }
+    }
 }
 
 /// Whether the tenant was asked successfully.
@@ -253,4 +287,32 @@ pub struct RefreshAttempt {
     pub reason: Option<String>,
     /// Why the snapshot was kept, for people.
     pub message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Snapshots written before the binding fields existed still read (same schema
+    /// version); new documents always carry them.
+    #[test]
+    fn binding_fields_are_additive() {
+        let old = serde_json::json!({
+            "name": "corp", "url": "https://usea1.sentinelone.net", "status": "ok",
+            "reason": "agent_found", "matchedBy": "uuid", "agent": null, "duplicates": 0,
+            "error": null
+        });
+        let report: IntegrationReport = serde_json::from_value(old).unwrap();
+        assert_eq!(report.binding, None);
+        let json = serde_json::to_value(IntegrationReport {
+            binding: Some(Binding::UuidOnly),
+            binding_reason: Some("record_serial_placeholder".into()),
+            ..report
+        })
+        .unwrap();
+        assert_eq!(json["binding"], "uuid_only");
+        assert_eq!(json["bindingReason"], "record_serial_placeholder");
+        assert_eq!(json["bindingSource"], serde_json::Value::Null);
+        assert_eq!(Binding::Serial.as_str(), "serial");
+    }
 }

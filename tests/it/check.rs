@@ -80,17 +80,7 @@ impl<'a> Device<'a> {
 }
 
 fn validate(document: &Value) {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../src/posture/check-v1.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(document)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "schema violations: {errors:#?}\n{document:#}"
-    );
+    helpers::validate_posture(document);
 }
 
 /// The check path trusts only root-owned files; without root these tests cannot run.

@@ -403,3 +403,34 @@ pub fn fleet() -> Vec<Value> {
         ),
     ]
 }
+
+/// Asserts `document` is valid against the posture document's JSON Schema
+/// (`src/posture/check-v1.schema.json`).
+pub fn validate_posture(document: &Value) {
+    let schema: Value =
+        serde_json::from_str(include_str!("../../src/posture/check-v1.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "schema violations: {errors:#?}\n{document:#}"
+    );
+}
+
+/// Writes a device identity for `S1TRUST_TEST_IDENTITY` (debug builds): a Linux host
+/// with the agent installed, and `overrides` on top.
+pub fn write_identity(path: &Path, overrides: Value) {
+    let mut identity = json!({
+        "serialNumber": null, "serialSource": "test", "serialCandidates": [], "virtual": false,
+        "agentInstalled": true, "agentRunning": true, "agentUuid": null, "agentUuidSource": "test",
+        "agentVersion": "24.1.2.6", "managementUrl": null, "hostname": "test-host",
+        "osType": "linux", "osName": "Debian 12", "arch": "x86_64", "problems": []
+    });
+    for (key, value) in overrides.as_object().expect("an object of overrides") {
+        identity[key] = value.clone();
+    }
+    std::fs::write(path, identity.to_string()).unwrap();
+}

@@ -31,6 +31,38 @@ const VERSION: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/sentinelctl/linux-version.txt"
 ));
+const MANY_KEYS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/sentinelctl/linux-management-status.many-keys.txt"
+));
+const RESET: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/sentinelctl/linux-management-status.reset.txt"
+));
+
+/// Single-quoted for sh: a `'` inside becomes `'\''`.
+fn sh_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A stand-in whose `management status` loses its connection to the agent the first
+/// `resets` times (it counts its calls in `/opt/sentinelone/calls`), then prints `status`.
+fn flaky_sentinelctl(resets: u32, status: &str) -> String {
+    format!(
+        "#!/bin/sh\n\
+         case \"$*\" in\n\
+         'management status')\n\
+           n=$(cat /opt/sentinelone/calls 2>/dev/null || echo 0); n=$((n + 1)); echo $n > /opt/sentinelone/calls\n\
+           if [ $n -le {resets} ]; then printf '%s' {reset}; exit 0; fi\n\
+           printf '%s' {status} ;;\n\
+         'version') printf '%s' {version} ;;\n\
+         *) echo \"unexpected arguments: $*\" >&2; exit 2 ;;\n\
+         esac\n",
+        reset = sh_quoted(RESET),
+        status = sh_quoted(status),
+        version = sh_quoted(VERSION)
+    )
+}
 
 /// Sets up the fake machine, then runs `s1trust identity --json` in it.
 /// `$1` holds the files to install, `$2` the binary, `$3` an optional `setpriv` prefix.
@@ -62,8 +94,7 @@ exec "$@" "$bin" identity --json
 /// read-only queries it is asked, and refuses anything else.
 fn stand_in_sentinelctl(registered: bool) -> String {
     let status = if registered { REGISTERED } else { UNREGISTERED };
-    // Single-quoted for sh: a `'` inside becomes `'\''`.
-    let quoted = |text: &str| format!("'{}'", text.replace('\'', r"'\''"));
+    let quoted = sh_quoted;
     format!(
         "#!/bin/sh\n\
          case \"$*\" in\n\
@@ -121,6 +152,11 @@ impl Machine {
         std::fs::write(id.join("product_serial"), format!("{product_serial}\n")).unwrap();
         std::fs::write(id.join("board_serial"), "Default string\n").unwrap();
         std::fs::write(id.join("sys_vendor"), format!("{vendor}\n")).unwrap();
+        self
+    }
+
+    fn with_sentinelctl(self, script: &str) -> Self {
+        std::fs::write(self.dir.path().join("sentinelctl"), script).unwrap();
         self
     }
 
@@ -288,4 +324,46 @@ fn not_root_cannot_read_the_serial() {
     assert_eq!(denied.len(), 2, "{json:#}");
     assert_eq!(denied[0]["source"], "/sys/class/dmi/id/product_serial");
     assert!(denied[0]["hint"].as_str().unwrap().contains("root"));
+}
+
+/// The Linux tool's transient `Connection reset by peer` is tried once more; newer
+/// agents' many extra keys and their dashed UUID are read as they are.
+#[test]
+fn a_connection_reset_is_retried_once_end_to_end() {
+    if !can_run() {
+        return;
+    }
+    let machine = Machine::new(true)
+        .with_dmi_id("PF2ABCDE", "LENOVO")
+        .with_sentinelctl(&flaky_sentinelctl(1, MANY_KEYS));
+    let (code, json) = machine.identity(&[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["agentUuid"], "6f1d3c2a-8b4e-4c9d-a1e2-3b4c5d6e7f80");
+    assert_eq!(json["managementUrl"], URL);
+    assert_eq!(json["agentState"]["connected"], true);
+    let agent_problems: Vec<&Value> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["fact"] == "agent")
+        .collect();
+    assert!(agent_problems.is_empty(), "{json:#}");
+
+    // A reset that lasts is one problem after one retry, and the identity is unknown.
+    let machine = Machine::new(true)
+        .with_dmi_id("PF2ABCDE", "LENOVO")
+        .with_sentinelctl(&flaky_sentinelctl(99, MANY_KEYS));
+    let (code, json) = machine.identity(&[]);
+    assert_eq!(code, 3, "{json:#}");
+    assert_eq!(json["agentUuid"], Value::Null);
+    let problem = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["source"] == "sentinelctl management status")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(problem["reason"], "failed");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("Connection reset by peer"), "{detail}");
+    assert!(detail.contains("also when tried again"), "{detail}");
 }

@@ -13,6 +13,7 @@ mod agent_cli_faults;
 #[cfg(target_os = "linux")]
 mod attacks;
 mod bad_input;
+mod binding;
 mod check;
 #[cfg(unix)]
 mod crash_loop;

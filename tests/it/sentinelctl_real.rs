@@ -1,7 +1,9 @@
 //! The agent-CLI parsers against output captured from a real agent
 //! (tests/fixtures/real), not the composed samples.
 
-use s1trust::identity::sentinelctl::{MacStatus, ParseError, parse_mac_status};
+use s1trust::identity::Sourced;
+use s1trust::identity::agent::reconcile_versions;
+use s1trust::identity::sentinelctl::{MacStatus, ParseError, parse_mac_status, parse_mac_version};
 
 use crate::helpers::fixture;
 
@@ -40,5 +42,39 @@ fn real_macos_status_is_read() {
             server: Some("https://***SRV***.sentinelone.net".into()),
             connected: Some(true),
         }
+    );
+}
+
+/// macOS `sentinelctl version` of the same agent says 24.1.2.7444 while its `status`
+/// says 23.4.1.7125: both are read, and the report says which one it gives.
+#[test]
+fn real_macos_version_and_status_disagree_and_the_report_says_which() {
+    let (Some(version), Some(status)) = (
+        fixture("real/glpi-macos-sentinelctl-version.txt"),
+        fixture("real/glpi-macos-sentinelctl-status.txt"),
+    ) else {
+        return;
+    };
+    let installed = parse_mac_version(&std::fs::read_to_string(version).unwrap()).unwrap();
+    assert_eq!(installed, "24.1.2.7444");
+    let captured = std::fs::read_to_string(status).unwrap();
+    let running =
+        parse_mac_status(&captured.replace(MASKED_ID, "d7f94b33-7f99-4c43-9c6b-1c6e0d01aabb"))
+            .unwrap()
+            .version
+            .unwrap();
+    assert_eq!(running, "23.4.1.7125");
+    let reported = reconcile_versions(
+        Some(Sourced::new(installed, "sentinelctl version")),
+        Some(Sourced::new(running, "sentinelctl status")),
+    )
+    .unwrap();
+    assert_eq!(reported.value, "24.1.2.7444");
+    assert!(
+        reported
+            .source
+            .starts_with("sentinelctl version (reported; sentinelctl status says 23.4.1.7125"),
+        "{}",
+        reported.source
     );
 }

@@ -364,17 +364,22 @@ pub struct AgentPage {
     pub total_items: usize,
     /// Cursor for the next page, when more records follow.
     pub next_cursor: Option<String>,
+    /// The whole answer fits on this one page (no cursor was given, none follows).
+    pub single_page: bool,
 }
 
 impl AgentPage {
-    /// The console's list envelope.
+    /// The console's list envelope. `nextCursor` is `null` on the last page of
+    /// several and, as real consoles do, left out of a single-page answer.
     pub fn to_json(&self) -> Value {
+        let mut pagination = serde_json::Map::new();
+        pagination.insert("totalItems".into(), json!(self.total_items));
+        if !self.single_page {
+            pagination.insert("nextCursor".into(), json!(self.next_cursor));
+        }
         json!({
             "data": self.data,
-            "pagination": {
-                "totalItems": self.total_items,
-                "nextCursor": self.next_cursor,
-            }
+            "pagination": pagination,
         })
     }
 }
@@ -393,11 +398,13 @@ pub fn run_query(
         .filter(|a| query.matches(a))
         .collect();
     let total_items = if query.skip_count { 0 } else { matching.len() };
+    let first = query.cursor_offset.is_none();
     if query.count_only {
         return AgentPage {
             data: Vec::new(),
             total_items,
             next_cursor: None,
+            single_page: first,
         };
     }
     let start = query
@@ -406,10 +413,12 @@ pub fn run_query(
         .saturating_add(query.skip)
         .min(matching.len());
     let end = start.saturating_add(query.limit).min(matching.len());
+    let next_cursor = (end < matching.len()).then(|| encode_cursor(end));
     AgentPage {
         data: matching[start..end].iter().map(|v| (*v).clone()).collect(),
         total_items,
-        next_cursor: (end < matching.len()).then(|| encode_cursor(end)),
+        single_page: first && next_cursor.is_none(),
+        next_cursor,
     }
 }
 
@@ -645,5 +654,18 @@ mod tests {
         assert_eq!(v["pagination"]["totalItems"], json!(4));
         assert!(v["pagination"]["nextCursor"].is_string());
         assert_eq!(v["data"].as_array().unwrap().len(), 1);
+        // The last of several pages says null; a single-page answer leaves it out.
+        let cursor = v["pagination"]["nextCursor"].as_str().unwrap().to_owned();
+        let last = run_query(
+            &fixture(),
+            &query(&format!("limit=3&cursor={cursor}")),
+            None,
+        );
+        assert_eq!(
+            last.to_json()["pagination"],
+            json!({"totalItems": 4, "nextCursor": null})
+        );
+        let single = run_query(&fixture(), &query("limit=10"), None).to_json();
+        assert_eq!(single["pagination"], json!({"totalItems": 4}));
     }
 }

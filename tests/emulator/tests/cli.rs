@@ -93,5 +93,5 @@ fn serves_and_announces_url() {
     let mut reply = String::new();
     s.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    assert!(reply.contains(r#""totalItems":7"#), "{reply}");
+    assert!(reply.contains(r#""totalItems":12"#), "{reply}");
 }

@@ -83,10 +83,8 @@ async fn https_with_generated_ca_and_lookup() {
     )
     .await;
     assert_eq!(s, 200);
-    assert_eq!(
-        v["pagination"],
-        json!({"totalItems": 1, "nextCursor": null})
-    );
+    // A single-page answer, as real consoles send it: no nextCursor at all.
+    assert_eq!(v["pagination"], json!({"totalItems": 1}));
     assert_eq!(v["data"][0]["isDecommissioned"], json!(false));
 
     let q = format!("{AGENTS}?serialNumber__contains=5CG1234XYZ&isDecommissioned=true%2Cfalse");
@@ -213,7 +211,7 @@ async fn cursor_paging_over_http() {
         };
         let (s, v) = get_json(&c, &emu, &q).await;
         assert_eq!(s, 200);
-        assert_eq!(v["pagination"]["totalItems"], json!(8));
+        assert_eq!(v["pagination"]["totalItems"], json!(13));
         ids.extend(
             v["data"]
                 .as_array()
@@ -227,8 +225,8 @@ async fn cursor_paging_over_http() {
             None => break,
         }
     }
-    assert_eq!(pages, 3);
-    assert_eq!(ids.len(), 8);
+    assert_eq!(pages, 5);
+    assert_eq!(ids.len(), 13);
     let mut sorted = ids.clone();
     sorted.sort_by_key(|v| v.as_str().unwrap().to_owned());
     assert_eq!(ids, sorted);
@@ -309,7 +307,7 @@ async fn body_faults() {
     let body = get(&c, &emu, AGENTS).await.bytes().await.unwrap();
     assert_eq!(body.len(), 3_000_000);
     let v: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(v["pagination"]["totalItems"], json!(7));
+    assert_eq!(v["pagination"]["totalItems"], json!(12));
 
     emu.set_faults(vec![Fault::new(FaultKind::TruncatedJson).times(1)]);
     let r = get(&c, &emu, AGENTS).await;
@@ -538,4 +536,58 @@ fn ipv6_loopback() {
     assert!(emu.url().starts_with("http://[::1]:"), "{}", emu.url());
     let raw = raw_request(&emu, "/web/api/v2.1/system/status").unwrap();
     assert!(raw.starts_with(b"HTTP/1.1 200"));
+}
+
+/// The bundled records have the shapes real consoles and recorded fixtures show:
+/// dashed Linux UUIDs, `serialNumber` null or missing, placeholder serials, string
+/// booleans and `"None"` strings; the filters treat them as the console does.
+#[tokio::test]
+async fn bundled_records_have_real_shapes() {
+    let records = fixture();
+    let linux: Vec<&Value> = records.iter().filter(|a| a["osType"] == "linux").collect();
+    assert!(
+        linux
+            .iter()
+            .all(|a| a["uuid"].as_str().unwrap().split('-').count() == 5),
+        "Linux agents report dashed UUIDs"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|a| a["serialNumber"].is_null() && a.get("serialNumber").is_some())
+    );
+    assert!(records.iter().any(|a| a.get("serialNumber").is_none()));
+    for placeholder in ["To Be Filled By O.E.M.", "Default string", "None"] {
+        assert!(
+            records.iter().any(|a| a["serialNumber"] == placeholder),
+            "{placeholder}"
+        );
+    }
+    let stringly = records
+        .iter()
+        .find(|a| a["isActive"] == "True")
+        .expect("a record with string booleans");
+    assert_eq!(stringly["isDecommissioned"], "False");
+    assert_eq!(stringly["externalId"], "None");
+
+    let emu = start(false);
+    let c = client(&emu);
+    let both = "isDecommissioned=true,false&isUninstalled=true,false";
+    // No serialNumber key: found by its dashed UUID, never by a serial filter.
+    let uuids = "9f8e7d6c5b4a439281706f5e4d3c2b1a,9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+    let (_, v) = get_json(&c, &emu, &format!("{AGENTS}?uuids={uuids}&{both}")).await;
+    assert_eq!(v["data"][0]["computerName"], "k8s-node-12");
+    assert!(v["data"][0].get("serialNumber").is_none());
+    assert_eq!(v["pagination"], json!({"totalItems": 1}));
+    // "False" counts as false: the record is listed without asking for decommissioned ones.
+    let (_, v) = get_json(&c, &emu, &format!("{AGENTS}?computerName=CONTOSO-LT-0500")).await;
+    assert_eq!(v["data"][0]["isActive"], "True");
+    // The placeholder is served as recorded.
+    let (_, v) = get_json(
+        &c,
+        &emu,
+        &format!("{AGENTS}?serialNumber__contains=filled%20by"),
+    )
+    .await;
+    assert_eq!(serials(&v), ["To Be Filled By O.E.M."]);
 }
