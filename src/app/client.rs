@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::{Error, Missing, Options, load_any};
 use crate::fs_trust::{self, Rule, TrustError};
 use crate::settings::{Config, HttpSettings, Integration};
-use crate::tenant::{CaFile, ConsoleUrl, TenantClient, TenantError};
+use crate::tenant::{CaFile, ConsoleUrl, Deadline, TenantClient, TenantError};
 use crate::token::{ApiToken, resolve_token};
 
 /// How the caller asked to reach a tenant, besides (or instead of) the config.
@@ -48,7 +48,7 @@ pub(crate) fn build(
         (None, Some(configured)) => Some(read_ca(configured, 0)?),
         (None, None) => None,
     };
-    let deadline = started + connection.timeout.unwrap_or(http.deadline);
+    let deadline = Deadline::after(started, connection.timeout.unwrap_or(http.deadline));
     TenantClient::new(console, Some(token), http, ca.as_ref(), deadline)
 }
 

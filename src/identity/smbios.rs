@@ -161,6 +161,9 @@ pub fn candidates(serials: &SmbiosSerials) -> Vec<SerialCandidate> {
         ("smbios:type2", &serials.baseboard),
     ];
     let mut out: Vec<SerialCandidate> = Vec::new();
+    // A set, not `out.contains`: a hostile table of 1 MiB holds ~24 000 Type 1
+    // structures, and a linear search per candidate took 40 s on those.
+    let mut seen = std::collections::HashSet::new();
     for (source, values) in ordered {
         for value in values {
             let candidate = match value {
@@ -168,7 +171,13 @@ pub fn candidates(serials: &SmbiosSerials) -> Vec<SerialCandidate> {
                 TableString::Absent => SerialCandidate::check(source, ""),
                 TableString::BadIndex => SerialCandidate::unreadable(source),
             };
-            if !out.contains(&candidate) {
+            let key = (
+                candidate.source.clone(),
+                candidate.value.clone(),
+                candidate.usable,
+                candidate.reason.clone(),
+            );
+            if seen.insert(key) {
                 out.push(candidate);
             }
         }

@@ -33,14 +33,36 @@ pub struct ApiResponse {
     pub elapsed: Duration,
 }
 
+/// When every call of a client must be done, and the budget that instant stands
+/// for (`[http] deadline` or `--timeout`, counted from the command's start), so a
+/// timeout names the limit the user set rather than the time left when it struck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// The instant.
+    pub at: Instant,
+    /// The whole budget.
+    pub budget: Duration,
+}
+
+impl Deadline {
+    /// `budget` from `started`.
+    pub fn after(started: Instant, budget: Duration) -> Self {
+        Self {
+            at: started + budget,
+            budget,
+        }
+    }
+}
+
 /// A client bound to one console, one token and one deadline.
 #[derive(Debug, Clone)]
 pub struct TenantClient {
     http: reqwest::Client,
     console: ConsoleUrl,
     token: Option<ApiToken>,
+    connect_timeout: Duration,
     request_timeout: Duration,
-    deadline: Instant,
+    deadline: Deadline,
 }
 
 /// Why one attempt produced no response to interpret.
@@ -71,7 +93,7 @@ impl TenantClient {
         token: Option<ApiToken>,
         settings: &HttpSettings,
         ca_file: Option<&CaFile>,
-        deadline: Instant,
+        deadline: Deadline,
     ) -> Result<Self, TenantError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
@@ -88,6 +110,7 @@ impl TenantClient {
             http,
             console,
             token,
+            connect_timeout: settings.connect_timeout,
             request_timeout: settings.request_timeout,
             deadline,
         })
@@ -128,18 +151,34 @@ impl TenantClient {
 
     async fn send_with_retries(&self, url: &reqwest::Url) -> Result<RawResponse, TenantError> {
         let mut attempt = 0;
+        // The failure being retried: when the deadline then cuts the retry short,
+        // it says more than "timeout" (the tenant answered 503, the connection broke).
+        let mut retrying: Option<Result<RawResponse, reqwest::Error>> = None;
         loop {
             attempt += 1;
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            let remaining = self.deadline.at.saturating_duration_since(Instant::now());
+            let cut_short =
+                |retrying: Option<Result<RawResponse, reqwest::Error>>, after| match retrying {
+                    Some(Ok(raw)) => final_status_error(raw, attempt - 1),
+                    Some(Err(e)) => self.map_transport(&e),
+                    None => TenantError::Timeout { after },
+                };
             if remaining.is_zero() {
-                return Err(TenantError::Timeout {
-                    after: self.request_timeout,
-                });
+                return Err(cut_short(retrying, self.deadline.budget));
             }
-            let limit = remaining.min(self.request_timeout);
+            // The limit named is the one that strikes: the request timeout, or the
+            // command's whole budget when less than a request timeout is left of it.
+            let (limit, named) = if remaining < self.request_timeout {
+                (remaining, self.deadline.budget)
+            } else {
+                (self.request_timeout, self.request_timeout)
+            };
             let outcome = tokio::time::timeout(limit, self.send_once(url)).await;
             let (result, wait) = match outcome {
-                Err(_) => return Err(TenantError::Timeout { after: limit }),
+                Err(_) if limit < self.request_timeout => {
+                    return Err(cut_short(retrying, named));
+                }
+                Err(_) => return Err(TenantError::Timeout { after: named }),
                 Ok(Ok(raw)) if is_retryable_status(raw.status) => {
                     let wait = raw.retry_after.unwrap_or_else(|| backoff(attempt));
                     (Ok(raw), wait)
@@ -153,7 +192,7 @@ impl TenantClient {
                 }
                 Ok(Err(AttemptError::Transport(e))) => return Err(self.map_transport(&e)),
             };
-            let fits = Instant::now() + wait < self.deadline;
+            let fits = Instant::now() + wait < self.deadline.at;
             tracing::debug!(
                 attempt,
                 wait_ms = wait.as_millis() as u64,
@@ -166,6 +205,7 @@ impl TenantClient {
                     Err(e) => Err(self.map_transport(&e)),
                 };
             }
+            retrying = Some(result);
             tokio::time::sleep(wait).await;
         }
     }
@@ -210,8 +250,9 @@ impl TenantClient {
         let host = self.console.as_str().to_owned();
         let reason = error_chain(e);
         if e.is_timeout() {
+            // The only timeout reqwest itself enforces here is the connect timeout.
             TenantError::Timeout {
-                after: self.request_timeout,
+                after: self.connect_timeout,
             }
         } else if is_tls_setup_failure(e) {
             TenantError::Tls { host, reason }

@@ -7,6 +7,6 @@ pub mod json;
 pub mod url;
 
 pub use agents::{AgentPage, AgentRecord};
-pub use client::{ApiResponse, CaFile, TenantClient};
+pub use client::{ApiResponse, CaFile, Deadline, TenantClient};
 pub use error::TenantError;
 pub use url::ConsoleUrl;

@@ -9,9 +9,15 @@
 mod helpers;
 
 #[cfg(target_os = "linux")]
+mod agent_cli_faults;
+#[cfg(target_os = "linux")]
 mod attacks;
+mod bad_input;
 mod binding;
 mod check;
+#[cfg(unix)]
+mod crash_loop;
+mod fault_matrix;
 mod fleet;
 #[cfg(target_os = "linux")]
 mod identity_linux;

@@ -112,6 +112,24 @@ pub enum FaultKind {
     /// 200 `application/json` with exactly this body (e.g. an object with a key
     /// twice, which a JSON value cannot hold).
     RawJson(String),
+    /// 200 with `content-type: application/json` and valid JSON that is not the
+    /// API's shape: `data` is a list of non-objects (no `data.health`, no user, no
+    /// records) and `pagination` holds values of the wrong types.
+    WrongShape,
+    /// The real answer, with its `Content-Length`, sent one byte at a time with
+    /// this pause before each byte (a stalled proxy or a saturated link).
+    Trickle(Duration),
+    /// The real answer's status and headers with a chunked body that stops
+    /// after half of it: the connection is cut mid-body (no `Content-Length`,
+    /// unlike [`FaultKind::TruncatedJson`]).
+    DropMidBody,
+    /// A redirect (`status`, normally 301/302/307/308) to `location`.
+    Redirect {
+        /// HTTP status code.
+        status: u16,
+        /// The `Location` header.
+        location: String,
+    },
     /// Close the connection without answering.
     Drop,
     /// Never answer; the connection stays open until the emulator stops.
@@ -129,6 +147,10 @@ impl FaultKind {
             FaultKind::TruncatedJson => "truncated_json",
             FaultKind::Oversized { .. } => "oversized",
             FaultKind::RawJson(_) => "raw_json",
+            FaultKind::WrongShape => "wrong_shape",
+            FaultKind::Trickle(_) => "trickle",
+            FaultKind::DropMidBody => "drop_mid_body",
+            FaultKind::Redirect { .. } => "redirect",
             FaultKind::Drop => "drop",
             FaultKind::Hang => "hang",
         }
@@ -200,6 +222,10 @@ pub struct EmulatorConfig {
     pub faults: Vec<Fault>,
     /// Address to listen on (must be loopback); `None` = `127.0.0.1:0`.
     pub bind: Option<SocketAddr>,
+    /// The names the server certificate holds; `None` = `localhost`, `127.0.0.1`
+    /// and `::1`. Leave one out to test a client reaching the server by a name
+    /// its certificate does not cover.
+    pub cert_names: Option<Vec<String>>,
 }
 
 impl Default for EmulatorConfig {
@@ -211,6 +237,7 @@ impl Default for EmulatorConfig {
             rate_limit_per_sec: None,
             faults: Vec::new(),
             bind: None,
+            cert_names: None,
         }
     }
 }
@@ -272,6 +299,8 @@ struct FaultFileEntry {
     bytes: Option<usize>,
     #[serde(default)]
     body: Option<String>,
+    #[serde(default)]
+    location: Option<String>,
 }
 
 impl FaultFileEntry {
@@ -294,12 +323,22 @@ impl FaultFileEntry {
                 bytes: self.bytes.ok_or_else(|| missing("bytes"))?,
             },
             "raw_json" => FaultKind::RawJson(self.body.clone().ok_or_else(|| missing("body"))?),
+            "wrong_shape" => FaultKind::WrongShape,
+            "trickle" => {
+                FaultKind::Trickle(Duration::from_millis(self.ms.ok_or_else(|| missing("ms"))?))
+            }
+            "drop_mid_body" => FaultKind::DropMidBody,
+            "redirect" => FaultKind::Redirect {
+                status: self.status.unwrap_or(302),
+                location: self.location.clone().ok_or_else(|| missing("location"))?,
+            },
             "drop" => FaultKind::Drop,
             "hang" => FaultKind::Hang,
             other => {
                 return Err(format!(
                     "fault #{index}: unknown kind {other:?} (expected latency, status, html, \
-                     malformed_json, truncated_json, oversized, raw_json, drop or hang)"
+                     malformed_json, truncated_json, oversized, raw_json, wrong_shape, trickle, \
+                     drop_mid_body, redirect, drop or hang)"
                 ));
             }
         };
@@ -368,10 +407,12 @@ mod tests {
             r#"[{"kind":"status","code":503,"retry_after":"2","path":"/web","times":1},
                 {"kind":"latency","ms":250,"token":"t"},
                 {"kind":"html"},{"kind":"malformed_json"},{"kind":"truncated_json"},
-                {"kind":"oversized","bytes":1000},{"kind":"drop"},{"kind":"hang"}]"#,
+                {"kind":"oversized","bytes":1000},{"kind":"drop"},{"kind":"hang"},
+                {"kind":"wrong_shape"},{"kind":"trickle","ms":20},{"kind":"drop_mid_body"},
+                {"kind":"redirect","location":"https://127.0.0.1:1/x"}]"#,
         )
         .unwrap();
-        assert_eq!(f.len(), 8);
+        assert_eq!(f.len(), 12);
         assert_eq!(
             f[0],
             Fault::new(FaultKind::Status {
@@ -386,7 +427,17 @@ mod tests {
             Fault::new(FaultKind::Latency(Duration::from_millis(250))).token("t")
         );
         assert_eq!(f[2].kind, FaultKind::Html { status: 200 });
+        assert_eq!(f[9].kind, FaultKind::Trickle(Duration::from_millis(20)));
+        assert_eq!(
+            f[11].kind,
+            FaultKind::Redirect {
+                status: 302,
+                location: "https://127.0.0.1:1/x".into()
+            }
+        );
         assert!(parse_faults(r#"[{"kind":"explode"}]"#).is_err());
+        assert!(parse_faults(r#"[{"kind":"redirect"}]"#).is_err());
+        assert!(parse_faults(r#"[{"kind":"trickle"}]"#).is_err());
         assert!(parse_faults(r#"[{"kind":"drop","pth":"/x"}]"#).is_err());
         assert!(parse_faults(r#"[{"kind":"latency"}]"#).is_err());
     }

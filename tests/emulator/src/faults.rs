@@ -94,6 +94,19 @@ pub(crate) fn malformed_json() -> Reply {
     }
 }
 
+/// 200 `application/json`: valid JSON in none of the API's shapes. `data` is a
+/// list of non-objects (so no `data.health`, no user object, no agent records)
+/// and `pagination` has a string count and a numeric cursor.
+pub(crate) fn wrong_shape() -> Reply {
+    Reply::json(
+        200,
+        &json!({
+            "data": [1, "two", null, [3]],
+            "pagination": {"totalItems": "many", "nextCursor": 7}
+        }),
+    )
+}
+
 /// The body a 200-shaped fault starts from: the real answer when it was a
 /// success, otherwise an empty list envelope (the fault promises a 200).
 pub(crate) fn success_body(real: &Reply) -> Bytes {
@@ -107,6 +120,8 @@ pub(crate) fn success_body(real: &Reply) -> Bytes {
 
 /// `body` (JSON) grown to exactly `bytes` bytes by adding a padding string
 /// field, so it stays valid JSON. Bodies already that large are unchanged.
+/// The padding is spliced in as bytes rather than serialised: a debug build
+/// takes seconds to escape-check tens of MiB, longer than a client's deadline.
 pub(crate) fn pad_json(body: &Bytes, bytes: usize) -> Bytes {
     let mut value: Value = serde_json::from_slice(body).unwrap_or_else(|_| json!({"data": []}));
     if !value.is_object() {
@@ -117,17 +132,17 @@ pub(crate) fn pad_json(body: &Bytes, bytes: usize) -> Bytes {
     };
     map.insert("emulatorPadding".to_owned(), Value::String(String::new()));
     let base = serde_json::to_vec(&value).unwrap_or_default();
-    let Some(missing) = bytes.checked_sub(base.len()).filter(|n| *n > 0) else {
+    if bytes <= base.len() {
         return body.clone();
-    };
-    if let Some(map) = value.as_object_mut() {
-        // ASCII 'x' needs no escaping, so the size grows by exactly `missing`.
-        map.insert(
-            "emulatorPadding".to_owned(),
-            Value::String("x".repeat(missing)),
-        );
     }
-    Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
+    // The empty padding string is the last field: `…,"emulatorPadding":""}`.
+    // ASCII 'x' needs no escaping, so the body is exactly `bytes` long.
+    // `vec![b'x'; n]` is a memset even unoptimised; the two ends are copied in.
+    let head = &base[..base.len() - 2];
+    let mut out = vec![b'x'; bytes];
+    out[..head.len()].copy_from_slice(head);
+    out[bytes - 2..].copy_from_slice(b"\"}");
+    Bytes::from(out)
 }
 
 #[cfg(test)]
@@ -157,6 +172,13 @@ mod tests {
         let v: Value = serde_json::from_slice(&padded).unwrap();
         assert_eq!(v["data"][0]["id"], json!("1"));
         assert_eq!(pad_json(&body, 5), body);
+    }
+
+    #[test]
+    fn wrong_shape_is_json_without_records() {
+        let v: Value = serde_json::from_slice(&wrong_shape().body).unwrap();
+        assert!(v["data"].as_array().unwrap().iter().all(|r| !r.is_object()));
+        assert!(v.pointer("/data/health").is_none());
     }
 
     #[test]

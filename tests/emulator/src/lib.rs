@@ -3,8 +3,8 @@
 //! [`Emulator::start`] serves HTTPS (or plain HTTP) on a loopback port with a
 //! CA generated for the run, answers `/agents`, `/user`, `/system/*` and
 //! `/users/api-token-details` from in-memory records, and can inject faults
-//! (latency, error statuses, HTML pages, broken or huge bodies, dropped and
-//! hung connections) and rate limits. Every request is logged for assertions.
+//! (latency, error statuses, HTML pages, broken, wrongly shaped, trickled or
+//! huge bodies, redirects, dropped and hung connections) and rate limits. Every request is logged for assertions.
 //!
 //! ```no_run
 //! use s1_emulator::{Emulator, EmulatorConfig, TokenSpec};
@@ -111,7 +111,10 @@ impl Emulator {
                 .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
         )?;
         let addr = std_listener.local_addr()?;
-        let tls_material = config.tls.then(tls::generate).transpose()?;
+        let names = config
+            .cert_names
+            .unwrap_or_else(|| tls::DEFAULT_NAMES.map(String::from).to_vec());
+        let tls_material = config.tls.then(|| tls::generate(&names)).transpose()?;
         let shared = Arc::new(Shared {
             tenant,
             faults: FaultSet::new(config.faults),

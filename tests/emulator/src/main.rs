@@ -57,6 +57,11 @@ FAULTS FILE
     {"kind":"truncated_json"}                      200, connection cut mid-body
     {"kind":"oversized","bytes":20000000}          200, valid JSON padded to size
     {"kind":"raw_json","body":"{...}"}             200 application/json, this exact body
+    {"kind":"wrong_shape"}                         200, valid JSON not in the API's shape
+    {"kind":"trickle","ms":100}                    the real answer, one byte per 100 ms
+    {"kind":"drop_mid_body"}                       the real answer (chunked), cut mid-body
+    {"kind":"redirect","status":302,"location":"https://127.0.0.1:1/"}
+                                                   a redirect (status defaults to 302)
     {"kind":"drop"}                                close without any response
     {"kind":"hang"}                                never answer
   Example: [{"kind":"status","code":429,"retry_after":"1","path":"/web/api/v2.1/agents","times":2}]
@@ -151,6 +156,7 @@ fn build_config(cli: &Cli) -> Result<EmulatorConfig, String> {
         rate_limit_per_sec: cli.rate_limit,
         faults,
         bind: Some(cli.listen),
+        cert_names: None,
     })
 }
 

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Frame, Incoming};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -201,6 +201,21 @@ async fn handle(
     };
     let (response, outcome) = match &fault {
         Some(FaultKind::TruncatedJson) => (truncated(&reply), Outcome::Truncated),
+        Some(FaultKind::DropMidBody) => (cut_mid_body(&reply), Outcome::Truncated),
+        Some(FaultKind::Trickle(pause)) => (trickled(&reply, *pause), Outcome::Answered),
+        Some(FaultKind::Redirect { status, location }) => {
+            let body = Bytes::from(format!(
+                "<html><body>Moved to <a href=\"{location}\">{location}</a></body></html>\n"
+            ));
+            let mut response = full_response(
+                faults::valid_status(*status),
+                "text/html; charset=utf-8",
+                body,
+                None,
+            );
+            set_header(&mut response, LOCATION, location);
+            (response, Outcome::Answered)
+        }
         Some(FaultKind::Oversized { bytes }) => {
             let padded = faults::pad_json(&faults::success_body(&reply), *bytes);
             (
@@ -214,14 +229,17 @@ async fn handle(
     Ok(response)
 }
 
-/// Fault kinds whose reply does not depend on the request at all.
+/// Fault kinds whose reply does not depend on the request at all (a redirect's
+/// response is built in [`handle`]; it is listed so the tenant never sees it).
 fn is_canned(kind: &FaultKind) -> bool {
     matches!(
         kind,
         FaultKind::Status { .. }
+            | FaultKind::Redirect { .. }
             | FaultKind::Html { .. }
             | FaultKind::MalformedJson
             | FaultKind::RawJson(_)
+            | FaultKind::WrongShape
     )
 }
 
@@ -237,6 +255,7 @@ fn canned_reply(kind: &FaultKind) -> Reply {
             body: bytes::Bytes::from(body.clone()),
             retry_after: None,
         },
+        FaultKind::WrongShape => faults::wrong_shape(),
         _ => faults::malformed_json(),
     }
 }
@@ -315,6 +334,74 @@ fn truncated(reply: &Reply) -> Response<ResponseBody> {
     // body then errors, hyper aborts the connection mid-body.
     set_header(&mut response, CONTENT_LENGTH, &full.len().to_string());
     response
+}
+
+/// The reply's status and type with a chunked body (no `Content-Length`) that
+/// delivers the first half of the body, then breaks the connection.
+fn cut_mid_body(reply: &Reply) -> Response<ResponseBody> {
+    let half = reply.body.slice(..reply.body.len() / 2);
+    let body = TruncatedBody {
+        first: Some(half),
+        wait: Box::pin(tokio::time::sleep(TRUNCATE_FLUSH_DELAY)),
+    };
+    let mut response = Response::new(body.boxed());
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    set_header(&mut response, CONTENT_TYPE, reply.content_type);
+    response
+}
+
+/// The reply with its full `Content-Length`, one byte after each `pause`.
+fn trickled(reply: &Reply, pause: Duration) -> Response<ResponseBody> {
+    let body = TrickleBody {
+        data: reply.body.clone(),
+        sent: 0,
+        pause,
+        wait: Box::pin(tokio::time::sleep(pause)),
+    };
+    let mut response = Response::new(body.boxed());
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    set_header(&mut response, CONTENT_TYPE, reply.content_type);
+    set_header(&mut response, CONTENT_LENGTH, &reply.body.len().to_string());
+    response
+}
+
+/// Yields its data one byte per `pause`.
+struct TrickleBody {
+    data: Bytes,
+    sent: usize,
+    pause: Duration,
+    wait: Pin<Box<Sleep>>,
+}
+
+impl Body for TrickleBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        if this.sent >= this.data.len() {
+            return Poll::Ready(None);
+        }
+        match this.wait.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                let byte = this.data.slice(this.sent..this.sent + 1);
+                this.sent += 1;
+                let next = tokio::time::Instant::now() + this.pause;
+                this.wait.as_mut().reset(next);
+                Poll::Ready(Some(Ok(Frame::data(byte))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.sent >= self.data.len()
+    }
 }
 
 /// Yields one chunk, waits a moment, then fails.

@@ -1,5 +1,5 @@
-//! A throwaway CA and a `localhost` leaf certificate, generated per run, and
-//! the rustls server config that serves them.
+//! A throwaway CA and a leaf certificate for loopback names, generated per run,
+//! and the rustls server config that serves them.
 
 use std::io;
 use std::sync::Arc;
@@ -50,16 +50,16 @@ fn ca_params() -> CertificateParams {
     params
 }
 
-fn leaf_params() -> io::Result<CertificateParams> {
-    let names = vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "::1".to_owned(),
-    ];
-    let mut params = CertificateParams::new(names).map_err(|e| tls_err("leaf names", e))?;
+/// The names a leaf holds unless the configuration says otherwise.
+pub const DEFAULT_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+fn leaf_params(names: &[String]) -> io::Result<CertificateParams> {
+    let common_name = names.first().cloned().unwrap_or_default();
+    let mut params =
+        CertificateParams::new(names.to_vec()).map_err(|e| tls_err("leaf names", e))?;
     params
         .distinguished_name
-        .push(DnType::CommonName, "localhost");
+        .push(DnType::CommonName, common_name);
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -67,8 +67,8 @@ fn leaf_params() -> io::Result<CertificateParams> {
     Ok(params)
 }
 
-/// Generates a CA and a leaf for `localhost`, `127.0.0.1` and `::1`.
-pub fn generate() -> io::Result<TlsMaterial> {
+/// Generates a CA and a leaf for `names` (host names or IP addresses).
+pub fn generate(names: &[String]) -> io::Result<TlsMaterial> {
     let ca_key = KeyPair::generate().map_err(|e| tls_err("CA key", e))?;
     let ca_params = ca_params();
     let ca_cert = ca_params
@@ -77,7 +77,7 @@ pub fn generate() -> io::Result<TlsMaterial> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate().map_err(|e| tls_err("leaf key", e))?;
-    let leaf_cert = leaf_params()?
+    let leaf_cert = leaf_params(names)?
         .signed_by(&leaf_key, &issuer)
         .map_err(|e| tls_err("leaf certificate", e))?;
 
@@ -112,7 +112,8 @@ fn server_config(
 mod tests {
     #[test]
     fn generates_pem_ca() {
-        let m = super::generate().unwrap();
+        let names = super::DEFAULT_NAMES.map(String::from);
+        let m = super::generate(&names).unwrap();
         assert!(m.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert_eq!(m.server_config.alpn_protocols, vec![b"http/1.1".to_vec()]);
     }

@@ -317,6 +317,93 @@ async fn body_faults() {
 }
 
 #[tokio::test]
+async fn wrong_shape_trickle_cut_and_redirect() {
+    let emu = start(true);
+    let c = client(&emu);
+
+    emu.set_faults(vec![Fault::new(FaultKind::WrongShape).times(1)]);
+    let (status, v) = get_json(&c, &emu, AGENTS).await;
+    assert_eq!(status, 200);
+    assert!(v["data"].as_array().unwrap().iter().all(|r| !r.is_object()));
+
+    // Trickled: the whole, valid answer, but only one byte per pause.
+    let (_, full) = get_json(&c, &emu, "/web/api/v2.1/system/status").await;
+    let size = full.to_string().len();
+    emu.set_faults(vec![
+        Fault::new(FaultKind::Trickle(Duration::from_millis(5))).times(1),
+    ]);
+    let started = Instant::now();
+    let (status, v) = get_json(&c, &emu, "/web/api/v2.1/system/status").await;
+    assert_eq!((status, &v), (200, &full));
+    assert!(
+        started.elapsed() >= Duration::from_millis(5) * u32::try_from(size).unwrap(),
+        "{size} bytes in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        emu.requests().last().unwrap().fault.as_deref(),
+        Some("trickle")
+    );
+
+    // Cut mid-body: no Content-Length (chunked), and the body never completes.
+    emu.set_faults(vec![Fault::new(FaultKind::DropMidBody).times(1)]);
+    let r = get(&c, &emu, AGENTS).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("content-length").is_none());
+    assert!(r.bytes().await.is_err(), "cut body must fail to read");
+    assert_eq!(emu.requests().last().unwrap().outcome, Outcome::Truncated);
+
+    // A redirect is answered by the emulator, not followed by it.
+    emu.set_faults(vec![
+        Fault::new(FaultKind::Redirect {
+            status: 307,
+            location: "https://127.0.0.1:9/elsewhere".into(),
+        })
+        .times(1),
+    ]);
+    let no_follow = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem().as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let r = no_follow
+        .get(format!("{}{AGENTS}", emu.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 307);
+    assert_eq!(r.headers()["location"], "https://127.0.0.1:9/elsewhere");
+}
+
+#[tokio::test]
+async fn certificate_names_can_leave_out_an_address() {
+    let emu = Emulator::start(EmulatorConfig {
+        tokens: vec![TokenSpec::viewer(TOKEN)],
+        cert_names: Some(vec!["localhost".into()]),
+        ..Default::default()
+    })
+    .unwrap();
+    let c = client(&emu);
+    let by_ip = c
+        .get(format!("{}/web/api/v2.1/system/status", emu.url()))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{by_ip:?}").contains("NotValidForName"),
+        "{by_ip:?}"
+    );
+    let by_name = emu.url().replace("127.0.0.1", "localhost");
+    let r = c
+        .get(format!("{by_name}/web/api/v2.1/system/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
 async fn drop_and_hang() {
     let emu = start(true);
     let c = client(&emu);
