@@ -230,6 +230,23 @@ pub(crate) fn unusable_with(
     }
 }
 
+/// The document for a check that could not run (its configuration is unusable): a
+/// client that reads only stdout still gets an answer, `unknown`.
+pub fn refused(error: &Error) -> PostureReport {
+    let device = Device::quick(std::time::Instant::now());
+    let mut report = unusable_with(
+        Reason::ConfigError,
+        &error.to_string(),
+        device.known(),
+        OffsetDateTime::now_utc(),
+    );
+    report.source = Source::Live;
+    if let Some(hint) = error.hint() {
+        report.notes.push(hint);
+    }
+    report
+}
+
 /// A fresh machine: say what was found, what is missing, and how to go on.
 fn not_configured(options: &Options, device: &mut Device, now: OffsetDateTime) -> PostureReport {
     // Only an administrator's check reads the agent's CLI here: a normal user's check

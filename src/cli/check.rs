@@ -3,7 +3,7 @@
 use super::output::print_json;
 use super::{CheckArgs, Error};
 use crate::app::Options;
-use crate::app::check::{Mode, check as run_check};
+use crate::app::check::{Mode, check as run_check, refused};
 use crate::app::refresh::refresh as run_refresh;
 use crate::exit::Outcome;
 use crate::posture::report::Overall;
@@ -17,7 +17,16 @@ pub(crate) fn check(options: &Options, args: &CheckArgs) -> Result<Outcome, Erro
     } else {
         Mode::Auto
     };
-    let report = run_check(options, mode)?;
+    let report = match run_check(options, mode) {
+        Ok(report) => report,
+        Err(e) => {
+            // A client reading stdout gets a document; stderr and the exit code say why.
+            if args.json {
+                print_json(&serde_json::to_value(refused(&e)).map_err(std::io::Error::from)?)?;
+            }
+            return Err(e);
+        }
+    };
     if args.json {
         print_json(&serde_json::to_value(&report).map_err(std::io::Error::from)?)?;
     } else {

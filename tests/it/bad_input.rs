@@ -388,6 +388,12 @@ fn assert_refused(run: &Run, args: &[String], expected: &str) {
         "{args:?}: {expected:?} not in one error line:\n{}",
         run.stderr
     );
+    // A zero-trust client reads stdout: `check --json` still answers there.
+    if args[0] == "check" {
+        let report = run.json();
+        assert_eq!(report["result"], "unknown", "{args:?}");
+        assert_eq!(report["reason"], "config_error", "{args:?}");
+    }
 }
 
 #[cfg(unix)]
