@@ -24,7 +24,9 @@ pub(crate) struct Rule<'a> {
     /// Check folders from here down (default: the filesystem root).
     pub stop_at: Option<&'a Path>,
     /// Permission bits the file must not have (default: write for group and others).
-    /// Token reading checks its stricter rule itself, to say `chmod 600`.
+    /// Token reading checks its stricter rule itself, to say `chmod 600`. Unix only:
+    /// Windows judges owners, not modes.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub forbidden_mode: u32,
     /// Largest accepted file.
     pub max_len: u64,
@@ -57,7 +59,8 @@ impl Rule<'_> {
 /// What is wrong with a file or folder that cannot be trusted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fault {
-    /// Owned by someone else.
+    /// Owned by someone else (Unix; Windows reports its owner rule as `Other`).
+    #[cfg_attr(not(unix), allow(dead_code))]
     #[error("is owned by uid {uid}, not {}", owner_name(*.want))]
     Owner {
         /// Its owner.
@@ -65,7 +68,8 @@ pub enum Fault {
         /// The owner the rule wants.
         want: u32,
     },
-    /// Writable by group or others (and, for a folder, not sticky).
+    /// Writable by group or others (and, for a folder, not sticky). Unix only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     #[error("is writable by its group or by others (mode {mode:04o})")]
     Writable {
         /// Its permission bits.
@@ -80,7 +84,8 @@ pub enum Fault {
     /// Larger than the rule allows.
     #[error("is larger than {0} bytes")]
     TooLarge(u64),
-    /// More than one hard link: another name could be an old copy.
+    /// More than one hard link: another name could be an old copy. Unix only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     #[error("has {0} hard links; a trusted file has exactly one")]
     HardLinks(u64),
     /// Anything else (Windows owners, paths that name no file).
