@@ -1,4 +1,4 @@
-//! A page of `GET /web/api/v2.1/agents` as the client reads it: bytes → JSON →
+//! A page of `GET /web/api/v2.1/agents` as the client reads it: bytes → strict JSON →
 //! `parse_agent_page`, then everything done with the records: the typed
 //! accessors, the record choice, every trust factor, and the DaVinci object.
 //! The same bytes also go through the error-envelope and `Retry-After` readers.
@@ -13,6 +13,7 @@ use s1trust::posture::report::AgentSummary;
 use s1trust::tenant::agents::parse_agent_page;
 use s1trust::tenant::client::parse_retry_after;
 use s1trust::tenant::error::parse_envelope;
+use s1trust::tenant::json::parse_strict;
 use s1trust::tenant::{AgentRecord, TenantError};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -58,9 +59,13 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(object.as_object().map(|o| o.len()), Some(18));
         }
     }
-    let Ok(body) = serde_json::from_slice::<Value>(data) else {
+    // The client reads bodies strictly (a key twice is refused); what it accepts,
+    // plain serde_json reads the same.
+    let Ok(body) = parse_strict(data) else {
         return;
     };
+    let lenient: Value = serde_json::from_slice(data).expect("strict JSON is JSON");
+    assert_eq!(lenient, body, "strict and lenient readings differ");
     let Ok(page) = parse_agent_page(200, body) else {
         return;
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use s1trust::config;
-use s1trust::posture::factors::parse_version;
+use s1trust::version::Version;
 
 const HOUR: u64 = 3600;
 
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
                 for factor in &integration.factors {
                     assert!(factor.max_inactive <= Duration::from_secs(30 * 24 * HOUR));
                     if let Some(version) = &factor.min_version {
-                        assert!(parse_version(version).is_some(), "{version:?}");
+                        assert!(Version::parse(version).is_some(), "{version:?}");
                     }
                 }
             }

@@ -8,9 +8,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use s1trust::identity::host::host_id;
 use s1trust::identity::sentinelctl::{self, split_line};
 use s1trust::identity::serial::{self, check_serial, serial_from_ioreg, trim_serial};
 use s1trust::identity::uuid::{normalize_uuid, uuid_spellings, uuids_equal};
+use s1trust::version::Version;
 
 fuzz_target!(|data: &[u8]| {
     let output = String::from_utf8_lossy(data);
@@ -60,6 +62,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = uuids_equal(vendor, product);
     }
     uuid_rules(output);
+    if let Some(id) = host_id(output) {
+        assert!(id.starts_with("sha256:") && id.len() == 7 + 64, "{id:?}");
+    }
+    version_rules(output);
 });
 
 /// A UUID a parser returned: a valid agent UUID, not the all-zero "unregistered" one.
@@ -72,6 +78,8 @@ fn agent_uuid(uuid: &str) {
 }
 
 fn dotted(version: &str) {
+    assert!(Version::parse_dotted(version).is_some(), "{version:?}");
+    assert!(Version::parse(version).is_some(), "{version:?}");
     let parts: Vec<&str> = version.split('.').collect();
     assert!(parts.len() >= 2, "{version:?}");
     assert!(
@@ -100,6 +108,22 @@ fn uuid_rules(raw: &str) {
             assert_eq!(normalize_uuid(spelling), normalized, "{spelling:?}");
             assert!(uuids_equal(spelling, raw));
             assert!(uuid_spellings(spelling).is_ok(), "{spelling:?}");
+        }
+    }
+}
+
+/// Versions order consistently: lines as versions, compared pairwise with the first.
+fn version_rules(text: &str) {
+    let versions: Vec<Version> = text.lines().take(16).filter_map(Version::parse).collect();
+    if let Some(first) = versions.first() {
+        for other in &versions {
+            assert_eq!(first.cmp(other), other.cmp(first).reverse());
+            assert_eq!(first == other, first.cmp(other).is_eq());
+        }
+    }
+    for line in text.lines().take(16) {
+        if let Some(dotted) = Version::parse_dotted(line) {
+            assert_eq!(Version::parse(line), Some(dotted), "{line:?}");
         }
     }
 }

@@ -69,6 +69,11 @@ fn accepted(report: &PostureReport, now: OffsetDateTime, max_age: Duration) {
         ..DeviceIdentity::default()
     };
     let _ = check_device(report, &identity);
+    let with_host = DeviceIdentity {
+        host_id: Some("sha256:00".into()),
+        ..identity
+    };
+    let _ = check_device(report, &with_host);
     assert!(should_replace(None, report));
     let _ = should_replace(Some(report), report);
     // What the writer writes, the reader reads back the same.
