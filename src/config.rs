@@ -982,4 +982,15 @@ os = ["beos"]
             Err(ConfigError::NotFound(_))
         ));
     }
+
+    #[test]
+    fn text_that_crashed_the_toml_parser_is_a_problem() {
+        // Found by fuzz/fuzz_targets/config.rs: toml_edit 0.23 panicked ("all items
+        // have spans") on a bad key line followed by a bad table header.
+        for text in ["==\n[.", "==\n[.]\n", "x = 1\n==\n[."] {
+            let problems = parse(text).unwrap_err();
+            assert!(!problems.is_empty(), "{text:?}");
+            assert!(problems.iter().all(|p| p.line.is_some()), "{text:?}");
+        }
+    }
 }
