@@ -138,9 +138,11 @@ impl Lab {
         let mut args = vec!["--config", config.as_str(), "check", "--json"];
         args.extend_from_slice(extra);
         let (code, stdout, stderr) = self.run(user, &args, &[]);
+        // Exit 2: the command refused to answer (its `unknown` document on stdout is
+        // for clients; the refusal is what is asserted here).
         match serde_json::from_str::<Value>(&stdout) {
-            Ok(report) => report["result"].as_str().unwrap_or("?").to_owned(),
-            Err(_) => format!("exit {code}: {}", stderr.lines().next().unwrap_or("")),
+            Ok(report) if code != 2 => report["result"].as_str().unwrap_or("?").to_owned(),
+            _ => format!("exit {code}: {}", stderr.lines().next().unwrap_or("")),
         }
     }
 
