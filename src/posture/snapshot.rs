@@ -118,7 +118,11 @@ pub fn parse_snapshot(
             report.schema_version
         )));
     }
-    if report.evaluated_at > now + SKEW {
+    // Checked: a timestamp near year 9999 must be refused, not overflow.
+    if now
+        .checked_add(SKEW)
+        .is_none_or(|limit| report.evaluated_at > limit)
+    {
         return Err(corrupt(format!(
             "it claims to come from the future ({})",
             report.evaluated_at
@@ -131,7 +135,11 @@ pub fn parse_snapshot(
         return Err(SnapshotProblem::Stale { age, max_age });
     }
     // The writer's own limit: a reader's settings can shorten it, never extend it.
-    if now > report.expires_at + SKEW {
+    if report
+        .expires_at
+        .checked_add(SKEW)
+        .is_none_or(|limit| now > limit)
+    {
         return Err(SnapshotProblem::Expired(report.expires_at));
     }
     Ok(report)
@@ -510,6 +518,23 @@ mod tests {
         let file_as_folder = dir.path().join("file");
         std::fs::write(&file_as_folder, "x").unwrap();
         assert!(check_targets(&file_as_folder.join("posture.json")).is_err());
+    }
+
+    #[test]
+    fn timestamps_at_the_end_of_time_are_refused_not_a_panic() {
+        let mut far = serde_json::to_value(report(Overall::Trusted, None, NOW)).unwrap();
+        far["expiresAt"] = serde_json::json!("9999-12-31T23:59:59Z");
+        let bytes = serde_json::to_vec(&far).unwrap();
+        let path = Path::new("posture.json");
+        assert_eq!(
+            parse_snapshot(&bytes, path, NOW, Duration::from_secs(3600))
+                .unwrap_err()
+                .reason_code(),
+            "stale_snapshot"
+        );
+        far["evaluatedAt"] = serde_json::json!("9999-12-31T23:59:59Z");
+        let bytes = serde_json::to_vec(&far).unwrap();
+        assert!(parse_snapshot(&bytes, path, NOW, Duration::from_secs(3600)).is_err());
     }
 
     #[test]

@@ -192,7 +192,10 @@ impl TenantClient {
                 }
                 Ok(Err(AttemptError::Transport(e))) => return Err(self.map_transport(&e)),
             };
-            let fits = Instant::now() + wait < self.deadline.at;
+            // Checked: a huge Retry-After from the server must not overflow the clock.
+            let fits = Instant::now()
+                .checked_add(wait)
+                .is_some_and(|until| until < self.deadline.at);
             tracing::debug!(
                 attempt,
                 wait_ms = wait.as_millis() as u64,
