@@ -231,7 +231,12 @@ pub(crate) fn check_program(path: &Path, rule: &Rule<'_>) -> Result<(), TrustErr
             Fault::Other("is not an absolute path".into()),
         ));
     }
-    if let Some(stop) = rule.stop_at.filter(|stop| !path.starts_with(stop)) {
+    // Windows: the program comes from the service registration or Program Files (see
+    // CHECK_PROGRAM_FOLDERS), so neither folders nor a Unix-style root are checked.
+    if let Some(stop) = rule
+        .stop_at
+        .filter(|stop| platform::CHECK_PROGRAM_FOLDERS && !path.starts_with(stop))
+    {
         return Err(TrustError::untrusted(
             path,
             Fault::Other(format!("is not inside {}", stop.display())),
