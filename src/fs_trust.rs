@@ -232,19 +232,15 @@ pub(crate) fn check_program(path: &Path, rule: &Rule<'_>) -> Result<(), TrustErr
         ));
     }
     // Windows: the program comes from the service registration or Program Files (see
-    // CHECK_PROGRAM_FOLDERS), so neither folders nor a Unix-style root are checked.
-    if let Some(stop) = rule
-        .stop_at
-        .filter(|stop| platform::CHECK_PROGRAM_FOLDERS && !path.starts_with(stop))
-    {
-        return Err(TrustError::untrusted(
-            path,
-            Fault::Other(format!("is not inside {}", stop.display())),
-        ));
-    }
-    let folder = path.parent().unwrap_or(Path::new("/"));
+    // CHECK_PROGRAM_FOLDERS), so only the file itself is judged.
     if platform::CHECK_PROGRAM_FOLDERS {
-        check_folders(folder, rule)?;
+        if let Some(stop) = rule.stop_at.filter(|stop| !path.starts_with(stop)) {
+            return Err(TrustError::untrusted(
+                path,
+                Fault::Other(format!("is not inside {}", stop.display())),
+            ));
+        }
+        check_folders(path.parent().unwrap_or(Path::new("/")), rule)?;
     }
     let meta = std::fs::symlink_metadata(path).map_err(|e| TrustError::io(path, e))?;
     if meta.file_type().is_symlink() {

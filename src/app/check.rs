@@ -19,7 +19,7 @@ use crate::posture::report::{
 };
 use crate::posture::snapshot::{self, SnapshotProblem};
 use crate::settings::{Config, Integration};
-use crate::token::read_system_token;
+use crate::token::{ApiToken, TokenError, read_system_token};
 
 /// What the caller asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +54,10 @@ fn decide(
     now: OffsetDateTime,
 ) -> PostureReport {
     let config = &loaded.config;
-    let blocker = || live_blocker(options, loaded);
     if mode == Mode::Live {
-        return match blocker() {
-            Some(why_not) => unusable_with(Reason::LiveUnavailable, &why_not, device.known(), now),
-            None => live(options, config, device.full(), now),
+        return match live_tokens(options, loaded) {
+            Err(why_not) => unusable_with(Reason::LiveUnavailable, &why_not, device.known(), now),
+            Ok(tokens) => live(options, config, &tokens, device.full(), now),
         };
     }
     let problem = match from_snapshot(config, device.known(), now) {
@@ -68,10 +67,10 @@ fn decide(
     if mode == Mode::Snapshot {
         return unusable(&problem, device.known(), now, Vec::new());
     }
-    match blocker() {
-        Some(why_not) => unusable(&problem, device.known(), now, vec![why_not]),
-        None => {
-            let mut report = live(options, config, device.full(), now);
+    match live_tokens(options, loaded) {
+        Err(why_not) => unusable(&problem, device.known(), now, vec![why_not]),
+        Ok(tokens) => {
+            let mut report = live(options, config, &tokens, device.full(), now);
             report
                 .notes
                 .insert(0, format!("{problem}; evaluated live instead"));
@@ -103,32 +102,46 @@ fn from_snapshot(
     Ok(report)
 }
 
-/// Why this process cannot evaluate live, if it cannot.
-fn live_blocker(options: &Options, loaded: &LoadedConfig) -> Option<String> {
+/// Each integration's API token, read once per command (`None`: no `token_file`).
+pub(crate) type Tokens = Vec<Option<Result<ApiToken, TokenError>>>;
+
+/// Reads every integration's token file.
+pub(crate) fn read_tokens(config: &Config) -> Tokens {
+    config
+        .integrations
+        .iter()
+        .map(|i| i.token_file.as_deref().map(read_system_token))
+        .collect()
+}
+
+/// The tokens a live evaluation will use, or why this process cannot evaluate live.
+/// A normal user's process reads none: it is never allowed to.
+fn live_tokens(options: &Options, loaded: &LoadedConfig) -> Result<Tokens, String> {
     if let Some(why) = &loaded.untrusted {
-        return Some(format!("{why}, so it cannot steer a live evaluation"));
+        return Err(format!("{why}, so it cannot steer a live evaluation"));
     }
     let config = &loaded.config;
     if config.integrations.is_empty() {
-        return None;
+        return Ok(Vec::new());
     }
-    let readable = options.privileged
-        && config.integrations.iter().any(|i| {
-            i.token_file
-                .as_deref()
-                .is_some_and(|f| read_system_token(f).is_ok())
-        });
-    if readable {
-        None
+    let tokens = if options.privileged {
+        read_tokens(config)
     } else {
-        Some("a live evaluation needs an integration's API token, which only root (or SYSTEM) can read".into())
+        Vec::new()
+    };
+    if tokens.iter().any(|t| matches!(t, Some(Ok(_)))) {
+        Ok(tokens)
+    } else {
+        Err("a live evaluation needs an integration's API token, which only root (or SYSTEM) can read".into())
     }
 }
 
 /// Evaluates every integration now, for `identity` (which must be complete).
+/// `tokens` are [`read_tokens`]'s, one per integration.
 pub(crate) fn live(
     options: &Options,
     config: &Config,
+    tokens: &Tokens,
     identity: &DeviceIdentity,
     now: OffsetDateTime,
 ) -> PostureReport {
@@ -136,7 +149,8 @@ pub(crate) fn live(
     let targets: Vec<Target<'_>> = config
         .integrations
         .iter()
-        .map(|i| target(options, config, i))
+        .zip(tokens)
+        .map(|(i, token)| target(options, config, i, token))
         .collect();
     let mut report = match runtime() {
         Ok(runtime) => runtime.block_on(evaluate(&targets, identity, now, config.snapshot.max_age)),
@@ -156,30 +170,31 @@ pub(crate) fn live(
     report
 }
 
-fn target<'a>(options: &Options, config: &Config, integration: &'a Integration) -> Target<'a> {
-    let client = integration
-        .token_file
-        .as_deref()
-        .ok_or_else(|| {
-            (
-                Reason::TokenUnreadable,
-                format!("integration {:?} has no token_file", integration.name),
-            )
-        })
-        .and_then(|file| {
-            read_system_token(file).map_err(|e| (Reason::TokenUnreadable, e.to_string()))
-        })
-        .and_then(|token| {
-            build(
-                integration.url.clone(),
-                token,
-                &config.http,
-                integration.ca_file.as_deref(),
-                &Connection::default(),
-                options.started,
-            )
-            .map_err(|e| (Reason::ConfigError, e.to_string()))
-        });
+fn target<'a>(
+    options: &Options,
+    config: &Config,
+    integration: &'a Integration,
+    token: &Option<Result<ApiToken, TokenError>>,
+) -> Target<'a> {
+    let client = match token {
+        None => Err((
+            Reason::TokenUnreadable,
+            format!("integration {:?} has no token_file", integration.name),
+        )),
+        Some(Err(e)) => Err((Reason::TokenUnreadable, e.to_string())),
+        Some(Ok(token)) => Ok(token.clone()),
+    }
+    .and_then(|token| {
+        build(
+            integration.url.clone(),
+            token,
+            &config.http,
+            integration.ca_file.as_deref(),
+            &Connection::default(),
+            options.started,
+        )
+        .map_err(|e| (Reason::ConfigError, e.to_string()))
+    });
     Target {
         integration,
         client,

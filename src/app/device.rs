@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use crate::identity::command::{IDENTITY_BUDGET, Limits};
 use crate::identity::{DeviceIdentity, Sources, complete, read_quick};
 
 /// Debug builds only: a JSON `DeviceIdentity` file used instead of the real device, so
@@ -23,12 +22,9 @@ pub struct Device {
 impl Device {
     /// Reads the cheap facts (no agent CLI): enough to tell that a snapshot belongs
     /// to this device. Completing it later runs the agent's CLI, all calls together
-    /// within [`IDENTITY_BUDGET`] of the command's start.
+    /// within `IDENTITY_BUDGET` of the command's start.
     pub fn quick(started: Instant) -> Self {
-        Self::quick_from(Sources {
-            limits: Limits::until(started + IDENTITY_BUDGET),
-            ..Sources::default()
-        })
+        Self::quick_from(Sources::budgeted(started))
     }
 
     fn quick_from(sources: Sources) -> Self {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::check::live;
+use super::check::{live, read_tokens};
 use super::client::{Connection, build};
 use super::steps::Checklist;
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
@@ -16,7 +16,7 @@ use crate::posture::factors::FactorResult;
 use crate::posture::report::{Binding, IntegrationReport, PostureReport, fmt_time};
 use crate::posture::snapshot;
 use crate::settings::{Config, Integration};
-use crate::token::read_system_token;
+use crate::token::{ApiToken, TokenError};
 
 /// Runs every check, in order; the caller prints the checklist.
 pub fn doctor(options: &Options) -> Checklist {
@@ -26,11 +26,18 @@ pub fn doctor(options: &Options) -> Checklist {
     let identity = device.full();
     check_identity(identity, &mut report);
     if let Some(config) = &config {
-        for integration in &config.integrations {
-            check_integration(options, config, integration, &mut report);
+        let tokens = read_tokens(config);
+        for (integration, token) in config.integrations.iter().zip(&tokens) {
+            check_integration(options, config, integration, token, &mut report);
         }
         if !config.integrations.is_empty() {
-            let posture = live(options, config, identity, OffsetDateTime::now_utc());
+            let posture = live(
+                options,
+                config,
+                &tokens,
+                identity,
+                OffsetDateTime::now_utc(),
+            );
             check_posture(&posture, &mut report);
         }
         check_snapshot(config, &mut report);
@@ -169,6 +176,7 @@ fn check_integration(
     options: &Options,
     config: &Config,
     integration: &Integration,
+    token: &Option<Result<ApiToken, TokenError>>,
     report: &mut Checklist,
 ) {
     report.section(&format!(
@@ -179,10 +187,10 @@ fn check_integration(
         "`s1trust integration edit {} --token-stdin`",
         shell_word(&integration.name)
     );
-    let token = match integration.token_file.as_deref().map(read_system_token) {
+    let token = match token {
         Some(Ok(token)) => {
             report.pass("token file", "readable by its owner only");
-            token
+            token.clone()
         }
         Some(Err(e)) => {
             return report.fail(

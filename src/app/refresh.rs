@@ -6,7 +6,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::check::live;
+use super::check::{live, read_tokens};
 use super::{Device, Error, Missing, Options, load_config};
 use crate::exit::Outcome;
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
@@ -47,7 +47,7 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     }
     let mut device = Device::quick(options.started);
     let now = OffsetDateTime::now_utc();
-    let report = live(options, config, device.full(), now);
+    let report = live(options, config, &read_tokens(config), device.full(), now);
     let current = snapshot::read_snapshot(snapshot_path, now, config.snapshot.max_age)
         .ok()
         .filter(|c| snapshot::check_device(c, device.known()).is_ok());

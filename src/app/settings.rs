@@ -58,43 +58,32 @@ pub struct LoadedConfig {
 /// folder above it, so neither the file nor its snapshot path can be the user's.
 pub fn load_config(options: &Options, missing: Missing) -> Result<LoadedConfig, Error> {
     let path = &options.config_path;
-    let trusted = match config::load_trusted(path) {
-        Ok(config) => {
-            return Ok(LoadedConfig {
-                config,
-                untrusted: None,
-            });
-        }
-        Err(ConfigError::NotFound(_))
-            if missing == Missing::EmptyUnlessNamed && !options.config_named =>
-        {
-            return Ok(LoadedConfig {
-                config: Config::default(),
-                untrusted: None,
-            });
-        }
-        Err(e @ ConfigError::Untrusted { .. }) => e,
-        Err(e) => return Err(e.into()),
-    };
-    if !options.privileged {
-        return Err(trusted.into());
+    match config::load_trusted(path) {
+        Ok(config) => Ok(LoadedConfig {
+            config,
+            untrusted: None,
+        }),
+        Err(ConfigError::NotFound(_)) if may_be_missing(options, missing) => Ok(LoadedConfig {
+            config: Config::default(),
+            untrusted: None,
+        }),
+        Err(e @ ConfigError::Untrusted { .. }) if options.privileged => Ok(LoadedConfig {
+            config: config::load(path)?,
+            untrusted: Some(e.to_string()),
+        }),
+        Err(e) => Err(e.into()),
     }
-    let why = trusted.to_string();
-    Ok(LoadedConfig {
-        config: config::load(path)?,
-        untrusted: Some(why),
-    })
+}
+
+fn may_be_missing(options: &Options, missing: Missing) -> bool {
+    missing == Missing::EmptyUnlessNamed && !options.config_named
 }
 
 /// Loads the configuration whoever owns it, for commands whose output is not a
 /// posture answer (`lookup`, `integration test | list`, `config validate`).
 pub fn load_any(options: &Options, missing: Missing) -> Result<Config, Error> {
     match config::load(&options.config_path) {
-        Err(ConfigError::NotFound(_))
-            if missing == Missing::EmptyUnlessNamed && !options.config_named =>
-        {
-            Ok(Config::default())
-        }
+        Err(ConfigError::NotFound(_)) if may_be_missing(options, missing) => Ok(Config::default()),
         other => Ok(other?),
     }
 }

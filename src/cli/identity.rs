@@ -7,16 +7,11 @@ use super::output::print_json;
 use super::render::exit_on_write_error;
 use super::{Error, IdentityArgs};
 use crate::exit::Outcome;
-use crate::identity::command::{IDENTITY_BUDGET, Limits};
 use crate::identity::{Completeness, DeviceIdentity, Sources, read_identity};
 
 /// Reads the identity and prints it (a table, or JSON with `--json`).
 pub(crate) fn run(args: &IdentityArgs) -> Result<Outcome, Error> {
-    let sources = Sources {
-        limits: Limits::until(std::time::Instant::now() + IDENTITY_BUDGET),
-        ..Sources::default()
-    };
-    let identity = read_identity(&sources);
+    let identity = read_identity(&Sources::budgeted(std::time::Instant::now()));
     if args.json {
         print_json(&serde_json::to_value(&identity).map_err(std::io::Error::from)?)?;
     } else {

@@ -402,6 +402,15 @@ impl Default for Sources {
 }
 
 impl Sources {
+    /// This machine, every agent-CLI call of the read ending within
+    /// [`command::IDENTITY_BUDGET`] of `started` (the command's start).
+    pub fn budgeted(started: std::time::Instant) -> Self {
+        Self {
+            limits: Limits::until(started + command::IDENTITY_BUDGET),
+            ..Self::default()
+        }
+    }
+
     /// Sources under another root (tests, or inspecting a mounted image).
     pub fn under(root: impl Into<PathBuf>) -> Self {
         Self {
