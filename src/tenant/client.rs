@@ -4,6 +4,8 @@
 //! 503, 504, dropped connections) and never run past the command's deadline,
 //! so a login-time caller always gets an answer in bounded time.
 
+mod tls;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -95,15 +97,16 @@ impl TenantClient {
         ca_file: Option<&CaFile>,
         deadline: Deadline,
     ) -> Result<Self, TenantError> {
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("s1trust/", env!("CARGO_PKG_VERSION")))
             .https_only(!console.is_plain_http());
-        if let Some(ca) = ca_file {
-            builder = builder.tls_certs_merge(parse_ca_file(ca)?);
-        }
-        let http = builder
+        let extra = match ca_file {
+            Some(ca) => parse_ca_file(ca)?,
+            None => Vec::new(),
+        };
+        let http = tls::configure(builder, extra)?
             .build()
             .map_err(|e| TenantError::Setup(error_chain(&e)))?;
         Ok(Self {
@@ -414,13 +417,12 @@ pub struct CaFile {
     pub pem: Vec<u8>,
 }
 
-fn parse_ca_file(ca: &CaFile) -> Result<Vec<reqwest::Certificate>, TenantError> {
+fn parse_ca_file(ca: &CaFile) -> Result<tls::Roots, TenantError> {
     let fail = |reason: String| TenantError::CaFile {
         path: ca.path.display().to_string(),
         reason,
     };
-    let certs =
-        reqwest::Certificate::from_pem_bundle(&ca.pem).map_err(|e| fail(error_chain(&e)))?;
+    let certs = tls::parse_pem(&ca.pem).map_err(fail)?;
     if certs.is_empty() {
         return Err(fail("no PEM certificate found".into()));
     }
