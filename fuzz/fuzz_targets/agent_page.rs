@@ -99,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
         total_items: page.total_items,
         matches: page.records.clone(),
         selection,
-        raw_response: page.body.clone(),
+        raw_response: data.to_vec(),
     };
     let object = davinci_object(&result);
     let fields = object.as_object().expect("an object");

@@ -241,16 +241,17 @@ impl Program {
     fn collect(&self, child: &mut Child, deadline: Instant) -> Result<String, CommandError> {
         let started = Instant::now();
         let reader = spawn_reader(child, self.limits.max_output);
-        let status = wait_until(child, deadline)
-            .map_err(|e| CommandError::io(&self.path, e))?
-            .ok_or_else(|| self.timed_out_after(deadline - started))?;
-        // A grandchild may hold the pipe open; never wait past the deadline for it.
+        // Waiting for the end of stdout first costs no polling: a tool closes it as it
+        // exits. A grandchild holding the pipe, or a hung tool, runs into the deadline.
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let bytes = match reader.recv_timeout(remaining.max(Duration::from_millis(100))) {
+        let bytes = match reader.recv_timeout(remaining) {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(e)) => return Err(CommandError::io(&self.path, e)),
             Err(_) => return Err(self.timed_out_after(deadline - started)),
         };
+        let status = wait_until(child, deadline)
+            .map_err(|e| CommandError::io(&self.path, e))?
+            .ok_or_else(|| self.timed_out_after(deadline - started))?;
         if bytes.len() > self.limits.max_output {
             return Err(CommandError::TooLarge {
                 program: self.path.clone(),
@@ -313,12 +314,14 @@ fn spawn_reader(child: &mut Child, cap: usize) -> mpsc::Receiver<std::io::Result
     rx
 }
 
-/// Polls for exit until the deadline; `None` when it is still running.
+/// Polls for exit until the deadline; `None` when it is still running. Called once
+/// stdout has closed, when the exit is usually a few microseconds away, so the first
+/// pauses are short.
 fn wait_until(
     child: &mut Child,
     deadline: Instant,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
-    let mut pause = Duration::from_millis(2);
+    let mut pause = Duration::from_micros(50);
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));

@@ -87,23 +87,28 @@ pub struct AgentPage {
     pub total_items: Option<u64>,
     /// `pagination.nextCursor`: present when more pages follow.
     pub next_cursor: Option<String>,
-    /// The whole JSON body.
-    pub body: Value,
+    /// The body as sent (empty when the page was parsed from a tree).
+    pub raw: Vec<u8>,
 }
 
 /// Reads an agents list body; anything but `{"data": [objects], ...}` is refused.
-pub fn parse_agent_page(status: u16, body: Value) -> Result<AgentPage, TenantError> {
+/// The records are moved out of the tree, not copied: a page is the largest thing
+/// s1trust holds.
+pub fn parse_agent_page(status: u16, mut body: Value) -> Result<AgentPage, TenantError> {
     let bad = |reason: &str| TenantError::BadResponse {
         status,
         reason: reason.to_owned(),
     };
     let data = body
-        .get("data")
-        .and_then(Value::as_array)
+        .get_mut("data")
+        .and_then(Value::as_array_mut)
         .ok_or_else(|| bad("no `data` list in the agents response"))?;
-    let records = data
-        .iter()
-        .map(|item| item.as_object().cloned().map(AgentRecord::new))
+    let records = std::mem::take(data)
+        .into_iter()
+        .map(|item| match item {
+            Value::Object(fields) => Some(AgentRecord::new(fields)),
+            _ => None,
+        })
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| bad("an entry of `data` is not an agent object"))?;
     let pagination = body.get("pagination");
@@ -120,7 +125,16 @@ pub fn parse_agent_page(status: u16, body: Value) -> Result<AgentPage, TenantErr
         records,
         total_items,
         next_cursor,
-        body,
+        raw: Vec::new(),
+    })
+}
+
+/// [`parse_agent_page`] on a response, keeping the bytes it came from.
+fn read_page(response: super::ApiResponse) -> Result<AgentPage, TenantError> {
+    let page = parse_agent_page(response.status, response.body)?;
+    Ok(AgentPage {
+        raw: response.bytes,
+        ..page
     })
 }
 
@@ -137,8 +151,7 @@ impl TenantClient {
         let uuids = spellings.join(",");
         let mut query = vec![("uuids", uuids.as_str()), ("limit", "100")];
         query.extend(INCLUDE_RETIRED);
-        let response = self.get("/agents", &query).await?;
-        parse_agent_page(response.status, response.body)
+        read_page(self.get("/agents", &query).await?)
     }
 
     /// Every page of agents whose serial contains `serial`, following cursors up to
@@ -161,8 +174,7 @@ impl TenantClient {
             if let Some(c) = cursor.as_deref() {
                 query.push(("cursor", c));
             }
-            let response = self.get("/agents", &query).await?;
-            let page = parse_agent_page(response.status, response.body)?;
+            let page = read_page(self.get("/agents", &query).await?)?;
             cursor = page.next_cursor.clone();
             visit(page);
             pages += 1;

@@ -31,6 +31,9 @@ pub struct ApiResponse {
     pub status: u16,
     /// The JSON body.
     pub body: Value,
+    /// The body as sent (what a lookup quotes as `rawResponse`): a third the size of
+    /// its parsed tree, so this is what is kept when a page must be held.
+    pub bytes: Vec<u8>,
     /// Time from the first attempt to the answer.
     pub elapsed: Duration,
 }
@@ -144,10 +147,11 @@ impl TenantClient {
         }
         let started = Instant::now();
         let raw = self.send_with_retries(&url).await?;
-        let body = interpret(raw)?;
+        let (status, body, bytes) = interpret(raw)?;
         Ok(ApiResponse {
-            status: body.0,
-            body: body.1,
+            status,
+            body,
+            bytes,
             elapsed: started.elapsed(),
         })
     }
@@ -268,9 +272,9 @@ impl TenantClient {
     }
 }
 
-fn interpret(raw: RawResponse) -> Result<(u16, Value), TenantError> {
+fn interpret(raw: RawResponse) -> Result<(u16, Value, Vec<u8>), TenantError> {
     match raw.status {
-        200..=299 => parse_json_body(&raw).map(|body| (raw.status, body)),
+        200..=299 => parse_json_body(&raw).map(|body| (raw.status, body, raw.body)),
         300..=399 => Err(TenantError::Redirect {
             status: raw.status,
             location: raw.location.unwrap_or_else(|| "nowhere".into()),
