@@ -2,13 +2,16 @@
 # Benchmark harness: s1trust's user-facing paths against the emulated tenant on loopback,
 # each beside the floor it is judged by, measured in one run on this machine.
 #
-#   bash benches/run.sh [--runs N] [--warmup N] [--no-build] [--no-windows]
+#   bash benches/run.sh [--runs N] [--warmup N] [--no-build] [--no-windows] [--fleet]
 #   bash benches/run.sh [--runs N] [--warmup N] --compare NAME=BINARY [NAME=BINARY ...]
 #
 #   --runs N       timed runs per command (default 30), after --warmup N (default 5)
 #   --no-build     use the binaries already in target/release
 #   --no-windows   skip the Windows size (else .ci/cross-windows-build runs when
 #                  .ci/cross-setup's toolchain is installed)
+#   --fleet        also run the fleet model at full size (200 release-build refreshes
+#                  starting over 10 s, one token limited to 20 requests/s; the
+#                  integration test `fleet`, which CI runs smaller) into fleet.txt
 #   --compare      measure several s1trust binaries side by side in one run (e.g. before and
 #                  after, or release-profile variants); the emulator comes from target/release
 #
@@ -29,15 +32,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-runs=30 warmup=5 build=1 windows=1 compare=()
+runs=30 warmup=5 build=1 windows=1 fleet=0 compare=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --no-windows) windows=0; shift ;;
+    --fleet) fleet=1; shift ;;
     --compare) shift; compare=("$@"); [ $# -gt 0 ] || { echo "--compare needs NAME=BINARY" >&2; exit 2; }; break ;;
-    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -286,3 +290,13 @@ for i in "${!labels[@]}"; do
   grep -q '"serialNumber": "BULK5K"' "$out/${tag}lookup-bulk.out" || { echo "${tag}5 000-record lookup found nothing" >&2; exit 1; }
 done
 grep -q '"serialNumber": "PF2ABCDE"' "$out/curl-jq.out" || { echo "the curl | jq script found nothing" >&2; exit 1; }
+
+# --- the fleet model at full size (the release binary refreshing; emulator in the test)
+if [ "$fleet" = 1 ]; then
+  echo "fleet model: 200 devices over 10 s against 20 requests/s ..." >&2
+  S1TRUST_BIN=$root/target/release/s1trust S1TRUST_FLEET_DEVICES=200 \
+    S1TRUST_FLEET_SPREAD_SECS=10 S1TRUST_FLEET_LIMIT=20 \
+    cargo test --quiet --test it fleet -- --ignored --nocapture > "$out/fleet.log" 2>&1 ||
+    { cat "$out/fleet.log" >&2; echo "the fleet model failed" >&2; exit 1; }
+  grep -E '^fleet:' "$out/fleet.log" | tee "$out/fleet.txt"
+fi

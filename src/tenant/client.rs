@@ -21,6 +21,10 @@ use crate::token::ApiToken;
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
 /// Requests per call, first try included.
 const MAX_ATTEMPTS: u32 = 4;
+/// A 429 is the tenant asking to come back later, not failing: a fleet sharing one token
+/// at its limit gets more tries (still never past the deadline; the fleet model in
+/// `tests/it/fleet.rs` measures what this costs in requests).
+const MAX_ATTEMPTS_RATE_LIMITED: u32 = 8;
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
@@ -187,7 +191,7 @@ impl TenantClient {
                 }
                 Err(_) => return Err(TenantError::Timeout { after: named }),
                 Ok(Ok(raw)) if is_retryable_status(raw.status) => {
-                    let wait = raw.retry_after.unwrap_or_else(|| backoff(attempt));
+                    let wait = pause(raw.retry_after, attempt);
                     (Ok(raw), wait)
                 }
                 Ok(Ok(raw)) => return Ok(raw),
@@ -209,7 +213,11 @@ impl TenantClient {
                 fits,
                 "request failed, may retry"
             );
-            if attempt >= MAX_ATTEMPTS || !fits {
+            let most = match &result {
+                Ok(raw) if raw.status == 429 => MAX_ATTEMPTS_RATE_LIMITED,
+                _ => MAX_ATTEMPTS,
+            };
+            if attempt >= most || !fits {
                 return match result {
                     Ok(raw) => Err(final_status_error(raw, attempt)),
                     Err(e) => Err(self.map_transport(&e)),
@@ -399,6 +407,15 @@ fn backoff(attempt: u32) -> Duration {
     step / 2 + step.mul_f64(fastrand::f64() / 2.0)
 }
 
+/// The wait before the next attempt: what the server asked for (never less) plus our own
+/// backoff. The jitter matters most here: a fleet told "1 second" all at once would
+/// otherwise come back all at once, every second, and only the limit's worth get through.
+fn pause(retry_after: Option<Duration>, attempt: u32) -> Duration {
+    retry_after
+        .map_or(Duration::ZERO, |asked| asked)
+        .saturating_add(backoff(attempt))
+}
+
 /// `Retry-After` as seconds or an HTTP date.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
@@ -474,6 +491,20 @@ mod tests {
             let wait = backoff(attempt);
             assert!(wait >= step / 2 && wait <= step, "{attempt}: {wait:?}");
         }
+    }
+
+    #[test]
+    fn a_retry_after_is_a_floor_with_jitter_on_top() {
+        let asked = Duration::from_secs(1);
+        let waits: Vec<Duration> = (0..50).map(|_| pause(Some(asked), 1)).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= asked && *w <= asked + BACKOFF_BASE)
+        );
+        assert!(waits.iter().any(|w| *w != waits[0]), "no jitter: {waits:?}");
+        assert!(pause(Some(asked), 6) >= asked + BACKOFF_CAP / 2);
+        assert_eq!(pause(Some(Duration::MAX), 3), Duration::MAX);
     }
 
     fn raw(status: u16, content_type: &str, body: &str) -> RawResponse {
