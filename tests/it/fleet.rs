@@ -7,7 +7,8 @@
 //! `S1TRUST_FLEET_DEVICES`, `S1TRUST_FLEET_SPREAD_SECS` and `S1TRUST_FLEET_LIMIT` scale
 //! it. The defaults (60 devices starting over 6 s against 10 requests/s: offered load
 //! at the limit, as 200 over 20 s against 10/s would be) keep a debug build on two busy
-//! cores well inside its deadlines; `benches/run.sh` runs the 200-device model.
+//! cores well inside its deadlines; `benches/run.sh --fleet` runs the 200-device model
+//! (200 devices over 10 s against 20 requests/s).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
