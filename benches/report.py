@@ -12,6 +12,7 @@ results = {r["command"]: r for r in json.load(open(f"{out}/hyperfine.json"))["re
 rss = dict(line.rstrip("\n").split("\t") for line in open(f"{out}/rss.tsv"))
 labels = [line.rstrip("\n") for line in open(f"{out}/labels.txt")]
 sizes = [line.rstrip("\n").split("\t") for line in open(f"{out}/sizes.tsv")]
+login = [line.rstrip("\n").split("\t") for line in open(f"{out}/login-path.tsv")]
 machine = open(f"{out}/machine.txt").read().strip().splitlines()
 
 
@@ -69,7 +70,7 @@ REQUESTS = {
     "lookup --serial, 5 000 records (5 pages)": "lookup-bulk",
 }
 
-summary = {"machine": machine, "runs": int(runs), "warmup": int(warmup), "commands": {}, "sizes": sizes}
+summary = {"machine": machine, "runs": int(runs), "warmup": int(warmup), "commands": {}, "sizes": sizes, "login_path": login}
 lines = []
 if labels == [""]:
     lines += [
@@ -108,6 +109,13 @@ else:
     lines.append("| stripped size (Linux) | " + " | ".join(mb(size) for _, _, size in sizes) + " |")
     reqs = [requests(f"{label}.check-live") for label in labels]
     lines.append("| requests per `check --live` | " + " | ".join(str(r) for r in reqs) + " |")
+lines.append("")
+for label, execs, sockets, spawns in login:
+    who = f"{label}: " if label else ""
+    lines.append(
+        f"{who}`check --json` under strace: {execs} program start (its own), {sockets} socket calls, "
+        f"{spawns} processes or threads started."
+    )
 lines.append("")
 lines.append(
     f"{runs} runs after {warmup} warm-up runs per command (hyperfine -N, wall time); "

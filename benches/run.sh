@@ -27,8 +27,8 @@
 #
 # Every request goes to the emulator on 127.0.0.1. Needs root: the device (DMI serial,
 # /opt/sentinelone/bin/sentinelctl) is faked in a private mount namespace, and `check` trusts
-# only root-owned files. Tools: hyperfine, curl, jq, python3, GNU time
-# (apt-get install hyperfine curl jq time). Results: target/bench/ (results.md is the table).
+# only root-owned files. Tools: hyperfine, curl, jq, python3, GNU time, strace
+# (apt-get install hyperfine curl jq time strace). Results: target/bench/ (results.md is the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,8 +48,8 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" = 0 ] || { echo "benches/run.sh needs root (mount namespace for the fake device)" >&2; exit 2; }
-for tool in hyperfine curl jq python3 /usr/bin/time unshare strip; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install hyperfine curl jq time)" >&2; exit 2; }
+for tool in hyperfine curl jq python3 /usr/bin/time unshare strip strace; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install hyperfine curl jq time strace)" >&2; exit 2; }
 done
 
 if [ "$build" = 1 ]; then
@@ -204,6 +204,9 @@ for i in "${!binaries[@]}"; do
     requests_of "${tag}lookup-bulk" "$work/bulk.log" "$s1" lookup --serial BULK5K $bulk_conn
   }
   "$s1" check --json > "$out/${tag}check.out"
+  # The login path's promise (no network, no child process, not even a thread), traced.
+  strace -f -qq -e trace=execve,socket,connect,clone,clone3,fork,vfork \
+    -o "$out/${tag}check.strace" "$s1" check --json > /dev/null
   "$s1" identity --json > "$out/${tag}identity.out" || true
 done
 sh "$work/curl-jq.sh" PF2ABCDE > "$out/curl-jq.out"
@@ -280,6 +283,17 @@ fi
   echo "$(hyperfine --version), $(curl --version | head -1 | cut -d' ' -f1-2,5), $(jq --version)"
 } > "$out/machine.txt"
 printf '%s\n' "${labels[@]}" > "$out/labels.txt"
+# The login path's system calls, then the report.
+for i in "${!labels[@]}"; do
+  tag=${labels[i]:+${labels[i]}.}
+  trace=$out/${tag}check.strace
+  execs=$(grep -c 'execve(' "$trace" || true)
+  sockets=$(grep -cE '(socket|connect)\(' "$trace" || true)
+  spawns=$(grep -cE '(clone3?|v?fork)\(' "$trace" || true)
+  printf '%s\t%s\t%s\t%s\n' "${labels[i]}" "$execs" "$sockets" "$spawns"
+  [ "$execs" = 1 ] && [ "$sockets" = 0 ] && [ "$spawns" = 0 ] ||
+    { echo "${tag}check --json: $execs exec(s), $sockets socket call(s), $spawns process/thread start(s); see $trace" >&2; exit 1; }
+done > "$out/login-path.tsv"
 python3 "$root/benches/report.py" "$out" "$runs" "$warmup"
 
 # Sanity: the measured commands gave the expected answers.
