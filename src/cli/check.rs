@@ -1,6 +1,7 @@
 //! `s1trust check` and `s1trust refresh`: the answer, rendered.
 
 use super::output::print_json;
+use super::render::answer_is;
 use super::{CheckArgs, Error};
 use crate::app::Options;
 use crate::app::check::{Mode, check as run_check, refused};
@@ -20,6 +21,7 @@ pub(crate) fn check(options: &Options, args: &CheckArgs) -> Result<Outcome, Erro
     let report = match run_check(options, mode) {
         Ok(report) => report,
         Err(e) => {
+            answer_is(e.outcome());
             // A client reading stdout gets a document; stderr and the exit code say why.
             if args.json {
                 print_json(&serde_json::to_value(refused(&e)).map_err(std::io::Error::from)?)?;
@@ -27,12 +29,13 @@ pub(crate) fn check(options: &Options, args: &CheckArgs) -> Result<Outcome, Erro
             return Err(e);
         }
     };
+    let answer = answer_is(outcome(report.result));
     if args.json {
         print_json(&serde_json::to_value(&report).map_err(std::io::Error::from)?)?;
     } else {
         super::check_table::print(&report);
     }
-    Ok(outcome(report.result))
+    Ok(answer)
 }
 
 /// The exit status for a result (README "Exit codes").

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::output::print_json;
-use super::render::exit_on_write_error;
+use super::render::{answer_is, exit_on_write_error};
 use super::{Error, IdentityArgs};
 use crate::exit::Outcome;
 use crate::identity::{Completeness, DeviceIdentity, Sources, read_identity};
@@ -12,6 +12,7 @@ use crate::identity::{Completeness, DeviceIdentity, Sources, read_identity};
 /// Reads the identity and prints it (a table, or JSON with `--json`).
 pub(crate) fn run(args: &IdentityArgs) -> Result<Outcome, Error> {
     let identity = read_identity(&Sources::budgeted(std::time::Instant::now()));
+    let answer = answer_is(outcome(identity.completeness()));
     if args.json {
         print_json(&serde_json::to_value(&identity).map_err(std::io::Error::from)?)?;
     } else {
@@ -23,7 +24,7 @@ pub(crate) fn run(args: &IdentityArgs) -> Result<Outcome, Error> {
             exit_on_write_error(&e);
         }
     }
-    Ok(outcome(identity.completeness()))
+    Ok(answer)
 }
 
 /// 0 serial and UUID read, 1 agent missing or unregistered, 3 something unreadable.

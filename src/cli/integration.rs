@@ -1,7 +1,7 @@
 //! `s1trust integration ...`: the connection test, and the admin operations rendered.
 
 use super::output::print_json;
-use super::render::{outln, step};
+use super::render::{answer_is, outln, step};
 use super::{
     Error, IntegrationAddArgs, IntegrationEditArgs, IntegrationSettings, IntegrationTestArgs,
     TokenInput, connection,
@@ -16,8 +16,9 @@ use crate::token::{ApiToken, read_token_file};
 pub(crate) fn test(options: &Options, args: &IntegrationTestArgs) -> Result<Outcome, Error> {
     let target = connect(options, args.name.as_deref(), &connection(&args.connection))?;
     let report = runtime()?.block_on(test_connection(&target.client, target.name.as_deref()));
+    let answer = answer_is(report.outcome());
     show(&report, args.json)?;
-    Ok(report.outcome())
+    Ok(answer)
 }
 
 /// Prints a connection report as a table or JSON.
@@ -94,13 +95,14 @@ pub(crate) fn list(options: &Options, json: bool) -> Result<Outcome, Error> {
 }
 
 fn finish(done: Done) -> Result<Outcome, Error> {
+    let answer = answer_is(done.outcome.unwrap_or(Outcome::Ok));
     for line in &done.warned {
         eprintln!("{line}");
     }
     for line in &done.said {
         outln!("{line}");
     }
-    Ok(done.outcome.unwrap_or(Outcome::Ok))
+    Ok(answer)
 }
 
 fn fields(settings: &IntegrationSettings) -> Fields {

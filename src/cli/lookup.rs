@@ -1,6 +1,7 @@
 //! `s1trust lookup`: one device's agent record as the PingOne DaVinci object.
 
 use super::output::print_json;
+use super::render::answer_is;
 use super::{Error, LookupArgs, connection};
 use crate::app::{Options, connect, runtime};
 use crate::exit::Outcome;
@@ -28,14 +29,18 @@ pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error
     let answer = runtime()?.block_on(lookup(&target.client, &query));
     match answer {
         Ok(result) => {
+            let answer = answer_is(explain_selection(result.selection, result.matches.len()));
             print_json(&davinci_object(&result))?;
-            Ok(explain_selection(result.selection, result.matches.len()))
+            Ok(answer)
         }
         Err(source) => {
-            if let Some(object) = davinci_error(&source) {
+            let object = davinci_error(&source);
+            let error = Error::Tenant { console, source };
+            answer_is(error.outcome());
+            if let Some(object) = object {
                 print_json(&object)?;
             }
-            Err(Error::Tenant { console, source })
+            Err(error)
         }
     }
 }

@@ -266,7 +266,9 @@ pub fn main() -> std::process::ExitCode {
     let options = options(&cli);
     let outcome = match run(&cli, &options) {
         Ok(outcome) => outcome,
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Ok,
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            return std::process::ExitCode::from(render::closed_stdout_status());
+        }
         Err(e) => {
             #[cfg(windows)]
             if to_event_log {

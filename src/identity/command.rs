@@ -249,15 +249,16 @@ impl Program {
             Ok(Err(e)) => return Err(CommandError::io(&self.path, e)),
             Err(_) => return Err(self.timed_out_after(deadline - started)),
         };
-        let status = wait_until(child, deadline)
-            .map_err(|e| CommandError::io(&self.path, e))?
-            .ok_or_else(|| self.timed_out_after(deadline - started))?;
+        // Before the exit status: a tool that ignores the broken pipe is not waited for.
         if bytes.len() > self.limits.max_output {
             return Err(CommandError::TooLarge {
                 program: self.path.clone(),
                 limit: self.limits.max_output,
             });
         }
+        let status = wait_until(child, deadline)
+            .map_err(|e| CommandError::io(&self.path, e))?
+            .ok_or_else(|| self.timed_out_after(deadline - started))?;
         if !status.success() {
             return Err(CommandError::Failed {
                 program: self.path.clone(),

@@ -191,7 +191,8 @@ impl TenantClient {
                 }
                 Err(_) => return Err(TenantError::Timeout { after: named }),
                 Ok(Ok(raw)) if is_retryable_status(raw.status) => {
-                    let wait = pause(raw.retry_after, attempt);
+                    let left = self.deadline.at.saturating_duration_since(Instant::now());
+                    let wait = pause(raw.retry_after, attempt, left);
                     (Ok(raw), wait)
                 }
                 Ok(Ok(raw)) => return Ok(raw),
@@ -408,12 +409,16 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// The wait before the next attempt: what the server asked for (never less) plus our own
-/// backoff. The jitter matters most here: a fleet told "1 second" all at once would
-/// otherwise come back all at once, every second, and only the limit's worth get through.
-fn pause(retry_after: Option<Duration>, attempt: u32) -> Duration {
-    retry_after
-        .map_or(Duration::ZERO, |asked| asked)
-        .saturating_add(backoff(attempt))
+/// backoff, cut to half of what the deadline (`left`) leaves after the asked wait, so an
+/// honoured `Retry-After` still leaves time for the attempt. The jitter matters most
+/// here: a fleet told "1 second" all at once would otherwise come back all at once,
+/// every second, and only the limit's worth would get through.
+fn pause(retry_after: Option<Duration>, attempt: u32, left: Duration) -> Duration {
+    let own = backoff(attempt);
+    match retry_after {
+        None => own,
+        Some(asked) => asked.saturating_add(own.min(left.saturating_sub(asked) / 2)),
+    }
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -496,15 +501,19 @@ mod tests {
     #[test]
     fn a_retry_after_is_a_floor_with_jitter_on_top() {
         let asked = Duration::from_secs(1);
-        let waits: Vec<Duration> = (0..50).map(|_| pause(Some(asked), 1)).collect();
+        let minute = Duration::from_secs(60);
+        let waits: Vec<Duration> = (0..50).map(|_| pause(Some(asked), 1, minute)).collect();
         assert!(
             waits
                 .iter()
                 .all(|w| *w >= asked && *w <= asked + BACKOFF_BASE)
         );
         assert!(waits.iter().any(|w| *w != waits[0]), "no jitter: {waits:?}");
-        assert!(pause(Some(asked), 6) >= asked + BACKOFF_CAP / 2);
-        assert_eq!(pause(Some(Duration::MAX), 3), Duration::MAX);
+        assert!(pause(Some(asked), 6, minute) >= asked + BACKOFF_CAP / 2);
+        assert_eq!(pause(Some(Duration::MAX), 3, minute), Duration::MAX);
+        // Near the deadline the jitter shrinks, so the asked-for retry still happens.
+        let tight = pause(Some(Duration::from_secs(2)), 6, Duration::from_secs(3));
+        assert!(tight >= Duration::from_secs(2) && tight <= Duration::from_millis(2500));
     }
 
     fn raw(status: u16, content_type: &str, body: &str) -> RawResponse {

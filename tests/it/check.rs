@@ -678,3 +678,43 @@ fn doctor_walks_through_every_step() {
         run.stdout
     );
 }
+
+/// A reader that stops reading (`s1trust check | head -c0`, a client closing its end
+/// early) must not turn an answer into exit 0: the quiet exit keeps the answer's status.
+#[test]
+fn a_closed_stdout_keeps_the_answers_exit_status() {
+    if !is_root(NEEDS_ROOT) {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    let device = Device::new(&tenant, "");
+    device.set_identity(
+        json!({"serialNumber": "OTHERSERIAL9", "agentUuid": UUID, "agentInstalled": true}),
+    );
+    let closed = |args: &[&str]| {
+        let mut child = std::process::Command::new(helpers::s1trust_bin())
+            .args(args)
+            .env_clear()
+            .env("S1TRUST_CONFIG", &device.config)
+            .env("S1TRUST_TEST_IDENTITY", &device.identity)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("s1trust runs");
+        // Closed before s1trust writes anything: every write gets EPIPE.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        output.status.code()
+    };
+    assert_eq!(closed(&["check", "--live", "--json"]), Some(1));
+    assert_eq!(closed(&["check", "--live"]), Some(1));
+    assert_eq!(closed(&["doctor"]), Some(1));
+    // Not found.
+    assert_eq!(
+        closed(&["lookup", "--uuid", "c7b2d39171be4ae1af90f93d7ed20f07"]),
+        Some(1)
+    );
+}

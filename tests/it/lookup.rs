@@ -264,8 +264,8 @@ fn persistent_rate_limit_gives_up_with_exit_3() {
     assert!(run.stderr.contains("rate limiting"), "{}", run.stderr);
     assert_eq!(
         tenant.agent_requests().len(),
-        4,
-        "first try plus three retries"
+        8,
+        "first try plus seven retries (a 429 gets 8 attempts)"
     );
 }
 
