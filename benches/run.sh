@@ -27,8 +27,8 @@
 #
 # Every request goes to the emulator on 127.0.0.1. Needs root: the device (DMI serial,
 # /opt/sentinelone/bin/sentinelctl) is faked in a private mount namespace, and `check` trusts
-# only root-owned files. Tools: hyperfine, curl, jq, python3, GNU time, strace
-# (apt-get install hyperfine curl jq time strace). Results: target/bench/ (results.md is the table).
+# only root-owned files. Tools: hyperfine, curl, jq, python3, GNU time, strace (installed with
+# apt-get when missing). Results: target/bench/ (results.md is the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,9 +48,14 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" = 0 ] || { echo "benches/run.sh needs root (mount namespace for the fake device)" >&2; exit 2; }
-for tool in hyperfine curl jq python3 /usr/bin/time unshare strip strace; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install hyperfine curl jq time strace)" >&2; exit 2; }
-done
+tools=(hyperfine curl jq python3 /usr/bin/time unshare strip strace)
+missing() { local t; for t in "${tools[@]}"; do command -v "$t" >/dev/null || echo "$t"; done; }
+if [ -n "$(missing)" ] && command -v apt-get >/dev/null; then
+  echo "installing the measuring tools (hyperfine curl jq time strace) ..." >&2
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      hyperfine curl jq time strace; } > /dev/null || { echo "apt-get install failed" >&2; exit 2; }
+fi
+[ -z "$(missing)" ] || { echo "missing: $(missing | paste -sd' ') (apt-get install hyperfine curl jq time strace)" >&2; exit 2; }
 
 if [ "$build" = 1 ]; then
   echo "building (release) ..." >&2
