@@ -8,15 +8,16 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value, json};
 
-use crate::identity::serial::{SerialProblem, check_serial, serials_equal};
+use crate::identity::Serial;
+use crate::identity::serial::SerialProblem;
 use crate::identity::uuid::{BadUuid, uuid_spellings, uuids_equal};
 use crate::tenant::{AgentRecord, TenantClient, TenantError};
 
 /// What to look a device up by, already checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupQuery {
-    /// A hardware serial (trimmed, not a placeholder).
-    Serial(String),
+    /// A hardware serial the API's filter can carry.
+    Serial(Serial),
     /// An agent UUID as given, with every spelling to send.
     Uuid {
         /// The UUID as given.
@@ -29,7 +30,13 @@ pub enum LookupQuery {
 impl LookupQuery {
     /// A serial query; placeholders and too-short serials are refused here, before any request.
     pub fn serial(raw: &str) -> Result<Self, SerialProblem> {
-        check_serial(raw).map(|s| Self::Serial(s.to_owned()))
+        Self::for_serial(Serial::parse(raw)?)
+    }
+
+    /// A query for a serial already checked; refused when the filter cannot carry it.
+    pub fn for_serial(serial: Serial) -> Result<Self, SerialProblem> {
+        serial.filter_value()?;
+        Ok(Self::Serial(serial))
     }
 
     /// A UUID query.
@@ -45,7 +52,7 @@ impl LookupQuery {
         match self {
             Self::Serial(serial) => record
                 .serial_number()
-                .is_some_and(|theirs| serials_equal(&theirs, serial)),
+                .is_some_and(|theirs| serial.is(&theirs)),
             Self::Uuid { raw, .. } => record
                 .uuid()
                 .is_some_and(|theirs| uuids_equal(&theirs, raw)),
@@ -142,7 +149,7 @@ pub async fn lookup(
     match query {
         LookupQuery::Serial(serial) => {
             client
-                .agents_by_serial_contains(serial, |page| found.add(page, query))
+                .agents_by_serial_contains(serial.as_str(), |page| found.add(page, query))
                 .await?;
         }
         LookupQuery::Uuid { spellings, .. } => {

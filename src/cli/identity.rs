@@ -46,7 +46,7 @@ fn table(id: &DeviceIdentity) -> String {
     row(
         "Serial number",
         sourced(
-            id.serial_number.as_deref(),
+            id.serial_number.as_ref().map(|s| s.as_str()),
             id.serial_source.as_deref(),
             "none usable",
         ),
@@ -172,12 +172,12 @@ fn summary(completeness: Completeness) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{Fact, IdentityProblem, OsType, SerialCandidate};
+    use crate::identity::{Fact, IdentityProblem, OsType, Serial, SerialCandidate};
 
     #[test]
     fn table_shows_facts_sources_and_fixes() {
         let identity = DeviceIdentity {
-            serial_number: Some("VMware-56 4d".into()),
+            serial_number: Serial::parse("VMware-56 4d").ok(),
             serial_source: Some("smbios:type1".into()),
             serial_candidates: vec![
                 SerialCandidate::check("smbios:type1", "VMware-56 4d"),

@@ -42,6 +42,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use serial::Serial;
+
 use command::{CommandError, Limits, Program};
 
 /// SentinelOne's `osType` vocabulary.
@@ -84,8 +86,8 @@ impl OsType {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceIdentity {
-    /// The usable hardware serial (trimmed), if any.
-    pub serial_number: Option<String>,
+    /// The usable hardware serial, if any.
+    pub serial_number: Option<Serial>,
     /// Where it came from, e.g. `smbios:type1`, `sysfs:product_serial`, `iokit`.
     pub serial_source: Option<String>,
     /// Every serial seen, usable or not, in preference order.
@@ -316,34 +318,24 @@ impl DeviceIdentity {
     /// Placeholders, empty and too-short values are left out ([`serial::check_identifying`]);
     /// a serial with a comma counts (it identifies, it just cannot be sent). Values that
     /// differ only in case or surrounding blanks appear once.
-    pub fn identifying_serials(&self) -> Vec<Sourced> {
-        let chosen = self.serial_number.as_ref().map(|value| {
-            let source = self.serial_source.as_deref().unwrap_or("serialNumber");
-            (value.as_str(), source)
+    pub fn identifying_serials(&self) -> Vec<SourcedSerial> {
+        let chosen = self.serial_number.iter().map(|serial| SourcedSerial {
+            serial: serial.clone(),
+            source: self.serial_source.as_deref().unwrap_or("serialNumber").into(),
         });
-        let candidates = self
-            .serial_candidates
-            .iter()
-            .map(|c| (c.value.as_str(), c.source.as_str()));
-        let mut out: Vec<Sourced> = Vec::new();
-        for (value, source) in chosen.into_iter().chain(candidates) {
-            let Ok(value) = serial::check_identifying(value) else {
-                continue;
-            };
-            if !out.iter().any(|s| serial::serials_equal(&s.value, value)) {
-                out.push(Sourced::new(value, source));
+        let candidates = self.serial_candidates.iter().filter_map(|c| {
+            Some(SourcedSerial {
+                serial: Serial::parse(&c.value).ok()?,
+                source: c.source.clone(),
+            })
+        });
+        let mut out: Vec<SourcedSerial> = Vec::new();
+        for found in chosen.chain(candidates) {
+            if !out.iter().any(|s| s.serial.is(found.serial.as_str())) {
+                out.push(found);
             }
         }
         out
-    }
-
-    /// The serials a serial-only lookup may send, in the order to try them: the
-    /// identifying serials the API's filter can carry ([`serial::check_serial`]).
-    pub fn lookup_serials(&self) -> Vec<Sourced> {
-        self.identifying_serials()
-            .into_iter()
-            .filter(|s| serial::check_serial(&s.value).is_ok())
-            .collect()
     }
 
     /// How complete the identity is: a missing or unregistered agent is a
@@ -475,6 +467,15 @@ impl Sourced {
     }
 }
 
+/// A serial of this device, and where it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedSerial {
+    /// The serial.
+    pub serial: Serial,
+    /// Where it was read, e.g. `smbios:type2`.
+    pub source: String,
+}
+
 /// What an OS reader learned about the hardware serial.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SerialReading {
@@ -576,7 +577,11 @@ pub fn assemble(
     agent_running: Option<bool>,
     host: host::HostFacts,
 ) -> DeviceIdentity {
-    let chosen = serial.candidates.iter().find(|c| c.usable);
+    let chosen = serial
+        .candidates
+        .iter()
+        .filter(|c| c.usable)
+        .find_map(|c| Some((Serial::parse(&c.value).ok()?, c.source.clone())));
     let platform = serial
         .candidates
         .iter()
@@ -585,8 +590,8 @@ pub fn assemble(
     let mut problems = serial.problems;
     problems.extend(host.problems);
     let mut identity = DeviceIdentity {
-        serial_number: chosen.map(|c| c.value.clone()),
-        serial_source: chosen.map(|c| c.source.clone()),
+        serial_source: chosen.as_ref().map(|(_, source)| source.clone()),
+        serial_number: chosen.map(|(serial, _)| serial),
         serial_candidates: serial.candidates,
         is_virtual: platform.is_some(),
         virtual_platform: platform.map(str::to_owned),
@@ -679,7 +684,7 @@ mod tests {
             Some(true),
             host::HostFacts::default(),
         );
-        assert_eq!(id.serial_number.as_deref(), Some("CHS-3"));
+        assert_eq!(id.serial_number.as_ref().map(Serial::as_str), Some("CHS-3"));
         assert_eq!(id.serial_source.as_deref(), Some("smbios:type3"));
         assert_eq!(id.serial_candidates.len(), 3);
         assert!(id.is_virtual);
@@ -714,18 +719,15 @@ mod tests {
         let identifying = id.identifying_serials();
         let pairs: Vec<(&str, &str)> = identifying
             .iter()
-            .map(|s| (s.value.as_str(), s.source.as_str()))
+            .map(|s| (s.serial.as_str(), s.source.as_str()))
             .collect();
         assert_eq!(
             pairs,
             [("chs-3", "smbios:type3"), ("BRD,2", "smbios:type2")]
         );
-        let lookup = id.lookup_serials();
-        assert_eq!(lookup.len(), 1);
-        assert_eq!(lookup[0].value, "chs-3");
         // A serial given without candidates (an identity written by hand) still counts.
         let bare = DeviceIdentity {
-            serial_number: Some("PF2ABCDE".into()),
+            serial_number: Serial::parse("PF2ABCDE").ok(),
             ..DeviceIdentity::default()
         };
         assert_eq!(bare.identifying_serials()[0].source, "serialNumber");

@@ -36,6 +36,70 @@ impl SerialProblem {
     }
 }
 
+/// A serial number that can identify a device: trimmed of blanks and NUL padding, not
+/// empty, not too short, not a placeholder. Only [`Serial::parse`] makes one, so code
+/// that holds a `Serial` (the device's serials, a lookup query) never checks or trims it
+/// again; the one rule left for later is the API filter's (no comma), applied where the
+/// filter is built ([`Serial::filter_value`]). Serials compare ignoring case
+/// ([`Serial::is`]).
+#[derive(Debug, Clone)]
+pub struct Serial(String);
+
+impl PartialEq for Serial {
+    fn eq(&self, other: &Self) -> bool {
+        serials_equal(&self.0, &other.0)
+    }
+}
+
+impl Eq for Serial {}
+
+impl Serial {
+    /// Applies the rules ([`check_identifying`]) to a value as read.
+    pub fn parse(raw: &str) -> Result<Self, SerialProblem> {
+        check_identifying(raw).map(|s| Self(s.to_owned()))
+    }
+
+    /// The serial as the API's `serialNumber__contains` filter can carry it: refused
+    /// when it holds a comma, which the filter reads as a list separator.
+    pub fn filter_value(&self) -> Result<&str, SerialProblem> {
+        if self.0.contains(',') {
+            return Err(SerialProblem::Comma(self.0.clone()));
+        }
+        Ok(&self.0)
+    }
+
+    /// The serial, trimmed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `other`, as read anywhere (a record, a snapshot), is this serial.
+    pub fn is(&self, other: &str) -> bool {
+        serials_equal(&self.0, other)
+    }
+}
+
+impl std::fmt::Display for Serial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl serde::Serialize for Serial {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// A document that names a serial (a test identity, a snapshot's device) is held to
+/// the same rules: a placeholder there is an error, not a serial.
+impl<'de> serde::Deserialize<'de> for Serial {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Shortest serial the API's `serialNumber__contains` filter accepts.
 pub const MIN_SERIAL_LEN: usize = 2;
 
@@ -241,6 +305,25 @@ pub fn serials_equal(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_serial_is_made_only_by_the_rules() {
+        let serial = Serial::parse("  PF2ABCDE\0\0").unwrap();
+        assert_eq!(serial.as_str(), "PF2ABCDE");
+        assert!(serial.is("pf2abcde "));
+        assert_eq!(serial, Serial::parse("pf2abcde").unwrap());
+        assert!(!serial.is("PF2ABCDF"));
+        for bad in ["", "  ", "X", "To Be Filled By O.E.M.", "0000000000"] {
+            assert!(Serial::parse(bad).is_err(), "{bad:?}");
+        }
+        let comma = Serial::parse("AB,CD").unwrap();
+        assert_eq!(comma.filter_value(), Err(SerialProblem::Comma("AB,CD".into())));
+        assert_eq!(serial.filter_value(), Ok("PF2ABCDE"));
+        let json = serde_json::to_string(&serial).unwrap();
+        assert_eq!(json, "\"PF2ABCDE\"");
+        assert_eq!(serde_json::from_str::<Serial>(&json).unwrap(), serial);
+        assert!(serde_json::from_str::<Serial>("\"Default string\"").is_err());
+    }
 
     #[test]
     fn real_serials_pass_trimmed() {

@@ -13,8 +13,8 @@ use super::report::{
     AgentSummary, Binding, DeviceSummary, FactorReport, IntegrationReport, IntegrationStatus,
     MatchedBy, Overall, PostureReport, SCHEMA_VERSION, Source,
 };
-use crate::identity::serial::{SerialProblem, check_identifying, serials_equal};
-use crate::identity::{DeviceIdentity, Sourced};
+use crate::identity::serial::SerialProblem;
+use crate::identity::{DeviceIdentity, Serial, SourcedSerial};
 use crate::lookup::{LookupQuery, LookupResult, Selection, lookup};
 use crate::settings::Integration;
 use crate::tenant::{AgentRecord, TenantClient, TenantError};
@@ -149,8 +149,8 @@ async fn assess(target: &Target<'_>, identity: &DeviceIdentity) -> Assessment {
 enum Plan {
     Uuid(LookupQuery),
     Serials {
-        first: (LookupQuery, Sourced),
-        more: Vec<(LookupQuery, Sourced)>,
+        first: (LookupQuery, SourcedSerial),
+        more: Vec<(LookupQuery, SourcedSerial)>,
     },
 }
 
@@ -166,7 +166,7 @@ impl Plan {
 /// The lookup's answer, and for a serial lookup which of the device's serials found it.
 struct Found {
     result: LookupResult,
-    serial: Option<Sourced>,
+    serial: Option<SourcedSerial>,
 }
 
 /// Runs the plan: one UUID query, or the serials in order until one has a match
@@ -192,7 +192,7 @@ async fn run_plan(client: &TenantClient, plan: &Plan) -> Result<Found, TenantErr
 
 async fn by_serial(
     client: &TenantClient,
-    (query, serial): &(LookupQuery, Sourced),
+    (query, serial): &(LookupQuery, SourcedSerial),
 ) -> Result<Found, TenantError> {
     Ok(Found {
         result: lookup(client, query).await?,
@@ -221,7 +221,7 @@ fn blocked(result: FactorResult, reason: Reason, detail: Option<String>) -> Bloc
 }
 
 /// What to ask the tenant: the UUID when the agent gave one, else every serial of the
-/// device that can be sent ([`DeviceIdentity::lookup_serials`]).
+/// device that the API's filter can carry ([`DeviceIdentity::identifying_serials`]).
 fn local_query(identity: &DeviceIdentity) -> Result<Plan, Blocked> {
     if let Some(uuid) = &identity.agent_uuid {
         return LookupQuery::uuid(uuid).map(Plan::Uuid).map_err(|e| {
@@ -240,9 +240,9 @@ fn local_query(identity: &DeviceIdentity) -> Result<Plan, Blocked> {
         ));
     }
     let mut serials = identity
-        .lookup_serials()
+        .identifying_serials()
         .into_iter()
-        .filter_map(|serial| Some((LookupQuery::serial(&serial.value).ok()?, serial)));
+        .filter_map(|found| Some((LookupQuery::for_serial(found.serial.clone()).ok()?, found)));
     if let Some(first) = serials.next() {
         return Ok(Plan::Serials {
             first,
@@ -252,7 +252,7 @@ fn local_query(identity: &DeviceIdentity) -> Result<Plan, Blocked> {
     let seen_any = identity.serial_number.is_some() || !identity.serial_candidates.is_empty();
     if seen_any {
         let detail = match &identity.serial_number {
-            Some(serial) => LookupQuery::serial(serial)
+            Some(serial) => LookupQuery::for_serial(serial.clone())
                 .err()
                 .map_or_else(|| "no serial can be sent".into(), |e| e.to_string()),
             None => "the agent UUID is unavailable and the firmware serial is a placeholder".into(),
@@ -308,7 +308,7 @@ pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> Serial
             detail: "the record has no serial number".into(),
         };
     };
-    if let Err(problem) = check_identifying(&theirs) {
+    if let Err(problem) = Serial::parse(&theirs) {
         let (reason, detail) = match problem {
             SerialProblem::Empty => (
                 "record_serial_empty",
@@ -326,7 +326,7 @@ pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> Serial
         return SerialBinding::Unavailable { reason, detail };
     }
     let ours = identity.identifying_serials();
-    if let Some(same) = ours.iter().find(|s| serials_equal(&s.value, &theirs)) {
+    if let Some(same) = ours.iter().find(|s| s.serial.is(&theirs)) {
         return SerialBinding::Bound {
             source: same.source.clone(),
         };
@@ -339,7 +339,7 @@ pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> Serial
     }
     let listed: Vec<String> = ours
         .iter()
-        .map(|s| format!("{:?} ({})", s.value, s.source))
+        .map(|s| format!("{:?} ({})", s.serial.as_str(), s.source))
         .collect();
     let detail = if listed.is_empty() {
         format!(
@@ -572,7 +572,7 @@ mod tests {
             ("smbios:type2", "209624590000277"),
         ];
         DeviceIdentity {
-            serial_number: Some("209624590000277".into()),
+            serial_number: Serial::parse("209624590000277").ok(),
             serial_source: Some("smbios:type2".into()),
             serial_candidates: candidates
                 .iter()
@@ -600,7 +600,7 @@ mod tests {
         );
         // The chosen serial is Type 1 here, but the agent recorded the board's.
         let mut laptop = DeviceIdentity {
-            serial_number: Some("PC131TBF".into()),
+            serial_number: Serial::parse("PC131TBF").ok(),
             serial_source: Some("smbios:type1".into()),
             ..DeviceIdentity::default()
         };
@@ -695,7 +695,7 @@ mod tests {
         };
         let order: Vec<&str> = std::iter::once(&first)
             .chain(&more)
-            .map(|(_, s)| s.value.as_str())
+            .map(|(_, s)| s.serial.as_str())
             .collect();
         assert_eq!(order, ["209624590000277", "CHS-3"]);
         device.serial_number = None;

@@ -14,7 +14,6 @@ use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
 use crate::atomic::write_atomic;
 use crate::fs_trust::{self, Fault, Rule, TrustError};
 use crate::identity::DeviceIdentity;
-use crate::identity::serial::serials_equal;
 use crate::identity::uuid::uuids_equal;
 
 /// Largest snapshot written or read; a real one is a few KiB.
@@ -170,7 +169,7 @@ pub fn check_device(
         }
     }
     if let (Some(ours), Some(theirs)) = (&identity.serial_number, &device.serial_number)
-        && !serials_equal(ours, theirs)
+        && !ours.is(theirs)
     {
         return Err(SnapshotProblem::WrongDevice(format!(
             "serial {theirs:?}, this device has {ours:?}"
@@ -384,6 +383,7 @@ pub fn should_replace(current: Option<&PostureReport>, new: &PostureReport) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::Serial;
     use crate::posture::report::{DeviceSummary, Source};
     use time::macros::datetime;
 
@@ -475,9 +475,9 @@ mod tests {
         let snap = report(Overall::Trusted, None, NOW);
         let mut identity = DeviceIdentity::default();
         assert!(check_device(&snap, &identity).is_ok());
-        identity.serial_number = Some("pf2abcde".into());
+        identity.serial_number = Serial::parse("pf2abcde").ok();
         assert!(check_device(&snap, &identity).is_ok());
-        identity.serial_number = Some("OTHER123".into());
+        identity.serial_number = Serial::parse("OTHER123").ok();
         assert_eq!(
             check_device(&snap, &identity).unwrap_err().reason_code(),
             "wrong_device"

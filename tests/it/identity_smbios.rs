@@ -202,7 +202,8 @@ fn device_serial_and_virtual_flag_per_machine() {
         let identity = device(&serials);
         let chosen = identity
             .serial_number
-            .as_deref()
+            .as_ref()
+            .map(|s| s.as_str())
             .zip(identity.serial_source.as_deref());
         assert_eq!(chosen, serial, "{name}: {:#?}", identity.serial_candidates);
         assert_eq!(identity.virtual_platform.as_deref(), platform, "{name}");
