@@ -98,6 +98,15 @@ fn serial_rules(raw: &str) {
         assert_eq!(check_serial(serial), Ok(serial), "not idempotent");
         assert!(serial::serials_equal(serial, raw));
     }
+    // The type agrees with the rules, and what it serializes reads back as itself.
+    if let Ok(typed) = serial::Serial::parse(raw) {
+        assert_eq!(typed.filter_value().ok(), check_serial(raw).ok());
+        let json = serde_json::to_string(&typed).expect("a string");
+        let back: serial::Serial = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back.as_str(), typed.as_str());
+    } else {
+        assert!(check_serial(raw).is_err());
+    }
 }
 
 fn uuid_rules(raw: &str) {

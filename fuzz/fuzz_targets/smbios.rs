@@ -55,7 +55,11 @@ fn check(serials: &SmbiosSerials) {
     assert_eq!(reading.candidates, candidates);
     let identity = assemble(reading, AgentReading::default(), None, HostFacts::default());
     if let Some(serial) = &identity.serial_number {
-        assert!(candidates.iter().any(|c| c.usable && &c.value == serial));
+        assert!(
+            candidates
+                .iter()
+                .any(|c| c.usable && c.value == serial.as_str())
+        );
     }
     let _ = identity.completeness();
 }

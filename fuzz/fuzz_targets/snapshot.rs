@@ -64,7 +64,7 @@ fn accepted(report: &PostureReport, now: OffsetDateTime, max_age: Duration) {
     let _ = fmt_time(report.expires_at);
     let _ = check_device(report, &DeviceIdentity::default());
     let identity = DeviceIdentity {
-        serial_number: Some("PF2ABCDE".into()),
+        serial_number: s1trust::identity::Serial::parse("PF2ABCDE").ok(),
         agent_uuid: Some("a3f1c9e2b7d84e6f9a0b1c2d3e4f5a6b".into()),
         ..DeviceIdentity::default()
     };

@@ -321,7 +321,11 @@ impl DeviceIdentity {
     pub fn identifying_serials(&self) -> Vec<SourcedSerial> {
         let chosen = self.serial_number.iter().map(|serial| SourcedSerial {
             serial: serial.clone(),
-            source: self.serial_source.as_deref().unwrap_or("serialNumber").into(),
+            source: self
+                .serial_source
+                .as_deref()
+                .unwrap_or("serialNumber")
+                .into(),
         });
         let candidates = self.serial_candidates.iter().filter_map(|c| {
             Some(SourcedSerial {

@@ -42,8 +42,15 @@ impl SerialProblem {
 /// again; the one rule left for later is the API filter's (no comma), applied where the
 /// filter is built ([`Serial::filter_value`]). Serials compare ignoring case
 /// ([`Serial::is`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Serial(String);
+
+/// Quoted like the string it holds, as messages show serials.
+impl std::fmt::Debug for Serial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
 
 impl PartialEq for Serial {
     fn eq(&self, other: &Self) -> bool {
@@ -312,12 +319,16 @@ mod tests {
         assert_eq!(serial.as_str(), "PF2ABCDE");
         assert!(serial.is("pf2abcde "));
         assert_eq!(serial, Serial::parse("pf2abcde").unwrap());
+        assert_eq!(format!("{serial:?} {serial}"), "\"PF2ABCDE\" PF2ABCDE");
         assert!(!serial.is("PF2ABCDF"));
         for bad in ["", "  ", "X", "To Be Filled By O.E.M.", "0000000000"] {
             assert!(Serial::parse(bad).is_err(), "{bad:?}");
         }
         let comma = Serial::parse("AB,CD").unwrap();
-        assert_eq!(comma.filter_value(), Err(SerialProblem::Comma("AB,CD".into())));
+        assert_eq!(
+            comma.filter_value(),
+            Err(SerialProblem::Comma("AB,CD".into()))
+        );
         assert_eq!(serial.filter_value(), Ok("PF2ABCDE"));
         let json = serde_json::to_string(&serial).unwrap();
         assert_eq!(json, "\"PF2ABCDE\"");

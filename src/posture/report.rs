@@ -112,7 +112,10 @@ pub struct DeviceSummary {
 impl From<&DeviceIdentity> for DeviceSummary {
     fn from(identity: &DeviceIdentity) -> Self {
         Self {
-            serial_number: identity.serial_number.as_ref().map(|s| s.as_str().to_owned()),
+            serial_number: identity
+                .serial_number
+                .as_ref()
+                .map(|s| s.as_str().to_owned()),
             agent_uuid: identity.agent_uuid.clone(),
             hostname: identity.hostname.clone(),
             os_type: identity.os_type,
