@@ -9,7 +9,7 @@
 use crate::reason::Reason;
 use time::OffsetDateTime;
 
-use super::client::{Connection, build};
+use super::client::for_integration;
 use super::{Device, Error, LoadedConfig, Missing, Options, load_config, runtime};
 use crate::config::ConfigError;
 use crate::identity::DeviceIdentity;
@@ -185,15 +185,8 @@ fn target<'a>(
         Some(Ok(token)) => Ok(token.clone()),
     }
     .and_then(|token| {
-        build(
-            integration.url.clone(),
-            token,
-            &config.http,
-            integration.ca_file.as_deref(),
-            &Connection::default(),
-            options.started,
-        )
-        .map_err(|e| (Reason::ConfigError, e.to_string()))
+        for_integration(integration, token, config, options.started)
+            .map_err(|e| (Reason::ConfigError, e.to_string()))
     });
     Target {
         integration,

@@ -52,6 +52,24 @@ pub(crate) fn build(
     TenantClient::new(console, Some(token), http, ca.as_ref(), deadline)
 }
 
+/// The client for a configured integration as its config states it, with no
+/// command-line overrides (the scheduled refresh, `check`, `doctor`).
+pub(crate) fn for_integration(
+    integration: &Integration,
+    token: ApiToken,
+    config: &Config,
+    started: Instant,
+) -> Result<TenantClient, TenantError> {
+    build(
+        integration.url.clone(),
+        token,
+        &config.http,
+        integration.ca_file.as_deref(),
+        &Connection::default(),
+        started,
+    )
+}
+
 /// Largest CA bundle read; the whole Mozilla bundle is about 220 KiB.
 const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use time::OffsetDateTime;
 
 use super::check::{live, read_tokens};
-use super::client::{Connection, build};
+use super::client::for_integration;
 use super::steps::Checklist;
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
 use crate::config::shell_word;
@@ -207,14 +207,7 @@ fn check_integration(
             );
         }
     };
-    let client = match build(
-        integration.url.clone(),
-        token,
-        &config.http,
-        integration.ca_file.as_deref(),
-        &Connection::default(),
-        options.started,
-    ) {
+    let client = match for_integration(integration, token, config, options.started) {
         Ok(client) => client,
         Err(e) => return report.fail("HTTP client", e.to_string(), e.hint()),
     };

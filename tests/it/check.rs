@@ -284,16 +284,22 @@ fn one_failing_integration_does_not_hide_the_other() {
     assert!(lab.iter().all(|f| f["result"] == "unknown"));
 }
 
+/// A device whose agent UUID is on record, but under another machine's serial.
+fn mismatched(tenant: &Tenant) -> Device<'_> {
+    let device = Device::new(tenant, "");
+    device.set_identity(
+        json!({"serialNumber": "OTHERSERIAL9", "agentUuid": UUID, "agentInstalled": true}),
+    );
+    device
+}
+
 #[test]
 fn identity_mismatch_foreign_site_and_decommissioned_are_not_trusted() {
     if !is_root(NEEDS_ROOT) {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    device.set_identity(
-        json!({"serialNumber": "OTHERSERIAL9", "agentUuid": UUID, "agentInstalled": true}),
-    );
+    let device = mismatched(&tenant);
     let (run, report) = device.check(&["--live"]);
     run.expect_code(1);
     assert_eq!(
@@ -687,10 +693,7 @@ fn a_closed_stdout_keeps_the_answers_exit_status() {
         return;
     }
     let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    device.set_identity(
-        json!({"serialNumber": "OTHERSERIAL9", "agentUuid": UUID, "agentInstalled": true}),
-    );
+    let device = mismatched(&tenant);
     let closed = |args: &[&str]| {
         let mut child = std::process::Command::new(helpers::s1trust_bin())
             .args(args)
