@@ -56,7 +56,10 @@ pub fn remove_stale_temps(path: &Path) -> usize {
         .count()
 }
 
-/// Creates `folder` (and its parents) with `mode` unless it exists; refuses non-folders.
+/// Creates `folder` with `mode` unless it exists, and any missing folder above it
+/// with 0755 (a private tokens folder must not make the config folder above it
+/// private too); refuses non-folders. Modes are set after creation, so the umask
+/// (077 under some hardened logins) cannot narrow them.
 pub fn ensure_folder(folder: &Path, mode: u32) -> std::io::Result<()> {
     match std::fs::symlink_metadata(folder) {
         Ok(meta) if meta.is_dir() => Ok(()),
@@ -64,24 +67,37 @@ pub fn ensure_folder(folder: &Path, mode: u32) -> std::io::Result<()> {
             "{} is not a folder (symbolic links are refused)",
             folder.display()
         ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_folder(folder, mode),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = folder.parent().filter(|p| !p.as_os_str().is_empty()) {
+                ensure_folder(parent, PUBLIC_FOLDER)?;
+            }
+            create_folder(folder, mode)
+        }
         Err(e) => Err(e),
     }
 }
 
+/// The mode of folders other users must traverse (config and state folders).
+pub const PUBLIC_FOLDER: u32 = 0o755;
+
 #[cfg(unix)]
 fn create_folder(folder: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode)
-        .create(folder)
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(folder) {
+        // Another writer made it first: its mode is that writer's business.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        other => other?,
+    }
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
 fn create_folder(folder: &Path, _mode: u32) -> std::io::Result<()> {
     // The installer gives %ProgramData%\s1trust its ACL; children inherit it.
-    std::fs::create_dir_all(folder)
+    match std::fs::create_dir(folder) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
 }
 
 #[cfg(unix)]
@@ -118,6 +134,9 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&secret), 0o600);
         assert_eq!(mode(secret.parent().unwrap()), 0o700);
+        let nested = dir.path().join("etc").join("tokens").join("c.token");
+        write_atomic(&nested, b"x", 0o600, 0o700).unwrap();
+        assert_eq!(mode(&dir.path().join("etc")), 0o755, "only the last folder is private");
         write_atomic(&secret, b"yy", 0o600, 0o700).unwrap();
         assert_eq!(std::fs::read(&secret).unwrap(), b"yy");
         let link = dir.path().join("link");

@@ -25,3 +25,12 @@ pub mod token;
 pub mod version;
 
 pub use cli::main;
+
+/// A scratch folder for unit tests whose files the trust rules must accept: not in
+/// the sticky system temp folder (no sticky exception), but in the build folder.
+#[cfg(test)]
+pub(crate) fn test_scratch() -> tempfile::TempDir {
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-scratch");
+    std::fs::create_dir_all(&base).expect("target/test-scratch can be created");
+    tempfile::tempdir_in(base).expect("a scratch folder in target/test-scratch")
+}

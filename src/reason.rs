@@ -86,6 +86,8 @@ reasons! {
     SnapshotUnreadable = "snapshot_unreadable",
     /// The snapshot was made for another device.
     WrongDevice = "wrong_device",
+    /// The snapshot names a device fact (machine ID, serial) this process could not read.
+    DeviceUnverifiable = "device_unverifiable",
     /// A live evaluation was asked for but is not possible here.
     LiveUnavailable = "live_unavailable",
     /// No configuration yet.

@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn refuses_group_readable_file() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::test_scratch();
         let path = dir.path().join("t.token");
         std::fs::write(&path, "abc\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();

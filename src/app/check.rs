@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::client::for_integration;
 use super::{Device, Error, LoadedConfig, Missing, Options, load_config, runtime};
-use crate::config::ConfigError;
+use crate::config::{CONFIG_ENV, ConfigError};
 use crate::identity::DeviceIdentity;
 use crate::posture::evaluate::{Target, evaluate};
 use crate::posture::report::{
@@ -34,6 +34,7 @@ pub enum Mode {
 
 /// Runs `check`.
 pub fn check(options: &Options, mode: Mode) -> Result<PostureReport, Error> {
+    refuse_a_users_config(options)?;
     let now = OffsetDateTime::now_utc();
     let mut device = Device::quick(options.started);
     let loaded = match load_config(options, Missing::Fail) {
@@ -44,6 +45,22 @@ pub fn check(options: &Options, mode: Mode) -> Result<PostureReport, Error> {
         Err(e) => return Err(e),
     };
     Ok(decide(options, &loaded, mode, &mut device, now))
+}
+
+/// A verdict for a normal user comes only from the OS-path configuration: any file
+/// the user names, even a root-owned one, is one the user picked (on a mount of the
+/// user's, from a namespace of the user's, or an old copy), so it is refused outright.
+pub(crate) fn refuse_a_users_config(options: &Options) -> Result<(), Error> {
+    if options.config_named && !options.privileged {
+        return Err(Error::usage(
+            format!(
+                "a normal user's check reads only the system configuration, not {} (named by --config or {CONFIG_ENV})",
+                options.config_path.display()
+            ),
+            format!("drop --config and unset {CONFIG_ENV}; root (or SYSTEM) may name another file"),
+        ));
+    }
+    Ok(())
 }
 
 fn decide(
@@ -91,11 +108,14 @@ fn from_snapshot(
     let failed_since =
         snapshot::read_last_refresh(path).filter(|a| !a.ok && a.at > report.evaluated_at);
     if let Some(attempt) = failed_since {
+        let since = attempt.failing_since.unwrap_or(attempt.at);
         report.notes.push(format!(
-            "the last refresh failed at {} ({}); this answer is from {}",
+            "refreshes have failed since {}, the last at {} ({}); this answer is from {} and stands until it expires at {}",
+            fmt_time(since),
             fmt_time(attempt.at),
             attempt.message.as_deref().unwrap_or("no detail"),
-            fmt_time(report.evaluated_at)
+            fmt_time(report.evaluated_at),
+            fmt_time(report.expires_at)
         ));
         report.last_refresh = Some(attempt);
     }

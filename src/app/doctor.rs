@@ -66,6 +66,13 @@ fn check_config(options: &Options, report: &mut Checklist) -> Option<Config> {
                     config.integrations.len()
                 ),
             );
+            if let Some(why) = crate::fs_trust::hidden_from_users(path) {
+                report.fail(
+                    "config readable by users",
+                    format!("{why}, so every normal user's check ends config_error"),
+                    "chmod 644 the file and 755 the folders above it (the tokens folder stays 700)",
+                );
+            }
             if config.integrations.is_empty() {
                 report.fail(
                     "integrations",
@@ -326,6 +333,13 @@ fn check_snapshot(config: &Config, report: &mut Checklist) {
             problem.to_string(),
             "run `s1trust refresh` as root, or check that the scheduled refresh runs",
         ),
+    }
+    if let Some(why) = crate::fs_trust::hidden_from_users(path) {
+        report.fail(
+            "snapshot readable by users",
+            format!("{why}, so every normal user's check ends snapshot_unreadable"),
+            "chmod 755 the folders above it (a refresh writes the snapshot 644 and makes a missing state folder 755)",
+        );
     }
     match snapshot::read_last_refresh(path) {
         Some(attempt) if attempt.ok => report.pass(

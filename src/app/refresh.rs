@@ -40,7 +40,10 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
             "point `[snapshot] path` at the state folder (default /var/lib/s1trust/posture.json)",
         )
     })?;
-    let _lock = snapshot::lock(snapshot_path).map_err(|e| lock_failed(snapshot_path, e))?;
+    let _lock = match snapshot::lock(snapshot_path, snapshot::LOCK_WAIT) {
+        Ok(lock) => lock,
+        Err(e) => return Err(lock_failed(snapshot_path, e)),
+    };
     let removed = snapshot::remove_stale_temps(snapshot_path);
     if removed > 0 {
         tracing::info!("removed {removed} temp file(s) left by an interrupted refresh");
@@ -90,16 +93,48 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     })
 }
 
+/// A refresh that could not lock records that, so `check` and `doctor` can say the
+/// posture is not being refreshed (the lock is root's alone: only another refresh,
+/// or root, can hold it).
 fn lock_failed(path: &Path, e: snapshot::LockError) -> Error {
     match e {
-        snapshot::LockError::Busy => Error::Busy(format!(
-            "another `s1trust refresh` is running for {}; this one did nothing",
-            path.display()
-        )),
+        snapshot::LockError::Busy(_) => {
+            let message = format!(
+                "{e} ({}); this refresh did nothing",
+                snapshot::lock_path(path).display()
+            );
+            let attempt = failed_attempt(path, OffsetDateTime::now_utc(), None, message.clone());
+            if let Err(e) = snapshot::write_last_refresh(path, &attempt) {
+                tracing::warn!("cannot record the refresh attempt: {e}");
+            }
+            Error::Busy(message)
+        }
         snapshot::LockError::Io(e) => Error::usage(
             format!("cannot lock the state folder of {}: {e}", path.display()),
             "run `s1trust refresh` as root (or SYSTEM); the scheduled task does",
         ),
+    }
+}
+
+/// A failed attempt, carrying when the failures began from the previous record.
+fn failed_attempt(
+    path: &Path,
+    at: OffsetDateTime,
+    report: Option<&PostureReport>,
+    message: String,
+) -> RefreshAttempt {
+    let previous = snapshot::read_last_refresh(path);
+    let failing_since = match previous {
+        Some(p) if !p.ok => p.failing_since.or(Some(p.at)).filter(|since| *since <= at),
+        _ => None,
+    };
+    RefreshAttempt {
+        at,
+        ok: false,
+        result: report.map_or(crate::posture::report::Overall::Unknown, |r| r.result),
+        reason: report.and_then(|r| r.reason),
+        message: Some(message),
+        failing_since: failing_since.or(Some(at)),
     }
 }
 
@@ -121,12 +156,16 @@ fn record_attempt(
             format!("{m}: {}", errors.join("; "))
         }
     });
-    let attempt = RefreshAttempt {
-        at: report.evaluated_at,
-        ok,
-        result: report.result,
-        reason: report.reason,
-        message,
+    let attempt = match message {
+        Some(message) if !ok => failed_attempt(path, report.evaluated_at, Some(report), message),
+        message => RefreshAttempt {
+            at: report.evaluated_at,
+            ok,
+            result: report.result,
+            reason: report.reason,
+            message,
+            failing_since: None,
+        },
     };
     snapshot::write_last_refresh(path, &attempt)
 }

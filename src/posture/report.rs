@@ -291,6 +291,13 @@ pub struct RefreshAttempt {
     pub reason: Option<Reason>,
     /// Why the snapshot was kept, for people.
     pub message: Option<String>,
+    /// When refreshes started failing without a success since (absent after a success).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub failing_since: Option<OffsetDateTime>,
 }
 
 #[cfg(test)]

@@ -71,6 +71,11 @@ pub enum SnapshotProblem {
     /// It describes another device.
     #[error("the posture snapshot was made for another device ({0})")]
     WrongDevice(String),
+    /// It names a device fact this process should be able to read but could not.
+    #[error(
+        "the posture snapshot cannot be matched to this device: it carries a {0}, and this process could not read this device's"
+    )]
+    Unverifiable(&'static str),
 }
 
 impl SnapshotProblem {
@@ -83,6 +88,7 @@ impl SnapshotProblem {
             Self::Corrupt { .. } => Reason::CorruptSnapshot,
             Self::Stale { .. } | Self::Expired(_) => Reason::StaleSnapshot,
             Self::WrongDevice(_) => Reason::WrongDevice,
+            Self::Unverifiable(_) => Reason::DeviceUnverifiable,
         }
     }
 }
@@ -133,47 +139,47 @@ pub fn parse_snapshot(
         let age = Duration::from_secs(age.whole_seconds().max(0) as u64);
         return Err(SnapshotProblem::Stale { age, max_age });
     }
-    // The writer's own limit: a reader's settings can shorten it, never extend it.
-    if report
-        .expires_at
-        .checked_add(SKEW)
-        .is_none_or(|limit| now > limit)
-    {
+    // The writer's own limit, on the clock both share: a reader's settings can
+    // shorten it, never extend it. Skew is tolerated only for "from the future".
+    if now >= report.expires_at {
         return Err(SnapshotProblem::Expired(report.expires_at));
     }
     Ok(report)
 }
 
-/// Checks that the snapshot was made for this device, as far as this process can tell:
-/// the machine identity (readable by any user) must match when this device has one,
-/// and the serial and agent UUID when both sides have them.
+/// Checks that the snapshot was made for this device. Every fact the snapshot carries
+/// and this process can normally read must match; one it carries but this process
+/// failed to read (a sandbox can hide `/etc/machine-id`) fails closed, never skips.
 pub fn check_device(
     report: &PostureReport,
     identity: &DeviceIdentity,
 ) -> Result<(), SnapshotProblem> {
     let device = &report.device;
-    if let Some(ours) = &identity.host_id {
-        match &device.host_id {
-            Some(theirs) if theirs == ours => {}
-            Some(_) => {
-                return Err(SnapshotProblem::WrongDevice(format!(
-                    "its machine identity differs from this device's ({})",
-                    identity.host_id_source.as_deref().unwrap_or("machine ID")
-                )));
-            }
-            None => {
-                return Err(SnapshotProblem::WrongDevice(
-                    "it carries no machine identity, and this device has one".into(),
-                ));
-            }
+    match (&identity.host_id, &device.host_id) {
+        (Some(ours), Some(theirs)) if ours != theirs => {
+            return Err(SnapshotProblem::WrongDevice(format!(
+                "its machine identity differs from this device's ({})",
+                identity.host_id_source.as_deref().unwrap_or("machine ID")
+            )));
         }
+        (Some(_), None) => {
+            return Err(SnapshotProblem::WrongDevice(
+                "it carries no machine identity, and this device has one".into(),
+            ));
+        }
+        (None, Some(_)) => return Err(SnapshotProblem::Unverifiable("machine identity")),
+        _ => {}
     }
-    if let (Some(ours), Some(theirs)) = (&identity.serial_number, &device.serial_number)
-        && !ours.is(theirs)
-    {
-        return Err(SnapshotProblem::WrongDevice(format!(
-            "serial {theirs:?}, this device has {ours:?}"
-        )));
+    match (&identity.serial_number, &device.serial_number) {
+        (Some(ours), Some(theirs)) if !ours.is(theirs) => {
+            return Err(SnapshotProblem::WrongDevice(format!(
+                "serial {theirs:?}, this device has {ours:?}"
+            )));
+        }
+        (None, Some(_)) if serial_readable_here() => {
+            return Err(SnapshotProblem::Unverifiable("serial number"));
+        }
+        _ => {}
     }
     if let (Some(ours), Some(theirs)) = (&identity.agent_uuid, &device.agent_uuid)
         && !uuids_equal(ours, theirs)
@@ -183,6 +189,14 @@ pub fn check_device(
         )));
     }
     Ok(())
+}
+
+/// Whether this process can normally read the hardware serial: any user can on
+/// macOS (IOKit) and Windows (the SMBIOS API); on Linux the firmware tables are
+/// root's only. The agent UUID is not checked the same way: a normal user's check
+/// does not ask the agent's CLI for it.
+fn serial_readable_here() -> bool {
+    !cfg!(target_os = "linux") || fs_trust::is_privileged()
 }
 
 fn read_trusted(path: &Path) -> Result<Vec<u8>, SnapshotProblem> {
@@ -336,35 +350,91 @@ pub fn read_last_refresh(snapshot: &Path) -> Option<RefreshAttempt> {
 /// Why the refresh lock could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    /// Another refresh holds it.
-    #[error("another refresh holds the lock")]
-    Busy,
+    /// Another refresh held it for the whole wait.
+    #[error("another refresh held the lock for {} s", .0.as_secs())]
+    Busy(Duration),
     /// The lock file could not be opened.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
-/// Takes the exclusive refresh lock, `<name>.lock` beside the snapshot, for as long
-/// as the returned file lives (the OS drops it if the process dies).
-pub fn lock(snapshot: &Path) -> Result<std::fs::File, LockError> {
+/// How long a refresh waits for another one to finish before it gives up.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// The refresh lock beside the snapshot.
+pub fn lock_path(snapshot: &Path) -> PathBuf {
     let stem = snapshot
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("posture");
-    let path = snapshot.with_file_name(format!("{stem}.lock"));
+    snapshot.with_file_name(format!("{stem}.lock"))
+}
+
+/// Takes the exclusive refresh lock, `<name>.lock` beside the snapshot, for as long
+/// as the returned file lives (the OS drops it if the process dies), waiting up to
+/// `wait` for a running refresh. Only its owner can open the file (0600): anyone who
+/// can open a lock file can hold it for ever and stop every refresh. A lock file that
+/// others could open (an older version made it 0644) is replaced, so whoever holds
+/// the old one holds nothing.
+pub fn lock(snapshot: &Path, wait: Duration) -> Result<std::fs::File, LockError> {
+    let path = lock_path(snapshot);
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         crate::atomic::ensure_folder(folder, 0o755)?;
     }
-    let file = std::fs::OpenOptions::new()
+    let file = open_private_lock(&path)?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() >= deadline => {
+                return Err(LockError::Busy(wait));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn open_private_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let open = |new: bool| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(!new)
+            .create_new(new)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+    };
+    let file = open(false)?;
+    let meta = file.metadata()?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let private = meta.is_file() && meta.uid() == me && meta.mode() & 0o077 == 0 && meta.nlink() == 1;
+    if private {
+        return Ok(file);
+    }
+    drop(file);
+    std::fs::remove_file(path)?;
+    let file = open(true)?;
+    // The mode asked for at creation is cut by the umask, never widened; say it anyway.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_private_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    // The state folder's ACL (SYSTEM and Administrators) decides who may open it.
+    std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Busy),
-        Err(std::fs::TryLockError::Error(e)) => Err(LockError::Io(e)),
-    }
+        .open(path)
 }
 
 /// Whether a freshly evaluated report should replace the current (still valid) snapshot.
@@ -429,7 +499,7 @@ mod tests {
             eprintln!("notice: snapshot ownership test needs root; skipped");
             return;
         }
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::test_scratch();
         let path = dir.path().join("state").join("posture.json");
         let max = Duration::from_secs(1800);
         assert!(matches!(
@@ -474,7 +544,12 @@ mod tests {
     fn wrong_device_is_detected_only_for_facts_we_can_read() {
         let snap = report(Overall::Trusted, None, NOW);
         let mut identity = DeviceIdentity::default();
-        assert!(check_device(&snap, &identity).is_ok());
+        let unreadable_serial = check_device(&snap, &identity);
+        if serial_readable_here() {
+            assert_eq!(unreadable_serial.unwrap_err().reason_code(), "device_unverifiable");
+        } else {
+            assert!(unreadable_serial.is_ok(), "a normal user cannot read it on Linux");
+        }
         identity.serial_number = Serial::parse("pf2abcde").ok();
         assert!(check_device(&snap, &identity).is_ok());
         identity.serial_number = Serial::parse("OTHER123").ok();
@@ -485,8 +560,27 @@ mod tests {
     }
 
     #[test]
+    fn a_machine_identity_that_cannot_be_read_fails_closed() {
+        let mut snap = report(Overall::Trusted, None, NOW);
+        snap.device.host_id = Some("sha256:aa".into());
+        let mut identity = DeviceIdentity {
+            serial_number: Serial::parse("PF2ABCDE").ok(),
+            ..Default::default()
+        };
+        assert_eq!(
+            check_device(&snap, &identity).unwrap_err().reason_code(),
+            "device_unverifiable",
+            "a sandbox hiding /etc/machine-id must not skip the comparison"
+        );
+        identity.host_id = Some("sha256:bb".into());
+        assert_eq!(check_device(&snap, &identity).unwrap_err().reason_code(), "wrong_device");
+        identity.host_id = Some("sha256:aa".into());
+        assert!(check_device(&snap, &identity).is_ok());
+    }
+
+    #[test]
     fn long_strings_are_cut_and_marked_so_the_reader_accepts_the_snapshot() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::test_scratch();
         let path = dir.path().join("posture.json");
         let mut big = report(Overall::Trusted, None, NOW);
         big.notes.push("é".repeat(3_000_000));
@@ -501,7 +595,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn refresh_targets_must_be_absent_or_its_own() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::test_scratch();
         let path = dir.path().join("posture.json");
         assert!(check_targets(&path).is_ok());
         write_snapshot(&path, &report(Overall::Trusted, None, NOW)).unwrap();
@@ -521,20 +615,43 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_at_the_end_of_time_are_refused_not_a_panic() {
+    fn timestamps_at_the_end_of_time_neither_panic_nor_extend_an_answer() {
         let mut far = serde_json::to_value(report(Overall::Trusted, None, NOW)).unwrap();
         far["expiresAt"] = serde_json::json!("9999-12-31T23:59:59Z");
         let bytes = serde_json::to_vec(&far).unwrap();
         let path = Path::new("posture.json");
+        let hour = Duration::from_secs(3600);
+        assert!(parse_snapshot(&bytes, path, NOW, hour).is_ok());
+        let later = NOW + time::Duration::hours(2);
         assert_eq!(
-            parse_snapshot(&bytes, path, NOW, Duration::from_secs(3600))
+            parse_snapshot(&bytes, path, later, hour)
+                .unwrap_err()
+                .reason_code(),
+            "stale_snapshot",
+            "the reader's max_age still bounds it"
+        );
+        far["evaluatedAt"] = serde_json::json!("9999-12-31T23:59:59Z");
+        let bytes = serde_json::to_vec(&far).unwrap();
+        assert!(parse_snapshot(&bytes, path, NOW, hour).is_err());
+    }
+
+    #[test]
+    fn expires_at_means_what_it_says_and_skew_only_excuses_the_future() {
+        let snap = report(Overall::Trusted, None, NOW);
+        let bytes = serde_json::to_vec(&snap).unwrap();
+        let path = Path::new("posture.json");
+        let day = Duration::from_secs(86_400);
+        let just_after = snap.expires_at + time::Duration::seconds(2);
+        assert_eq!(
+            parse_snapshot(&bytes, path, just_after, day)
                 .unwrap_err()
                 .reason_code(),
             "stale_snapshot"
         );
-        far["evaluatedAt"] = serde_json::json!("9999-12-31T23:59:59Z");
-        let bytes = serde_json::to_vec(&far).unwrap();
-        assert!(parse_snapshot(&bytes, path, NOW, Duration::from_secs(3600)).is_err());
+        let just_before = snap.expires_at - time::Duration::seconds(2);
+        assert!(parse_snapshot(&bytes, path, just_before, day).is_ok());
+        let slightly_ahead = NOW - time::Duration::minutes(4);
+        assert!(parse_snapshot(&bytes, path, slightly_ahead, day).is_ok());
     }
 
     #[test]

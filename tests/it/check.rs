@@ -531,12 +531,20 @@ fn failed_refresh_keeps_the_last_good_snapshot() {
     assert_eq!(report["result"], "trusted");
     assert_eq!(report["lastRefresh"]["ok"], false);
     assert_eq!(report["lastRefresh"]["reason"], "bad_response");
+    let first_failure = report["lastRefresh"]["failingSince"].clone();
+    assert_eq!(first_failure, report["lastRefresh"]["at"]);
     assert!(
         report["notes"]
             .to_string()
-            .contains("the last refresh failed"),
+            .contains("refreshes have failed since"),
         "{report:#}"
     );
+    // A second failure keeps the time the failures began.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    device.run(&["refresh"]).expect_code(3);
+    let (_, report) = device.check(&["--snapshot"]);
+    assert_eq!(report["lastRefresh"]["failingSince"], first_failure);
+    assert_ne!(report["lastRefresh"]["at"], first_failure);
 
     // A definitive change (the record now shows a threat) does replace it.
     tenant.emulator.clear_faults();

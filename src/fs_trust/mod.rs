@@ -7,12 +7,23 @@
 //! the trusted owner and not writable by others, so nobody else can change the next
 //! name on the way), then the file is opened without following a final symbolic
 //! link, and the open descriptor's owner, mode, type, link count and size decide.
-//! A folder writable by others is accepted only with the sticky bit (like `/tmp`):
-//! there nobody but its owner can rename or remove the owner's entry.
+//!
+//! No folder writable by group or others is accepted, sticky or not: in a sticky
+//! folder such as `/tmp` a user can still create the name first, or mount a file
+//! system there. Owner bits mean something only where the kernel vouches for them,
+//! so on Linux a system file is also refused on a FUSE file system, on one a user had
+//! mounted (libmount's `user`/`uhelper` markers, `/media/<user>/`), and in any user
+//! namespace but the initial one (where the user's own files can look root-owned).
+//! macOS refuses FUSE and volumes a user mounted (`statfs`'s `f_owner`).
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(any(target_os = "linux", test))]
+mod mounts;
 
 /// What a file and the folders above it must satisfy.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +79,7 @@ pub enum Fault {
         /// The owner the rule wants.
         want: u32,
     },
-    /// Writable by group or others (and, for a folder, not sticky). Unix only.
+    /// Writable by group or others. Unix only.
     #[cfg_attr(not(unix), allow(dead_code))]
     #[error("is writable by its group or by others (mode {mode:04o})")]
     Writable {
@@ -88,6 +99,16 @@ pub enum Fault {
     #[cfg_attr(not(unix), allow(dead_code))]
     #[error("has {0} hard links; a trusted file has exactly one")]
     HardLinks(u64),
+    /// On a file system whose owners a normal user chose (FUSE, a user's mount).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    #[error("{0}; system files must be on a file system only root mounted")]
+    UserMount(String),
+    /// Root's files cannot be told from a user's in this process's user namespace.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    #[error(
+        "cannot be trusted from inside a user namespace, where a normal user's files can look root-owned; run s1trust outside it"
+    )]
+    UserNamespace,
     /// Anything else (Windows owners, paths that name no file).
     #[error("{0}")]
     Other(String),
@@ -290,6 +311,32 @@ fn check_folders(folder: &Path, rule: &Rule<'_>) -> Result<(), TrustError> {
     Ok(())
 }
 
+/// Why a normal user's `check` could not read `path` (a system file every user's
+/// check needs: the configuration, the snapshot), if it could not: the file must be
+/// readable by others and every folder above it searchable by others. Unix only;
+/// Windows leaves this to the installer's ACL.
+pub fn hidden_from_users(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let real = std::fs::canonicalize(path).ok()?;
+        let mode = |p: &Path| std::fs::metadata(p).ok().map(|m| m.permissions().mode());
+        if mode(&real).is_some_and(|m| m & 0o004 == 0) {
+            return Some(format!("{} is not readable by other users", real.display()));
+        }
+        real.ancestors().skip(1).find_map(|dir| {
+            mode(dir)
+                .filter(|m| m & 0o001 == 0)
+                .map(|m| format!("{} (mode {:04o}) cannot be entered by other users", dir.display(), m & 0o7777))
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// The owner rule for files the caller names itself (e.g. `--token-file`): its own.
 pub(crate) fn caller() -> u32 {
     platform::euid()
@@ -336,6 +383,7 @@ mod platform {
 
     pub(super) fn judge_owner_and_mode(meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         let mode = meta.mode() & 0o7777;
+        system_owner_means_root(rule)?;
         if meta.uid() != rule.owner {
             return Err(Fault::Owner {
                 uid: meta.uid(),
@@ -348,28 +396,106 @@ mod platform {
         Ok(())
     }
 
-    pub(super) fn judge_file(_file: &File, meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
+    /// Uid 0 is root only in the initial user namespace (Linux).
+    fn system_owner_means_root(rule: &Rule<'_>) -> Result<(), Fault> {
+        #[cfg(target_os = "linux")]
+        if rule.owner == 0 && !super::linux::in_initial_user_ns() {
+            return Err(Fault::UserNamespace);
+        }
+        let _ = rule;
+        Ok(())
+    }
+
+    pub(super) fn judge_file(file: &File, meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         judge_owner_and_mode(meta, rule)?;
         // A hard link elsewhere could be an old copy the owner has since replaced.
         if meta.nlink() > 1 {
             return Err(Fault::HardLinks(meta.nlink()));
         }
-        Ok(())
+        judge_mount(file, rule)
     }
 
-    pub(super) fn judge_folder(_dir: &Path, meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
+    pub(super) fn judge_folder(dir: &Path, meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         let mode = meta.mode() & 0o7777;
+        system_owner_means_root(rule)?;
         if meta.uid() != rule.owner && meta.uid() != 0 {
             return Err(Fault::Owner {
                 uid: meta.uid(),
                 want: rule.owner,
             });
         }
-        let sticky = mode & 0o1000 != 0;
-        if mode & 0o022 != 0 && !sticky {
+        if mode & 0o022 != 0 {
             return Err(Fault::Writable { mode });
         }
-        Ok(())
+        let folder = open_folder(dir, meta)?;
+        judge_mount(&folder, rule)
+    }
+
+    /// The folder just judged by path, opened without following a link and
+    /// confirmed to be the same one, so its file system is judged by descriptor.
+    fn open_folder(dir: &Path, meta: &Metadata) -> Result<File, Fault> {
+        #[cfg(target_os = "linux")]
+        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        #[cfg(not(target_os = "linux"))]
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let folder = OpenOptions::new()
+            .read(true)
+            .custom_flags(flags)
+            .open(dir)
+            .map_err(|e| Fault::Other(format!("cannot be opened to check it: {e}")))?;
+        let opened = folder
+            .metadata()
+            .map_err(|e| Fault::Other(format!("cannot be checked: {e}")))?;
+        if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
+            return Err(Fault::Other("changed while it was checked".into()));
+        }
+        Ok(folder)
+    }
+
+    /// System files only on file systems whose owners the kernel vouches for; a
+    /// normal user's own files may be anywhere.
+    fn judge_mount(file: &File, rule: &Rule<'_>) -> Result<(), Fault> {
+        if rule.owner != 0 {
+            return Ok(());
+        }
+        match user_mounted(file) {
+            Some(why) => Err(Fault::UserMount(why)),
+            None => Ok(()),
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn user_mounted(file: &File) -> Option<String> {
+        super::linux::user_mounted(file)
+    }
+
+    #[cfg(target_vendor = "apple")]
+    fn user_mounted(file: &File) -> Option<String> {
+        use std::os::fd::AsRawFd;
+        let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: `file` is open and `stat` is a valid out-buffer of the right type.
+        if unsafe { libc::fstatfs(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+            return Some("is on a file system that cannot be identified".into());
+        }
+        // SAFETY: fstatfs succeeded, so it filled the buffer.
+        let stat = unsafe { stat.assume_init() };
+        let kind: String = stat
+            .f_fstypename
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8 as char)
+            .collect();
+        if kind.contains("fuse") {
+            return Some(format!("is on a FUSE file system ({kind}), whose daemon can claim any owner"));
+        }
+        (stat.f_owner != 0).then(|| {
+            format!("is on a volume that uid {} mounted, whose owners that user chose", stat.f_owner)
+        })
+    }
+
+    #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+    fn user_mounted(_file: &File) -> Option<String> {
+        None
     }
 
     pub(super) fn euid() -> u32 {
@@ -377,9 +503,14 @@ mod platform {
         unsafe { libc::geteuid() }
     }
 
+    /// Root, and on Linux root of the initial user namespace: uid 0 in a namespace
+    /// a normal user made (`unshare -Ur`) is that user.
     pub(super) fn is_privileged() -> bool {
         // SAFETY: geteuid has no preconditions and cannot fail.
-        unsafe { libc::geteuid() == 0 }
+        let root = unsafe { libc::geteuid() == 0 };
+        #[cfg(target_os = "linux")]
+        let root = root && super::linux::in_initial_user_ns();
+        root
     }
 }
 
@@ -624,7 +755,7 @@ mod tests {
     }
 
     #[test]
-    fn every_folder_above_counts_and_sticky_folders_are_allowed() {
+    fn every_folder_above_counts_and_sticky_ones_too() {
         let (dir, _) = tree();
         let root = dir.path();
         let deep = root.join("a").join("b");
@@ -639,7 +770,8 @@ mod tests {
         std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o777)).unwrap();
         assert!(why(read(&file, &rule(root))).contains("mode 0777"));
         std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o1777)).unwrap();
-        assert!(read(&file, &rule(root)).is_ok());
+        assert!(why(read(&file, &rule(root))).contains("mode 1777"));
+        std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o755)).unwrap();
         // A folder link on the way resolves to the real folder, which is what is checked.
         let via = root.join("via");
         symlink(&deep, &via).unwrap();
