@@ -136,7 +136,11 @@ mod tests {
         assert_eq!(mode(secret.parent().unwrap()), 0o700);
         let nested = dir.path().join("etc").join("tokens").join("c.token");
         write_atomic(&nested, b"x", 0o600, 0o700).unwrap();
-        assert_eq!(mode(&dir.path().join("etc")), 0o755, "only the last folder is private");
+        assert_eq!(
+            mode(&dir.path().join("etc")),
+            0o755,
+            "only the last folder is private"
+        );
         write_atomic(&secret, b"yy", 0o600, 0o700).unwrap();
         assert_eq!(std::fs::read(&secret).unwrap(), b"yy");
         let link = dir.path().join("link");

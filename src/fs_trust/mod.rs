@@ -325,9 +325,13 @@ pub fn hidden_from_users(path: &Path) -> Option<String> {
             return Some(format!("{} is not readable by other users", real.display()));
         }
         real.ancestors().skip(1).find_map(|dir| {
-            mode(dir)
-                .filter(|m| m & 0o001 == 0)
-                .map(|m| format!("{} (mode {:04o}) cannot be entered by other users", dir.display(), m & 0o7777))
+            mode(dir).filter(|m| m & 0o001 == 0).map(|m| {
+                format!(
+                    "{} (mode {:04o}) cannot be entered by other users",
+                    dir.display(),
+                    m & 0o7777
+                )
+            })
         })
     }
     #[cfg(not(unix))]
@@ -486,10 +490,15 @@ mod platform {
             .map(|&c| c as u8 as char)
             .collect();
         if kind.contains("fuse") {
-            return Some(format!("is on a FUSE file system ({kind}), whose daemon can claim any owner"));
+            return Some(format!(
+                "is on a FUSE file system ({kind}), whose daemon can claim any owner"
+            ));
         }
         (stat.f_owner != 0).then(|| {
-            format!("is on a volume that uid {} mounted, whose owners that user chose", stat.f_owner)
+            format!(
+                "is on a volume that uid {} mounted, whose owners that user chose",
+                stat.f_owner
+            )
         })
     }
 

@@ -118,9 +118,11 @@ pub(crate) fn user_controlled(mount: &Mount, user_mounts: &[u64]) -> Option<Stri
 /// Below `/media/<user>/` or `/run/media/<user>/`, where desktop automounters put
 /// what a user plugs in (a bare `/media/<name>` is where older ones did).
 fn is_media_folder(point: &str) -> bool {
-    ["/media/", "/run/media/"]
-        .iter()
-        .any(|base| point.strip_prefix(base).is_some_and(|rest| !rest.is_empty()))
+    ["/media/", "/run/media/"].iter().any(|base| {
+        point
+            .strip_prefix(base)
+            .is_some_and(|rest| !rest.is_empty())
+    })
 }
 
 #[cfg(test)]

@@ -415,7 +415,8 @@ fn open_private_lock(path: &Path) -> std::io::Result<std::fs::File> {
     let meta = file.metadata()?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    let private = meta.is_file() && meta.uid() == me && meta.mode() & 0o077 == 0 && meta.nlink() == 1;
+    let private =
+        meta.is_file() && meta.uid() == me && meta.mode() & 0o077 == 0 && meta.nlink() == 1;
     if private {
         return Ok(file);
     }
@@ -546,9 +547,15 @@ mod tests {
         let mut identity = DeviceIdentity::default();
         let unreadable_serial = check_device(&snap, &identity);
         if serial_readable_here() {
-            assert_eq!(unreadable_serial.unwrap_err().reason_code(), "device_unverifiable");
+            assert_eq!(
+                unreadable_serial.unwrap_err().reason_code(),
+                "device_unverifiable"
+            );
         } else {
-            assert!(unreadable_serial.is_ok(), "a normal user cannot read it on Linux");
+            assert!(
+                unreadable_serial.is_ok(),
+                "a normal user cannot read it on Linux"
+            );
         }
         identity.serial_number = Serial::parse("pf2abcde").ok();
         assert!(check_device(&snap, &identity).is_ok());
@@ -573,7 +580,10 @@ mod tests {
             "a sandbox hiding /etc/machine-id must not skip the comparison"
         );
         identity.host_id = Some("sha256:bb".into());
-        assert_eq!(check_device(&snap, &identity).unwrap_err().reason_code(), "wrong_device");
+        assert_eq!(
+            check_device(&snap, &identity).unwrap_err().reason_code(),
+            "wrong_device"
+        );
         identity.host_id = Some("sha256:aa".into());
         assert!(check_device(&snap, &identity).is_ok());
     }

@@ -117,7 +117,7 @@ struct Outcome {
 /// Runs `s1trust identity --json` with `script` as the agent's tool; `marker` is
 /// what the processes it starts carry.
 fn identity_with(script: &str, marker: &str) -> Outcome {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     std::fs::write(dir.path().join("sentinelctl"), script).unwrap();
     let id = dir.path().join("id");
     std::fs::create_dir(&id).unwrap();

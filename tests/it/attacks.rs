@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod system;
+
 use crate::helpers::{TOKEN, Tenant, agent, path_arg, set_mode, write_private};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
@@ -61,7 +63,7 @@ struct Lab {
 
 impl Lab {
     fn new(tenant: &Tenant) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::helpers::scratch();
         set_mode(dir.path(), 0o755);
         let system = dir.path().join("system");
         let home = dir.path().join("home");
@@ -101,20 +103,30 @@ impl Lab {
         set_mode(&self.identity, 0o644);
     }
 
-    /// Runs s1trust as root (`user: None`) or as the normal user.
+    /// Runs s1trust as root (`user: None`), or as the normal user on a device whose
+    /// OS-path configuration (`/etc/s1trust`) is this lab's `system/` folder.
     fn run(&self, user: Option<u32>, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+        self.run_with(user, "", args, env)
+    }
+
+    /// [`Lab::run`], after `setup` (shell run as root in the user's mount namespace).
+    fn run_with(
+        &self,
+        user: Option<u32>,
+        setup: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, String, String) {
         let bin = env!("CARGO_BIN_EXE_s1trust");
-        let mut command = match user {
-            Some(uid) => {
-                let mut c = Command::new("setpriv");
-                c.arg(format!("--reuid={uid}"))
-                    .arg(format!("--regid={uid}"))
-                    .arg("--clear-groups")
-                    .arg("--")
-                    .arg(bin);
-                c
+        let (mut command, _layer) = if user.is_none() && setup.is_empty() {
+            (Command::new(bin), None)
+        } else {
+            let (mut c, layer) = crate::helpers::with_system_config(Some(&self.system), setup);
+            if let Some(uid) = user {
+                c.args(crate::helpers::as_user(uid));
             }
-            None => Command::new(bin),
+            c.arg(bin);
+            (c, Some(layer))
         };
         let output = command
             .args(args)
@@ -131,11 +143,15 @@ impl Lab {
         (output.status.code().unwrap_or(-1), stdout, stderr)
     }
 
-    /// `check --json` as `user` with `config`: the `result`, or the exit code when the
-    /// command refused to answer.
+    /// `check --json` as `user` with `config` (none named when it is the lab's own and
+    /// the user runs it: the user's check reads the OS path): the `result`, or the exit
+    /// code when the command refused to answer.
     fn answer(&self, user: Option<u32>, config: &Path, extra: &[&str]) -> String {
         let config = path_arg(config);
-        let mut args = vec!["--config", config.as_str(), "check", "--json"];
+        let mut args = vec!["check", "--json"];
+        if user.is_none() || config != path_arg(&self.config) {
+            args.splice(0..0, ["--config", config.as_str()]);
+        }
         args.extend_from_slice(extra);
         let (code, stdout, stderr) = self.run(user, &args, &[]);
         // Exit 2: the command refused to answer (its `unknown` document on stdout is
@@ -144,6 +160,14 @@ impl Lab {
             Ok(report) if code != 2 => report["result"].as_str().unwrap_or("?").to_owned(),
             _ => format!("exit {code}: {}", stderr.lines().next().unwrap_or("")),
         }
+    }
+
+    /// The user's own `check --json` document (OS-path configuration).
+    fn user_report(&self, extra: &[&str]) -> Value {
+        let mut args = vec!["check", "--json"];
+        args.extend_from_slice(extra);
+        let (_, stdout, stderr) = self.run(Some(NOBODY), &args, &[]);
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("no JSON: {stderr}"))
     }
 
     fn refresh(&self) -> (i32, String) {
@@ -305,18 +329,14 @@ fn config_swap_race_never_yields_trusted() {
         .collect();
     assert!(swapper.finish() > 0);
     assert_never_trusted(&answers, "config swap");
-    // Both sides of the swap were seen: the root config (its real, not trusted
-    // snapshot) and the user's (refused).
+    // A normal user's check takes no named configuration at all, root's or its own;
+    // the OS-path one gives the real answer.
     assert!(
-        answers.iter().any(|a| a == "not_trusted"),
+        answers.iter().all(|a| a.contains("exit 2")),
         "{:?}",
         &answers[..4]
     );
-    assert!(
-        answers.iter().any(|a| a.contains("exit 2")),
-        "{:?}",
-        &answers[..4]
-    );
+    assert_eq!(lab.user_report(&[])["result"], "not_trusted");
     assert!(
         own.requests().is_empty(),
         "the user's tenant was never asked"
@@ -393,12 +413,17 @@ fn a_user_max_age_and_an_expired_snapshot_are_refused() {
         lab.answer(Some(NOBODY), &user_config, &["--snapshot"])
             .contains("exit 2")
     );
-    // Even root's own wider max_age cannot extend what the writer allowed.
+    // A root-owned file is no better when the user names it.
     let root_config = lab.system.join("wide.toml");
     std::fs::copy(&user_config, &root_config).unwrap();
     std::os::unix::fs::chown(&root_config, Some(0), Some(0)).unwrap();
+    assert!(
+        lab.answer(Some(NOBODY), &root_config, &["--snapshot"])
+            .contains("exit 2")
+    );
+    // Even root's own wider max_age cannot extend what the writer allowed.
     let (_, stdout, _) = lab.run(
-        Some(NOBODY),
+        None,
         &[
             "--config",
             &path_arg(&root_config),
@@ -411,24 +436,14 @@ fn a_user_max_age_and_an_expired_snapshot_are_refused() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["result"], "unknown");
     assert_eq!(report["reason"], "stale_snapshot");
-    // A recent evaluation past its own expiresAt (beyond the clock skew) is refused too.
+    // A recent evaluation whose own expiresAt passed two seconds ago is refused: the
+    // writer and the reader share the clock, so no skew is added.
     let mut expired = lab.snapshot_json();
     let now = time::OffsetDateTime::now_utc();
     expired["evaluatedAt"] = json!(rfc(now - time::Duration::minutes(1)));
-    expired["expiresAt"] = json!(rfc(now - time::Duration::minutes(10)));
+    expired["expiresAt"] = json!(rfc(now - time::Duration::seconds(2)));
     std::fs::write(&lab.snapshot, expired.to_string()).unwrap();
-    let (_, stdout, _) = lab.run(
-        Some(NOBODY),
-        &[
-            "--config",
-            &path_arg(&lab.config),
-            "check",
-            "--json",
-            "--snapshot",
-        ],
-        &[],
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let report = lab.user_report(&["--snapshot"]);
     assert_eq!(report["reason"], "stale_snapshot", "{report:#}");
 }
 
@@ -450,17 +465,9 @@ fn a_snapshot_from_another_device_is_refused_and_never_kept() {
     lab.set_identity(json!({
         "hostId": HOST_B, "serialNumber": null, "agentUuid": null, "agentInstalled": false
     }));
-    let answer = lab.answer(Some(NOBODY), &lab.config, &[]);
-    assert_eq!(answer, "unknown");
-    let (_, stdout, _) = lab.run(
-        Some(NOBODY),
-        &["--config", &path_arg(&lab.config), "check", "--json"],
-        &[],
-    );
-    assert_eq!(
-        serde_json::from_str::<Value>(&stdout).unwrap()["reason"],
-        "wrong_device"
-    );
+    let report = lab.user_report(&[]);
+    assert_eq!(report["result"], "unknown");
+    assert_eq!(report["reason"], "wrong_device");
     // A failing refresh on B does not keep A's snapshot.
     tenant.emulator.add_fault(Fault {
         path_prefix: None,
@@ -504,16 +511,19 @@ fn overlapping_refreshes_run_one_at_a_time() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
+    // The second waits for the first (well within its bounded wait), then runs.
     let (code, stderr) = lab.refresh();
-    assert_eq!(code, 3, "{stderr}");
-    assert!(
-        stderr.contains("another `s1trust refresh` is running"),
-        "{stderr}"
-    );
-    assert!(!lab.snapshot.exists(), "the refused refresh wrote nothing");
+    assert_eq!(code, 0, "{stderr}");
     let out = slow.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
+    let asked: Vec<_> = tenant.agent_requests();
+    assert_eq!(asked.len(), 2, "both refreshes ran");
     assert_eq!(lab.snapshot_json()["result"], "trusted");
+    assert_eq!(
+        crate::helpers::mode(&lock),
+        0o600,
+        "only root can open the lock"
+    );
 }
 
 #[test]

@@ -399,7 +399,7 @@ fn assert_refused(run: &Run, args: &[String], expected: &str) {
 #[cfg(unix)]
 #[test]
 fn a_fifo_config_is_refused_without_blocking() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     let fifo = dir.path().join("config.toml");
     let c_path = std::ffi::CString::new(path_arg(&fifo)).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
@@ -416,7 +416,7 @@ fn a_fifo_config_is_refused_without_blocking() {
 
 #[test]
 fn a_config_over_one_mib_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     let big = dir.path().join("config.toml");
     let mut text = String::from("[[integration]]\nname = \"corp\"\nurl = \"https://a.example\"\n");
     while text.len() <= 1024 * 1024 {
@@ -435,7 +435,7 @@ fn a_config_over_one_mib_is_refused() {
 
 #[test]
 fn a_config_that_is_not_utf8_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     let path = dir.path().join("config.toml");
     std::fs::write(
         &path,
@@ -454,7 +454,7 @@ fn a_config_that_is_not_utf8_is_refused() {
 
 #[test]
 fn deeply_nested_configs_are_refused_without_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     let path = dir.path().join("config.toml");
     let deep = 200_000;
     let shapes = [
@@ -521,7 +521,7 @@ fn deeply_nested_configs_are_refused_without_a_crash() {
 
 #[test]
 fn a_config_full_of_problems_is_reported_in_bounded_time() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     let path = dir.path().join("config.toml");
     // Just under 1 MiB: 65 000 tables, each missing its name and URL.
     std::fs::write(&path, "[[integration]]\n".repeat(65_000)).unwrap();

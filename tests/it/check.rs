@@ -598,7 +598,7 @@ fn readers_never_see_a_torn_snapshot_while_refresh_runs() {
 
 #[test]
 fn fresh_machine_without_config_explains_what_to_do() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     let missing: &Path = &dir.path().join("none.toml");
     let identity = dir.path().join("identity.json");
     std::fs::write(

@@ -14,6 +14,15 @@ pub const TOKEN: &str = "s1t-Sup3rS3cr3t-7f1c2a9e4b8d0c6e5f3a1b2c3d4e5f60";
 /// Upper bound for one command, so a bug cannot hang the test suite (not a performance check).
 const RUN_GUARD: Duration = Duration::from_secs(90);
 
+/// A scratch folder whose files the trust rules can accept: the system temp folder is
+/// sticky and writable by everyone, which no trusted file may be below, so scratch
+/// folders live in the build folder (`target/tmp/scratch`, root-owned on CI).
+pub fn scratch() -> tempfile::TempDir {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch");
+    std::fs::create_dir_all(&base).expect("target/tmp/scratch can be created");
+    tempfile::tempdir_in(&base).expect("a scratch folder in target/tmp/scratch")
+}
+
 /// An emulated tenant plus the files a client needs to reach it.
 pub struct Tenant {
     /// The running emulator.
@@ -41,7 +50,7 @@ impl Tenant {
     /// Starts a tenant from a full emulator configuration.
     pub fn with_config(config: EmulatorConfig) -> Self {
         let emulator = Emulator::start(config).expect("emulator starts on loopback");
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::helpers::scratch();
         let ca_file = dir.path().join("ca.pem");
         if emulator.url().starts_with("https:") {
             emulator.write_ca_pem(&ca_file).unwrap();
@@ -433,4 +442,58 @@ pub fn write_identity(path: &Path, overrides: Value) {
         identity[key] = value.clone();
     }
     std::fs::write(path, identity.to_string()).unwrap();
+}
+
+/// Sets up the OS paths in a private mount namespace, then runs `"$@"`: `/etc` becomes an
+/// overlay (the host's `/etc` below a scratch layer, so nothing real changes) with
+/// `$1` bound at `/etc/s1trust`, where a normal user's check finds its configuration.
+/// `$3` is more shell to run as root in that namespace (a mount an attack needs).
+#[cfg(target_os = "linux")]
+const SYSTEM_NS: &str = r#"
+set -e
+system=$1; layer=$2; setup=$3; shift 3
+mkdir -p "$layer/upper" "$layer/work"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$layer/upper,workdir=$layer/work" /etc
+if [ -n "$system" ]; then
+    mkdir -p /etc/s1trust
+    mount --bind "$system" /etc/s1trust
+fi
+eval "$setup"
+exec "$@"
+"#;
+
+/// A command run in a private mount namespace whose `/etc/s1trust` is `system` (see
+/// [`SYSTEM_NS`]; none: a machine without one), after `setup` (shell, as root); the
+/// caller adds the program and its arguments. Keep the returned folder (the overlay's
+/// layer, where what the command wrote to `/etc` lands) until the command has finished.
+#[cfg(target_os = "linux")]
+pub fn with_system_config(system: Option<&Path>, setup: &str) -> (Command, tempfile::TempDir) {
+    let layer = scratch();
+    let mut command = Command::new("unshare");
+    command
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            SYSTEM_NS,
+            "sh",
+        ])
+        .arg(system.unwrap_or(Path::new("")))
+        .arg(layer.path())
+        .arg(setup);
+    (command, layer)
+}
+
+/// `setpriv` arguments that make the rest of the command line run as `uid`.
+pub fn as_user(uid: u32) -> Vec<String> {
+    vec![
+        "setpriv".into(),
+        format!("--reuid={uid}"),
+        format!("--regid={uid}"),
+        "--clear-groups".into(),
+        "--".into(),
+    ]
 }

@@ -130,7 +130,7 @@ struct Machine {
 
 impl Machine {
     fn new(registered: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::helpers::scratch();
         std::fs::write(
             dir.path().join("sentinelctl"),
             stand_in_sentinelctl(registered),

@@ -132,7 +132,7 @@ fn html_front_page_fails_reachability_as_not_a_console() {
 
 #[test]
 fn config_validate_reports_every_problem_with_lines() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::scratch();
     let path = dir.path().join("config.toml");
     std::fs::write(
         &path,
