@@ -5,7 +5,8 @@
 //! fuzzers use: [`app`] (every command's decisions), [`identity`] (this device and
 //! its parsers), [`config`] and [`settings`], [`tenant`] (the API client and its
 //! page parser), [`lookup`], [`posture`] (factors, the report, the snapshot),
-//! [`token`], [`conntest`] and [`exit`]. The rest is internal.
+//! [`token`], [`text`] (limits for tenant text), [`conntest`] and [`exit`]. The rest
+//! is internal.
 
 pub mod app;
 mod atomic;
@@ -21,6 +22,7 @@ pub mod posture;
 pub mod reason;
 pub mod settings;
 pub mod tenant;
+pub mod text;
 pub mod token;
 pub mod version;
 

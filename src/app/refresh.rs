@@ -11,6 +11,7 @@ use super::{Device, Error, Missing, Options, load_config};
 use crate::exit::Outcome;
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
 use crate::posture::snapshot;
+use crate::text::Redactor;
 
 /// What a refresh did.
 #[derive(Debug)]
@@ -50,7 +51,9 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     }
     let mut device = Device::quick(options.started);
     let now = OffsetDateTime::now_utc();
-    let report = live(options, config, &read_tokens(config), device.full(), now);
+    let tokens = read_tokens(config);
+    let report = live(options, config, &tokens, device.full(), now);
+    let redactor = Redactor::new(tokens.into_iter().flatten().flatten());
     let current = snapshot::read_snapshot(snapshot_path, now, config.snapshot.max_age)
         .ok()
         .filter(|c| snapshot::check_device(c, device.known()).is_ok());
@@ -64,8 +67,8 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
         )
     };
     if snapshot::should_replace(current.as_ref(), &report) {
-        snapshot::write_snapshot(snapshot_path, &report).map_err(write_error)?;
-        record_attempt(snapshot_path, &report, true, None).map_err(write_error)?;
+        snapshot::write_snapshot(snapshot_path, &report, &redactor).map_err(write_error)?;
+        record_attempt(snapshot_path, &report, true, None, &redactor).map_err(write_error)?;
         tracing::info!(
             result = report.result.as_str(),
             "snapshot written to {}",
@@ -85,7 +88,14 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
         report.result.as_str(),
         report.reason.map_or("no reason", |r| r.as_str())
     );
-    record_attempt(snapshot_path, &report, false, Some(message.clone())).map_err(write_error)?;
+    record_attempt(
+        snapshot_path,
+        &report,
+        false,
+        Some(message.clone()),
+        &redactor,
+    )
+    .map_err(write_error)?;
     Ok(Refreshed {
         outcome: Outcome::Unknown,
         kept: Some(message),
@@ -143,6 +153,7 @@ fn record_attempt(
     report: &PostureReport,
     ok: bool,
     message: Option<String>,
+    redactor: &Redactor,
 ) -> std::io::Result<()> {
     let errors: Vec<&str> = report
         .integrations
@@ -167,5 +178,5 @@ fn record_attempt(
             failing_since: None,
         },
     };
-    snapshot::write_last_refresh(path, &attempt)
+    snapshot::write_last_refresh(path, &attempt, redactor)
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::output::print_json;
-use super::render::{answer_is, exit_on_write_error};
+use super::render::{answer_is, outln};
 use super::{Error, IdentityArgs};
 use crate::exit::Outcome;
 use crate::identity::{Completeness, DeviceIdentity, Sources, read_identity};
@@ -16,12 +16,10 @@ pub(crate) fn run(args: &IdentityArgs) -> Result<Outcome, Error> {
     if args.json {
         print_json(&serde_json::to_value(&identity).map_err(std::io::Error::from)?)?;
     } else {
-        use std::io::Write;
-        if let Err(e) = std::io::stdout()
-            .lock()
-            .write_all(table(&identity).as_bytes())
-        {
-            exit_on_write_error(&e);
+        // Line by line through the renderer: the agent's CLI and the OS supply some
+        // of these values.
+        for line in table(&identity).lines() {
+            outln!("{line}");
         }
     }
     Ok(answer)

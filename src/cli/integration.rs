@@ -1,7 +1,7 @@
 //! `s1trust integration ...`: the connection test, and the admin operations rendered.
 
 use super::output::print_json;
-use super::render::{answer_is, outln, step};
+use super::render::{answer_is, errln, outln, step};
 use super::{
     Error, IntegrationAddArgs, IntegrationEditArgs, IntegrationSettings, IntegrationTestArgs,
     TokenInput, connection,
@@ -97,7 +97,7 @@ pub(crate) fn list(options: &Options, json: bool) -> Result<Outcome, Error> {
 fn finish(done: Done) -> Result<Outcome, Error> {
     let answer = answer_is(done.outcome.unwrap_or(Outcome::Ok));
     for line in &done.warned {
-        eprintln!("{line}");
+        errln!("{line}");
     }
     for line in &done.said {
         outln!("{line}");

@@ -1,7 +1,7 @@
 //! `s1trust lookup`: one device's agent record as the PingOne DaVinci object.
 
 use super::output::print_json;
-use super::render::answer_is;
+use super::render::{answer_is, errln};
 use super::{Error, LookupArgs, connection};
 use crate::app::{Options, connect, runtime};
 use crate::exit::Outcome;
@@ -56,10 +56,10 @@ fn explain_selection(selection: Selection, matches: usize) -> Outcome {
         }
         Selection::NotFound => Outcome::Negative,
         Selection::Ambiguous { tied } => {
-            eprintln!(
+            errln!(
                 "s1trust: {tied} agent records match equally well (same state and last activity); the device cannot be told apart"
             );
-            eprintln!(
+            errln!(
                 "  hint: decommission the stale records in the console, or look the device up by --uuid"
             );
             Outcome::Unknown

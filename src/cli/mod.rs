@@ -274,9 +274,9 @@ pub fn main() -> std::process::ExitCode {
             if to_event_log {
                 eventlog::report_error(&format!("s1trust refresh: {e}"));
             }
-            eprintln!("s1trust: error: {e}");
+            render::errln!("s1trust: error: {e}");
             if let Some(hint) = e.hint() {
-                eprintln!("  hint: {hint}");
+                render::errln!("  hint: {hint}");
             }
             e.outcome()
         }

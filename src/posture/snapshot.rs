@@ -15,13 +15,13 @@ use crate::atomic::write_atomic;
 use crate::fs_trust::{self, Fault, Rule, TrustError};
 use crate::identity::DeviceIdentity;
 use crate::identity::uuid::uuids_equal;
+use crate::text::{Redactor, clip_strings};
 
 /// Largest snapshot written or read; a real one is a few KiB.
 pub const MAX_SNAPSHOT: u64 = 4 * 1024 * 1024;
 /// Longest string copied into a snapshot (a record's `computerName`, a detail):
 /// longer ones are cut and marked, so one odd record cannot outgrow the snapshot.
 pub const MAX_SNAPSHOT_STRING: usize = 4096;
-const TRUNCATED: &str = "…[truncated]";
 /// Clock skew tolerated for a snapshot "from the future".
 const SKEW: time::Duration = time::Duration::minutes(5);
 
@@ -228,41 +228,41 @@ fn untrusted_because(fault: &Fault) -> String {
 
 /// Writes `report` to `path` atomically: a temp file in the same folder, fsync, rename.
 /// Readers see the old file or the new one, never a mix. The folder is created 0755.
-/// Strings longer than [`MAX_SNAPSHOT_STRING`] are cut; a document still over
-/// [`MAX_SNAPSHOT`] is not written at all.
-pub fn write_snapshot(path: &Path, report: &PostureReport) -> std::io::Result<()> {
-    let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
-    clip_strings(&mut value);
+/// See [`encode`] for what is changed on the way.
+pub fn write_snapshot(
+    path: &Path,
+    report: &PostureReport,
+    redactor: &Redactor,
+) -> std::io::Result<()> {
+    let bytes = encode(report, redactor, "snapshot")?;
+    write_atomic(path, &bytes, 0o644, 0o755)
+}
+
+/// A document every user may read, as written beside the snapshot: credentials
+/// `redactor` knows of are replaced (a last defence: tenant errors come redacted),
+/// strings longer than [`MAX_SNAPSHOT_STRING`] are cut, and a document still over
+/// [`MAX_SNAPSHOT`] is refused, since no reader would accept it.
+fn encode(
+    document: &impl serde::Serialize,
+    redactor: &Redactor,
+    what: &str,
+) -> std::io::Result<Vec<u8>> {
+    let mut value = serde_json::to_value(document).map_err(std::io::Error::other)?;
+    redactor.redact_strings(&mut value);
+    clip_strings(&mut value, MAX_SNAPSHOT_STRING);
     let mut bytes = serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     if bytes.len() as u64 > MAX_SNAPSHOT {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
-                "the snapshot would be {} bytes, over the {} KiB every reader accepts",
+                "the {what} would be {} bytes, over the {} KiB every reader accepts",
                 bytes.len(),
                 MAX_SNAPSHOT / 1024
             ),
         ));
     }
-    write_atomic(path, &bytes, 0o644, 0o755)
-}
-
-fn clip_strings(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::String(text) if text.len() > MAX_SNAPSHOT_STRING => {
-            let mut end = MAX_SNAPSHOT_STRING - TRUNCATED.len();
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text.truncate(end);
-            text.push_str(TRUNCATED);
-        }
-        Value::Array(items) => items.iter_mut().for_each(clip_strings),
-        Value::Object(fields) => fields.values_mut().for_each(clip_strings),
-        _ => {}
-    }
+    Ok(bytes)
 }
 
 /// Why `refresh` will not write to a path.
@@ -334,10 +334,13 @@ pub fn last_refresh_path(snapshot: &Path) -> PathBuf {
     snapshot.with_file_name(format!("{stem}.last-refresh.json"))
 }
 
-/// Records a refresh attempt beside the snapshot.
-pub fn write_last_refresh(snapshot: &Path, attempt: &RefreshAttempt) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(attempt).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
+/// Records a refresh attempt beside the snapshot, under the snapshot's limits ([`encode`]).
+pub fn write_last_refresh(
+    snapshot: &Path,
+    attempt: &RefreshAttempt,
+    redactor: &Redactor,
+) -> std::io::Result<()> {
+    let bytes = encode(attempt, redactor, "last-refresh record")?;
     write_atomic(&last_refresh_path(snapshot), &bytes, 0o644, 0o755)
 }
 
@@ -456,6 +459,7 @@ mod tests {
     use super::*;
     use crate::identity::Serial;
     use crate::posture::report::{DeviceSummary, Source};
+    use crate::text::CLIPPED;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
@@ -507,7 +511,12 @@ mod tests {
             read_snapshot(&path, NOW, max),
             Err(SnapshotProblem::Missing(_))
         ));
-        write_snapshot(&path, &report(Overall::Trusted, None, NOW)).unwrap();
+        write_snapshot(
+            &path,
+            &report(Overall::Trusted, None, NOW),
+            &Redactor::default(),
+        )
+        .unwrap();
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o644
@@ -594,12 +603,61 @@ mod tests {
         let path = dir.path().join("posture.json");
         let mut big = report(Overall::Trusted, None, NOW);
         big.notes.push("é".repeat(3_000_000));
-        write_snapshot(&path, &big).unwrap();
+        write_snapshot(&path, &big, &Redactor::default()).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert!((bytes.len() as u64) < MAX_SNAPSHOT);
         let back = parse_snapshot(&bytes, &path, NOW, Duration::from_secs(60)).unwrap();
-        assert!(back.notes[0].ends_with(TRUNCATED));
+        assert!(back.notes[0].ends_with(CLIPPED));
         assert!(back.notes[0].len() <= MAX_SNAPSHOT_STRING);
+    }
+
+    fn attempt(message: String) -> RefreshAttempt {
+        RefreshAttempt {
+            at: NOW,
+            ok: false,
+            result: Overall::Unknown,
+            reason: Some(Reason::BadResponse),
+            message: Some(message),
+        }
+    }
+
+    #[test]
+    fn the_last_refresh_record_has_the_snapshots_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = dir.path().join("posture.json");
+        write_last_refresh(
+            &snapshot,
+            &attempt("日本".repeat(2_000_000)),
+            &Redactor::default(),
+        )
+        .unwrap();
+        let bytes = std::fs::read(last_refresh_path(&snapshot)).unwrap();
+        assert!(
+            bytes.len() < 2 * MAX_SNAPSHOT_STRING,
+            "{} bytes",
+            bytes.len()
+        );
+        let back: RefreshAttempt = serde_json::from_slice(&bytes).unwrap();
+        let message = back.message.unwrap();
+        assert!(message.len() <= MAX_SNAPSHOT_STRING && message.ends_with(CLIPPED));
+    }
+
+    #[test]
+    fn files_every_user_reads_never_hold_a_known_token() {
+        let secret = "s1t-Sup3rS3cr3t-7f1c";
+        let redactor = Redactor::new([crate::token::ApiToken::new(secret).unwrap()]);
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = dir.path().join("posture.json");
+        let echo = format!("HTTP 500: bad header ApiToken {secret}; token {secret}");
+        write_last_refresh(&snapshot, &attempt(echo.clone()), &redactor).unwrap();
+        let mut report = report(Overall::Unknown, Some("bad_response"), NOW);
+        report.notes.push(echo);
+        write_snapshot(&snapshot, &report, &redactor).unwrap();
+        for path in [last_refresh_path(&snapshot), snapshot] {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains(secret), "{}:\n{text}", path.display());
+            assert!(text.contains("bad header ApiToken [redacted]; token [redacted]"));
+        }
     }
 
     #[cfg(unix)]
@@ -608,7 +666,12 @@ mod tests {
         let dir = crate::test_scratch();
         let path = dir.path().join("posture.json");
         assert!(check_targets(&path).is_ok());
-        write_snapshot(&path, &report(Overall::Trusted, None, NOW)).unwrap();
+        write_snapshot(
+            &path,
+            &report(Overall::Trusted, None, NOW),
+            &Redactor::default(),
+        )
+        .unwrap();
         assert!(check_targets(&path).is_ok());
         std::fs::write(&path, "precious data").unwrap();
         let err = check_targets(&path).unwrap_err().to_string();

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::error::{TenantError, parse_envelope};
 use super::url::ConsoleUrl;
 use crate::settings::HttpSettings;
+use crate::text::Redactor;
 use crate::token::ApiToken;
 
 /// Largest response body accepted; a full agents page is a few MiB.
@@ -69,6 +70,9 @@ pub struct TenantClient {
     http: reqwest::Client,
     console: ConsoleUrl,
     token: Option<ApiToken>,
+    /// Knows the token even in an [`TenantClient::anonymous`] copy: what one request
+    /// carried, a server may repeat to another.
+    redactor: Redactor,
     connect_timeout: Duration,
     request_timeout: Duration,
     deadline: Deadline,
@@ -119,6 +123,7 @@ impl TenantClient {
         Ok(Self {
             http,
             console,
+            redactor: Redactor::new(token.clone()),
             token,
             connect_timeout: settings.connect_timeout,
             request_timeout: settings.request_timeout,
@@ -140,7 +145,19 @@ impl TenantClient {
     }
 
     /// `GET /web/api/v2.1{path}?{query}`, authenticated when the client has a token.
+    /// An error's text from the tenant comes back redacted and clipped
+    /// ([`TenantError::sanitized`]), so no caller can show or store it raw.
     pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<ApiResponse, TenantError> {
+        self.get_unsanitized(path, query)
+            .await
+            .map_err(|e| e.sanitized(&self.redactor))
+    }
+
+    async fn get_unsanitized(
         &self,
         path: &str,
         query: &[(&str, &str)],

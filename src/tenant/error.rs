@@ -3,7 +3,16 @@
 use crate::reason::Reason;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::text::{CLIPPED, Redactor, clip, clip_strings};
+
+/// The most of any one piece of text from a tenant's error (a title with its detail,
+/// a content type, a `Location`) that is shown or kept: a body may be megabytes.
+pub const MAX_ERROR_TEXT: usize = 1024;
+/// The most of an error envelope kept whole (it is quoted in `lookup`'s JSON); a
+/// larger one keeps only its first error's code, title and detail.
+pub const MAX_ERROR_ENVELOPE: usize = 4 * MAX_ERROR_TEXT;
 
 /// Why a request to a tenant did not produce a usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +198,39 @@ impl TenantError {
         }
     }
 
+    /// The error with every piece of text the tenant sent made fit to show and keep:
+    /// credentials (`redactor`'s secrets, echoed `Authorization` values) replaced, and
+    /// each piece cut to [`MAX_ERROR_TEXT`] (an envelope to [`MAX_ERROR_ENVELOPE`]).
+    /// The client applies it to every error it returns.
+    pub fn sanitized(mut self, redactor: &Redactor) -> Self {
+        let text = match &mut self {
+            Self::Unauthorized { envelope }
+            | Self::Forbidden { envelope }
+            | Self::RateLimited { envelope, .. }
+            | Self::Server { envelope, .. }
+            | Self::Api { envelope, .. } => {
+                if let Some(value) = envelope {
+                    sanitize_envelope(value, redactor);
+                }
+                None
+            }
+            Self::NotSentinelOne { what: text, .. }
+            | Self::BadResponse { reason: text, .. }
+            | Self::Redirect { location: text, .. }
+            | Self::Tls { reason: text, .. }
+            | Self::Network { reason: text, .. } => Some(text),
+            // No text from the tenant: a limit, a local file, the client's own set-up.
+            Self::TooLarge { .. } | Self::Timeout { .. } | Self::CaFile { .. } | Self::Setup(_) => {
+                None
+            }
+        };
+        if let Some(text) = text {
+            redactor.redact(text);
+            clip(text, MAX_ERROR_TEXT);
+        }
+        self
+    }
+
     /// Whether the tenant could not be reached at all (as opposed to answering badly).
     pub fn is_unreachable(&self) -> bool {
         matches!(
@@ -205,7 +247,35 @@ pub fn parse_envelope(body: &[u8]) -> Option<Value> {
     Some(value)
 }
 
-/// ": <title> — <detail>" for the first entry of an error envelope.
+/// Redacts and clips an envelope's strings; one still over [`MAX_ERROR_ENVELOPE`]
+/// keeps its first error's code, title and detail, the detail marked as cut.
+fn sanitize_envelope(envelope: &mut Value, redactor: &Redactor) {
+    redactor.redact_strings(envelope);
+    clip_strings(envelope, MAX_ERROR_TEXT);
+    let size = serde_json::to_vec(envelope).map_or(usize::MAX, |b| b.len());
+    if size <= MAX_ERROR_ENVELOPE {
+        return;
+    }
+    let first = envelope.get("errors").and_then(|e| e.get(0));
+    let field = |key| first.and_then(|f| f.get(key)).cloned();
+    let mut detail = field("detail")
+        .and_then(|d| d.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if !detail.ends_with(CLIPPED) {
+        clip(&mut detail, MAX_ERROR_TEXT - CLIPPED.len());
+        if !detail.ends_with(CLIPPED) {
+            detail.push_str(CLIPPED);
+        }
+    }
+    *envelope = json!({"errors": [{
+        "code": field("code").filter(|c| c.is_number()),
+        "title": field("title").filter(|t| t.is_string()),
+        "detail": detail,
+    }]});
+}
+
+/// ": <title> — <detail>" for the first entry of an error envelope, at most
+/// [`MAX_ERROR_TEXT`] long.
 fn detail_suffix(envelope: &Option<Value>) -> String {
     let Some(first) = envelope
         .as_ref()
@@ -220,11 +290,13 @@ fn detail_suffix(envelope: &Option<Value>) -> String {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
-    match (text("title"), text("detail")) {
+    let mut suffix = match (text("title"), text("detail")) {
         (Some(title), Some(detail)) => format!(" {title}: {detail}"),
         (Some(one), None) | (None, Some(one)) => format!(" {one}"),
         (None, None) => String::new(),
-    }
+    };
+    clip(&mut suffix, MAX_ERROR_TEXT);
+    suffix
 }
 
 fn retry_suffix(retry_after: &Option<Duration>) -> String {
@@ -249,6 +321,87 @@ mod tests {
         );
         assert_eq!(err.reason_code(), "auth_failed");
         assert_eq!(err.status(), Some(401));
+    }
+
+    const SECRET: &str = "s1t-Sup3rS3cr3t-7f1c";
+
+    fn redactor() -> Redactor {
+        Redactor::new([crate::token::ApiToken::new(SECRET).unwrap()])
+    }
+
+    #[test]
+    fn an_echoed_token_is_redacted_everywhere_in_the_error() {
+        let body = json!({"errors": [{
+            "code": 4010010,
+            "title": "Authentication Failed",
+            "detail": format!("header was Authorization: ApiToken {SECRET}"),
+        }], "echo": {SECRET: [format!("raw {SECRET}")]}});
+        let err = TenantError::Unauthorized {
+            envelope: parse_envelope(body.to_string().as_bytes()),
+        }
+        .sanitized(&redactor());
+        let shown = err.to_string();
+        let kept = err.envelope().unwrap().to_string();
+        for text in [&shown, &kept] {
+            assert!(!text.contains(SECRET), "{text}");
+            assert!(text.contains("ApiToken [redacted]"), "{text}");
+        }
+        let redirect = TenantError::Redirect {
+            status: 302,
+            location: format!("https://evil.example/?t={SECRET}"),
+        }
+        .sanitized(&redactor());
+        assert!(!redirect.to_string().contains(SECRET));
+    }
+
+    #[test]
+    fn a_huge_error_body_is_clipped_and_marked() {
+        let detail = format!("Authorization: Bearer abc {}", "日本".repeat(200_000));
+        let body = json!({"errors": [{"code": 5000010, "title": "Internal server error", "detail": detail}]});
+        let err = TenantError::Server {
+            status: 500,
+            attempts: 1,
+            envelope: parse_envelope(body.to_string().as_bytes()),
+        }
+        .sanitized(&redactor());
+        let shown = err.to_string();
+        assert!(shown.len() < MAX_ERROR_TEXT + 100, "{} bytes", shown.len());
+        assert!(shown.ends_with(CLIPPED), "{shown}");
+        assert!(shown.contains("Bearer [redacted]"), "{shown}");
+        let detail = err.envelope().unwrap()["errors"][0]["detail"]
+            .as_str()
+            .unwrap();
+        assert!(detail.len() <= MAX_ERROR_TEXT && detail.ends_with(CLIPPED));
+        // Many small errors add up: the envelope keeps the first, marked as cut.
+        let many: Vec<Value> = (0..500)
+            .map(|i| json!({"code": i, "title": "Validation Error", "detail": "field x"}))
+            .collect();
+        let err = TenantError::Api {
+            status: 400,
+            envelope: Some(json!({ "errors": many })),
+        }
+        .sanitized(&redactor());
+        let kept = err.envelope().unwrap();
+        assert!(kept.to_string().len() <= MAX_ERROR_ENVELOPE);
+        assert_eq!(kept["errors"].as_array().unwrap().len(), 1);
+        assert_eq!(kept["errors"][0]["detail"], format!("field x{CLIPPED}"));
+        assert_eq!(kept["errors"][0]["code"], 0);
+    }
+
+    #[test]
+    fn other_tenant_texts_are_clipped() {
+        let err = TenantError::NotSentinelOne {
+            status: 200,
+            what: format!("a non-JSON body ({})", "x".repeat(10_000)),
+        }
+        .sanitized(&Redactor::default());
+        assert!(err.to_string().len() < MAX_ERROR_TEXT + 200);
+        let err = TenantError::BadResponse {
+            status: 200,
+            reason: "é".repeat(5_000),
+        }
+        .sanitized(&Redactor::default());
+        assert!(err.to_string().ends_with(CLIPPED));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! (swapped atomically in a loop with `renameat2(RENAME_EXCHANGE)`) and a tenant of
 //! its own on loopback must never get `trusted` from a device whose real state is
 //! not trusted. Root plays the administrator who set the device up. Each race is
-//! bounded (a few hundred attempts); README "Security" states the rules.
+//! bounded (a few hundred attempts). A hostile tenant's text (escape sequences, an
+//! echoed token, a huge error body) must not forge what a person reads or leak into
+//! files every user reads. README "Security" states the rules.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -577,4 +579,216 @@ fn doubtful_records_are_never_trusted() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["result"], "unknown");
     assert_eq!(report["reason"], "bad_response", "{report:#}");
+}
+
+/// Text a tenant controls that would rewrite a terminal: erase the line, move up, print
+/// a forged answer, an 8-bit CSI, and bidi controls that reorder what follows.
+const FORGED_NAME: &str = "HOST-1\x1b[2K\r\x1b[1As1trust: TRUSTED (evaluated live)\n  ✓ active threats\u{9b}2K\u{202e}detsurt\u{2066}";
+const FORGED_OS: &str = "Windows 11\x1b]0;owned\x07\x08\x08\u{200f}\u{061c}";
+
+/// Fails when `text` holds a character that can move the cursor or reorder the line;
+/// newlines end the lines of the output itself.
+fn assert_terminal_safe(what: &str, text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "{what}: raw {raw:?} in\n{}",
+        text.escape_debug()
+    );
+}
+
+/// JSON output is left to JSON's own escaping: no raw ESC or CR, and the values as sent.
+fn assert_json_keeps(what: &str, stdout: &str, value: &Value, expected: &str) {
+    assert!(
+        !stdout.contains(['\x1b', '\r', '\x08', '\x07']),
+        "{what}: {}",
+        stdout.escape_debug()
+    );
+    assert_eq!(value.as_str(), Some(expected), "{what}");
+}
+
+#[test]
+fn a_tenants_escape_sequences_never_reach_a_terminal() {
+    if !is_root() {
+        return;
+    }
+    let record = healthy(json!({
+        "activeThreats": 3, "computerName": FORGED_NAME, "osName": FORGED_OS
+    }));
+    let tenant = Tenant::start(vec![record]);
+    let lab = Lab::new(&tenant);
+    let config = path_arg(&lab.config);
+    let human = |user, extra: &[&str]| {
+        let mut args = vec!["--config", config.as_str(), "check"];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = lab.run(user, &args, &[]);
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        assert!(stdout.starts_with("s1trust: NOT TRUSTED"), "{stdout}");
+        assert_terminal_safe("check stdout", &stdout);
+        assert_terminal_safe("check stderr", &stderr);
+        // Shown, made visible, not dropped.
+        assert!(
+            stdout.contains(r"HOST-1\u{1b}[2K\u{d}\u{1b}[1As1trust: TRUSTED"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(r"\u{9b}2K\u{202e}detsurt\u{2066}"),
+            "{stdout}"
+        );
+    };
+    let json = |user, extra: &[&str]| {
+        let mut args = vec!["--config", config.as_str(), "check", "--json"];
+        args.extend_from_slice(extra);
+        let (_, stdout, _) = lab.run(user, &args, &[]);
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["result"], "not_trusted");
+        let name = &report["integrations"][0]["agent"]["computerName"];
+        assert_json_keeps("check --json", &stdout, name, FORGED_NAME);
+    };
+    human(None, &["--live"]);
+    json(None, &["--live"]);
+    assert_eq!(lab.refresh().0, 0);
+    let stored = lab.snapshot_json();
+    assert_eq!(
+        stored["integrations"][0]["agent"]["computerName"],
+        FORGED_NAME
+    );
+    human(Some(NOBODY), &[]);
+    json(Some(NOBODY), &[]);
+
+    let (code, stdout, stderr) = lab.run(
+        None,
+        &["--config", &config, "lookup", "--serial", SERIAL],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_terminal_safe("lookup stderr", &stderr);
+    let object: Value = serde_json::from_str(&stdout).unwrap();
+    assert_json_keeps("lookup", &stdout, &object["computerName"], FORGED_NAME);
+    assert_json_keeps("lookup", &stdout, &object["osName"], FORGED_OS);
+
+    // The same text in an error: it reaches people as the error line and in notes.
+    tenant
+        .emulator
+        .add_fault(Fault::new(FaultKind::ErrorDetail {
+            status: 400,
+            detail: FORGED_NAME.into(),
+        }));
+    let (code, stdout, stderr) = lab.run(
+        None,
+        &["--config", &config, "lookup", "--serial", SERIAL],
+        &[],
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert_terminal_safe("lookup error", &stderr);
+    assert!(stderr.contains(r"HOST-1\u{1b}[2K\u{d}"), "{stderr}");
+    let object: Value = serde_json::from_str(&stdout).unwrap();
+    let detail = &object["rawResponse"]["errors"][0]["detail"];
+    assert_json_keeps("lookup error", &stdout, detail, FORGED_NAME);
+    let (code, stdout, stderr) = lab.run(None, &["--config", &config, "check", "--live"], &[]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.starts_with("s1trust: UNKNOWN"), "{stdout}");
+    assert!(stdout.contains(r"HOST-1\u{1b}[2K\u{d}"), "{stdout}");
+    assert_terminal_safe("check error", &stdout);
+}
+
+/// A console (or proxy) that repeats the request's credentials in its error bodies.
+fn echo_token(status: u16, padding: &str) -> Fault {
+    Fault::new(FaultKind::ErrorDetail {
+        status,
+        detail: format!("rejected Authorization: {{authorization}} (token {{token}}){padding}"),
+    })
+    .path("/web/api/v2.1/agents")
+}
+
+fn last_refresh(lab: &Lab) -> String {
+    std::fs::read_to_string(lab.snapshot.with_file_name("posture.last-refresh.json")).unwrap()
+}
+
+#[test]
+fn an_echoed_token_reaches_no_output_and_no_file() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    let config = path_arg(&lab.config);
+    assert_eq!(lab.refresh().0, 0);
+    tenant.emulator.add_fault(echo_token(401, ""));
+    // `Lab::run` also fails on the token in any output.
+    let (code, stderr) = lab.refresh();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    let echoed = tenant
+        .requests()
+        .iter()
+        .any(|r| r.fault.as_deref() == Some("error_detail"));
+    assert!(echoed, "the fault never fired");
+    let record = last_refresh(&lab);
+    assert!(!record.contains(TOKEN), "{record}");
+    // The echo itself got through, minus the credential.
+    assert!(
+        record.contains("rejected Authorization: ApiToken [redacted] (token [redacted])"),
+        "{record}"
+    );
+    let snapshot = std::fs::read_to_string(&lab.snapshot).unwrap();
+    assert!(!snapshot.contains(TOKEN));
+    for args in [&["check"][..], &["check", "--json"]] {
+        let mut all = vec!["--config", config.as_str()];
+        all.extend_from_slice(args);
+        let (_, stdout, stderr) = lab.run(Some(NOBODY), &all, &[]);
+        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+        assert!(stdout.contains("ApiToken [redacted]"), "{stdout}");
+    }
+    let (code, stdout, stderr) = lab.run(
+        None,
+        &["--config", &config, "lookup", "--serial", SERIAL],
+        &[],
+    );
+    assert_eq!(code, 3);
+    assert!(stderr.contains("[redacted]"), "{stderr}");
+    assert!(stdout.contains("[redacted]"), "{stdout}");
+
+    // On a first refresh the failure is the snapshot itself.
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    tenant.emulator.add_fault(echo_token(401, ""));
+    let lab = Lab::new(&tenant);
+    assert_eq!(lab.refresh().0, 0);
+    let snapshot = lab.snapshot_json();
+    let error = snapshot["integrations"][0]["error"].as_str().unwrap();
+    assert!(error.contains("ApiToken [redacted]"), "{error}");
+    assert!(!snapshot.to_string().contains(TOKEN));
+    assert!(!last_refresh(&lab).contains(TOKEN));
+}
+
+#[test]
+fn a_huge_error_body_is_clipped_where_it_is_kept() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    assert_eq!(lab.refresh().0, 0);
+    let body = " é".repeat(200_000);
+    tenant.emulator.add_fault(echo_token(500, &body));
+    let (code, stderr) = lab.refresh();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.len() < 2048, "{} bytes of stderr", stderr.len());
+    let record = last_refresh(&lab);
+    assert!(record.len() < 3 * 1024, "{} bytes", record.len());
+    let attempt: Value = serde_json::from_str(&record).unwrap();
+    let message = attempt["message"].as_str().unwrap();
+    assert!(message.contains("HTTP 500"), "{message}");
+    assert!(message.contains("ApiToken [redacted]"), "{message}");
+    assert!(message.ends_with("…[truncated]"), "{message}");
+    let config = path_arg(&lab.config);
+    let (_, stdout, _) = lab.run(Some(NOBODY), &["--config", &config, "check"], &[]);
+    assert!(stdout.len() < 4 * 1024, "{stdout}");
+    assert!(stdout.contains("…[truncated]"), "{stdout}");
 }

@@ -130,6 +130,16 @@ pub enum FaultKind {
         /// The `Location` header.
         location: String,
     },
+    /// The console's error envelope for `status` with this `detail`, in which
+    /// `{authorization}` becomes the request's `Authorization` header as received
+    /// and `{token}` the token in it: a console or proxy that echoes credentials
+    /// (or anything else, escape sequences included) in its errors.
+    ErrorDetail {
+        /// HTTP status code.
+        status: u16,
+        /// The envelope's `detail`, before the placeholders are filled in.
+        detail: String,
+    },
     /// Close the connection without answering.
     Drop,
     /// Never answer; the connection stays open until the emulator stops.
@@ -151,6 +161,7 @@ impl FaultKind {
             FaultKind::Trickle(_) => "trickle",
             FaultKind::DropMidBody => "drop_mid_body",
             FaultKind::Redirect { .. } => "redirect",
+            FaultKind::ErrorDetail { .. } => "error_detail",
             FaultKind::Drop => "drop",
             FaultKind::Hang => "hang",
         }
@@ -301,6 +312,8 @@ struct FaultFileEntry {
     body: Option<String>,
     #[serde(default)]
     location: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
 }
 
 impl FaultFileEntry {
@@ -332,13 +345,17 @@ impl FaultFileEntry {
                 status: self.status.unwrap_or(302),
                 location: self.location.clone().ok_or_else(|| missing("location"))?,
             },
+            "error_detail" => FaultKind::ErrorDetail {
+                status: self.status.unwrap_or(500),
+                detail: self.detail.clone().ok_or_else(|| missing("detail"))?,
+            },
             "drop" => FaultKind::Drop,
             "hang" => FaultKind::Hang,
             other => {
                 return Err(format!(
                     "fault #{index}: unknown kind {other:?} (expected latency, status, html, \
                      malformed_json, truncated_json, oversized, raw_json, wrong_shape, trickle, \
-                     drop_mid_body, redirect, drop or hang)"
+                     drop_mid_body, redirect, error_detail, drop or hang)"
                 ));
             }
         };
@@ -409,10 +426,11 @@ mod tests {
                 {"kind":"html"},{"kind":"malformed_json"},{"kind":"truncated_json"},
                 {"kind":"oversized","bytes":1000},{"kind":"drop"},{"kind":"hang"},
                 {"kind":"wrong_shape"},{"kind":"trickle","ms":20},{"kind":"drop_mid_body"},
-                {"kind":"redirect","location":"https://127.0.0.1:1/x"}]"#,
+                {"kind":"redirect","location":"https://127.0.0.1:1/x"},
+                {"kind":"error_detail","detail":"x {token}"}]"#,
         )
         .unwrap();
-        assert_eq!(f.len(), 12);
+        assert_eq!(f.len(), 13);
         assert_eq!(
             f[0],
             Fault::new(FaultKind::Status {
@@ -437,7 +455,15 @@ mod tests {
         );
         assert!(parse_faults(r#"[{"kind":"explode"}]"#).is_err());
         assert!(parse_faults(r#"[{"kind":"redirect"}]"#).is_err());
+        assert_eq!(
+            f[12].kind,
+            FaultKind::ErrorDetail {
+                status: 500,
+                detail: "x {token}".into()
+            }
+        );
         assert!(parse_faults(r#"[{"kind":"trickle"}]"#).is_err());
+        assert!(parse_faults(r#"[{"kind":"error_detail"}]"#).is_err());
         assert!(parse_faults(r#"[{"kind":"drop","pth":"/x"}]"#).is_err());
         assert!(parse_faults(r#"[{"kind":"latency"}]"#).is_err());
     }

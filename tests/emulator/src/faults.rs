@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::api::Reply;
+use crate::api::{Reply, bearer_token};
 use crate::config::{Fault, FaultKind};
 
 /// The live rule list. Rules are consumed in place (`times` counts down), so
@@ -82,6 +82,16 @@ pub(crate) fn html_page(status: u16) -> Reply {
         body: Bytes::from(body),
         retry_after: None,
     }
+}
+
+/// The error envelope for `status` whose detail is `detail` with `{authorization}`
+/// replaced by the request's `Authorization` header and `{token}` by its token.
+pub(crate) fn error_detail(status: u16, detail: &str, authorization: Option<&str>) -> Reply {
+    let token = bearer_token(authorization).unwrap_or("");
+    let detail = detail
+        .replace("{authorization}", authorization.unwrap_or(""))
+        .replace("{token}", token);
+    Reply::error(valid_status(status), Some(&detail))
 }
 
 /// 200 `application/json` whose body stops mid-object.
@@ -179,6 +189,18 @@ mod tests {
         let v: Value = serde_json::from_slice(&wrong_shape().body).unwrap();
         assert!(v["data"].as_array().unwrap().iter().all(|r| !r.is_object()));
         assert!(v.pointer("/data/health").is_none());
+    }
+
+    #[test]
+    fn error_detail_echoes_the_request() {
+        let reply = error_detail(401, "got {authorization} ({token})", Some("ApiToken t-1"));
+        assert_eq!(reply.status, 401);
+        let v: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(v["errors"][0]["detail"], "got ApiToken t-1 (t-1)");
+        assert_eq!(v["errors"][0]["title"], "Authentication Failed");
+        let anonymous = error_detail(500, "got {authorization}", None);
+        let v: Value = serde_json::from_slice(&anonymous.body).unwrap();
+        assert_eq!(v["errors"][0]["detail"], "got ");
     }
 
     #[test]

@@ -62,6 +62,10 @@ FAULTS FILE
     {"kind":"drop_mid_body"}                       the real answer (chunked), cut mid-body
     {"kind":"redirect","status":302,"location":"https://127.0.0.1:1/"}
                                                    a redirect (status defaults to 302)
+    {"kind":"error_detail","status":401,"detail":"bad {authorization}"}
+                                                   the error envelope with this detail;
+                                                   {authorization} and {token} echo the
+                                                   request's (status defaults to 500)
     {"kind":"drop"}                                close without any response
     {"kind":"hang"}                                never answer
   Example: [{"kind":"status","code":429,"retry_after":"1","path":"/web/api/v2.1/agents","times":2}]

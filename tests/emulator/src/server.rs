@@ -196,6 +196,9 @@ async fn handle(
     }
     let reply = match (&fault, body) {
         (Some(kind), _) if is_canned(kind) => canned_reply(kind),
+        (Some(FaultKind::ErrorDetail { status, detail }), _) => {
+            faults::error_detail(*status, detail, info.authorization.as_deref())
+        }
         (_, Ok(body)) => normal_reply(&shared, &info, &body),
         (_, Err(detail)) => Reply::error(400, Some(&detail)),
     };
