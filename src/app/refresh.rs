@@ -114,7 +114,7 @@ fn lock_failed(path: &Path, e: snapshot::LockError) -> Error {
                 snapshot::lock_path(path).display()
             );
             let attempt = failed_attempt(path, OffsetDateTime::now_utc(), None, message.clone());
-            if let Err(e) = snapshot::write_last_refresh(path, &attempt) {
+            if let Err(e) = snapshot::write_last_refresh(path, &attempt, &Redactor::default()) {
                 tracing::warn!("cannot record the refresh attempt: {e}");
             }
             Error::Busy(message)

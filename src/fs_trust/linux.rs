@@ -11,6 +11,11 @@ use super::mounts::{self, Mount};
 /// The inode of the initial user namespace's nsfs file (`PROC_USER_INIT_INO`), fixed
 /// by the kernel.
 const INIT_USER_NS_INO: u64 = 0xEFFF_FFFD;
+// `statfs.f_type` magics: `c_long` on some targets, `c_uint` on others.
+#[allow(clippy::unnecessary_cast)]
+const NSFS_MAGIC: i64 = libc::NSFS_MAGIC as i64;
+#[allow(clippy::unnecessary_cast)]
+const FUSE_MAGIC: i64 = libc::FUSE_SUPER_MAGIC as i64;
 /// `PIDFD_GET_USER_NAMESPACE` (`_IO(0xFF, 9)`, Linux 6.11).
 const PIDFD_GET_USER_NAMESPACE: libc::c_ulong = 0xFF09;
 
@@ -44,7 +49,7 @@ fn user_ns_by_proc() -> Option<u64> {
 
 fn nsfs_inode(file: &File) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    (fs_magic(file)? == libc::NSFS_MAGIC as i64).then_some(file.metadata().ok()?.ino())
+    (fs_magic(file)? == NSFS_MAGIC).then_some(file.metadata().ok()?.ino())
 }
 
 fn owned(fd: i32) -> Option<File> {
@@ -68,7 +73,7 @@ fn fs_magic(file: &File) -> Option<i64> {
 /// or a mount a user asked for. A mount table that cannot be read counts against it.
 pub(super) fn user_mounted(file: &File) -> Option<String> {
     match fs_magic(file) {
-        Some(magic) if magic == libc::FUSE_SUPER_MAGIC as i64 => {
+        Some(magic) if magic == FUSE_MAGIC => {
             return Some("is on a FUSE file system, whose daemon can claim any owner".into());
         }
         None => return Some("is on a file system that cannot be identified".into()),

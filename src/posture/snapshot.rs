@@ -618,6 +618,7 @@ mod tests {
             result: Overall::Unknown,
             reason: Some(Reason::BadResponse),
             message: Some(message),
+            failing_since: Some(NOW),
         }
     }
 

@@ -164,6 +164,15 @@ impl Lab {
         }
     }
 
+    /// `--config <the lab's>` for root; nothing for the user, whose check reads the
+    /// OS path (which is the lab's, see [`Lab::run`]).
+    fn config_args<'a>(&self, user: Option<u32>, config: &'a str) -> Vec<&'a str> {
+        match user {
+            None => vec!["--config", config],
+            Some(_) => Vec::new(),
+        }
+    }
+
     /// The user's own `check --json` document (OS-path configuration).
     fn user_report(&self, extra: &[&str]) -> Value {
         let mut args = vec!["check", "--json"];
@@ -624,8 +633,9 @@ fn a_tenants_escape_sequences_never_reach_a_terminal() {
     let tenant = Tenant::start(vec![record]);
     let lab = Lab::new(&tenant);
     let config = path_arg(&lab.config);
-    let human = |user, extra: &[&str]| {
-        let mut args = vec!["--config", config.as_str(), "check"];
+    let human = |user: Option<u32>, extra: &[&str]| {
+        let mut args = lab.config_args(user, &config);
+        args.push("check");
         args.extend_from_slice(extra);
         let (code, stdout, stderr) = lab.run(user, &args, &[]);
         assert_eq!(code, 1, "{stdout}{stderr}");
@@ -642,8 +652,9 @@ fn a_tenants_escape_sequences_never_reach_a_terminal() {
             "{stdout}"
         );
     };
-    let json = |user, extra: &[&str]| {
-        let mut args = vec!["--config", config.as_str(), "check", "--json"];
+    let json = |user: Option<u32>, extra: &[&str]| {
+        let mut args = lab.config_args(user, &config);
+        args.extend(["check", "--json"]);
         args.extend_from_slice(extra);
         let (_, stdout, _) = lab.run(user, &args, &[]);
         let report: Value = serde_json::from_str(&stdout).unwrap();
@@ -740,9 +751,7 @@ fn an_echoed_token_reaches_no_output_and_no_file() {
     let snapshot = std::fs::read_to_string(&lab.snapshot).unwrap();
     assert!(!snapshot.contains(TOKEN));
     for args in [&["check"][..], &["check", "--json"]] {
-        let mut all = vec!["--config", config.as_str()];
-        all.extend_from_slice(args);
-        let (_, stdout, stderr) = lab.run(Some(NOBODY), &all, &[]);
+        let (_, stdout, stderr) = lab.run(Some(NOBODY), args, &[]);
         assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
         assert!(stdout.contains("ApiToken [redacted]"), "{stdout}");
     }
@@ -787,8 +796,7 @@ fn a_huge_error_body_is_clipped_where_it_is_kept() {
     assert!(message.contains("HTTP 500"), "{message}");
     assert!(message.contains("ApiToken [redacted]"), "{message}");
     assert!(message.ends_with("…[truncated]"), "{message}");
-    let config = path_arg(&lab.config);
-    let (_, stdout, _) = lab.run(Some(NOBODY), &["--config", &config, "check"], &[]);
+    let (_, stdout, _) = lab.run(Some(NOBODY), &["check"], &[]);
     assert!(stdout.len() < 4 * 1024, "{stdout}");
     assert!(stdout.contains("…[truncated]"), "{stdout}");
 }

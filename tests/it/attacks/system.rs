@@ -544,27 +544,27 @@ fn a_kept_trusted_answer_after_failed_refreshes_is_visible_and_bounded() {
         report["lastRefresh"]["reason"], "network_error",
         "{report:#}"
     );
-    let since = report["lastRefresh"]["failingSince"]
-        .as_str()
+    let time_of = |v: &Value| {
+        time::OffsetDateTime::parse(
+            v.as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
         .unwrap()
-        .to_owned();
-    assert!(since <= report["lastRefresh"]["at"].as_str().unwrap().to_owned());
+    };
+    let attempt = &report["lastRefresh"];
+    assert!(
+        time_of(&attempt["failingSince"]) < time_of(&attempt["at"]),
+        "{attempt:#}"
+    );
     let (_, table, _) = lab.run(Some(NOBODY), &["check"], &[]);
     assert!(table.contains("refreshes have failed since"), "{table}");
     assert!(table.contains("expires at"), "{table}");
     // The bound: the snapshot's own expiresAt (its writer's max_age, 30 minutes).
     let mut snap = lab.snapshot_json();
-    let evaluated = time::OffsetDateTime::parse(
-        snap["evaluatedAt"].as_str().unwrap(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap();
-    let expires = time::OffsetDateTime::parse(
-        snap["expiresAt"].as_str().unwrap(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap();
-    assert_eq!(expires - evaluated, time::Duration::minutes(30));
+    assert_eq!(
+        time_of(&snap["expiresAt"]) - time_of(&snap["evaluatedAt"]),
+        time::Duration::minutes(30)
+    );
     let now = time::OffsetDateTime::now_utc();
     let rfc = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
