@@ -11,7 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old_commit=${1:?usage: compare-outputs.sh OLD_COMMIT}
-work=$(mktemp -d)
+# Not in /tmp: no trusted file may sit below a folder others can write, sticky or not.
+mkdir -p target/tmp
+work=$(mktemp -d "$PWD/target/tmp/s1trust.XXXXXX")
 trap 'git worktree remove --force "$work/tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 git worktree add --detach "$work/tree" "$old_commit" >/dev/null
@@ -31,6 +33,7 @@ mask() {
     sed -E \
         -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}| UTC)?/<time>/g' \
         -e 's#/tmp/\.tmp[A-Za-z0-9]+#<tmp>#g' \
+        -e 's#/[^ "]*/target/tmp/scratch/\.tmp[A-Za-z0-9]+#<tmp>#g' \
         -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:<port>/g' \
         -e 's/"(latencyMs|latency_ms|elapsedMs)": [0-9]+/"\1": <n>/g' \
         -e 's/ *[0-9]+ ms/ <n> ms/g' \

@@ -85,7 +85,9 @@ done
 out=${BENCH_OUT:-$root/target/bench}
 mkdir -p "$out"
 rm -f "$out"/*.requests "$out"/*.out
-work=$(mktemp -d)
+# Not in /tmp: no trusted file may sit below a folder others can write, sticky or not.
+mkdir -p target/tmp
+work=$(mktemp -d "$PWD/target/tmp/s1trust.XXXXXX")
 pids=()
 cleanup() {
   local pid

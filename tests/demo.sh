@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 cargo build --quiet --bin s1trust -p s1trust -p s1-emulator
 bin=target/debug
 
-work=$(mktemp -d)
+# Not in /tmp: no trusted file may sit below a folder others can write, sticky or not.
+mkdir -p target/tmp
+work=$(mktemp -d "$PWD/target/tmp/s1trust.XXXXXX")
 emulator_pid=""
 cleanup() {
   [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null || true
