@@ -349,8 +349,9 @@ fn check_snapshot(config: &Config, report: &mut Checklist) {
         Some(attempt) => report.fail(
             "last refresh",
             format!(
-                "failed at {}: {}",
+                "failed at {} (failing since {}): {}",
                 fmt_time(attempt.at),
+                fmt_time(attempt.failing_since.unwrap_or(attempt.at)),
                 attempt.message.unwrap_or_default()
             ),
             "see the integration checks above",

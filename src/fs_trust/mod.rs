@@ -727,7 +727,7 @@ mod tests {
     }
 
     fn tree() -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::test_scratch();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let file = dir.path().join("f");
         std::fs::write(&file, "hello").unwrap();
@@ -785,6 +785,19 @@ mod tests {
         let via = root.join("via");
         symlink(&deep, &via).unwrap();
         assert_eq!(read(&via.join("f"), &rule(root)).unwrap().1, file);
+    }
+
+    #[test]
+    fn files_hidden_from_other_users_are_named() {
+        let (dir, file) = tree();
+        assert_eq!(hidden_from_users(&file), None);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let why = hidden_from_users(&file).unwrap();
+        assert!(why.contains("not readable by other users"), "{why}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let why = hidden_from_users(&file).unwrap();
+        assert!(why.contains("(mode 0700) cannot be entered"), "{why}");
     }
 
     #[test]
