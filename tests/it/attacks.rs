@@ -410,12 +410,8 @@ fn a_user_max_age_and_an_expired_snapshot_are_refused() {
     // Taken two hours ago, before a threat appeared; its writer said 30 minutes.
     let mut old = lab.snapshot_json();
     let then = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
-    let rfc = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
-    };
-    old["evaluatedAt"] = json!(rfc(then));
-    old["expiresAt"] = json!(rfc(then + time::Duration::minutes(30)));
+    old["evaluatedAt"] = json!(crate::helpers::rfc3339(then));
+    old["expiresAt"] = json!(crate::helpers::rfc3339(then + time::Duration::minutes(30)));
     std::fs::write(&lab.snapshot, old.to_string()).unwrap();
     let user_config = lab.home.join("config.toml");
     write_config(&user_config, &tenant, &lab.snapshot, "max_age = \"7days\"");
@@ -451,8 +447,8 @@ fn a_user_max_age_and_an_expired_snapshot_are_refused() {
     // writer and the reader share the clock, so no skew is added.
     let mut expired = lab.snapshot_json();
     let now = time::OffsetDateTime::now_utc();
-    expired["evaluatedAt"] = json!(rfc(now - time::Duration::minutes(1)));
-    expired["expiresAt"] = json!(rfc(now - time::Duration::seconds(2)));
+    expired["evaluatedAt"] = json!(crate::helpers::rfc3339(now - time::Duration::minutes(1)));
+    expired["expiresAt"] = json!(crate::helpers::rfc3339(now - time::Duration::seconds(2)));
     std::fs::write(&lab.snapshot, expired.to_string()).unwrap();
     let report = lab.user_report(&["--snapshot"]);
     assert_eq!(report["reason"], "stale_snapshot", "{report:#}");

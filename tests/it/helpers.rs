@@ -325,6 +325,39 @@ pub fn is_root(skipped: &str) -> bool {
     root
 }
 
+/// Whether `tool` (a name on PATH or a path) is installed; under CI its absence is a
+/// failure, not a skip, like [`is_root`].
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", "command -v \"$1\"", "sh", tool])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but {tool} is missing (.ci/run installs it)"
+        );
+        println!("notice: {tool} is not installed; skipping");
+    }
+    found
+}
+
+/// A time as the JSON documents write it.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// A JSON document's RFC 3339 time.
+pub fn time_of(value: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        value.as_str().expect("a time string"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("an RFC 3339 time")
+}
+
 /// A realistic agent record; `overrides` replace or add fields.
 pub fn agent(id: u64, uuid: &str, serial: Option<&str>, overrides: Value) -> Value {
     let mut record = json!({

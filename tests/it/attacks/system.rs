@@ -15,28 +15,14 @@ use super::{
     HOST_A, Lab, NOBODY, assert_never_trusted, chown_user, healthy, is_root, lab_with_forgery,
     write_config,
 };
-use crate::helpers::{TOKEN, Tenant, as_user, mode, path_arg, set_mode, write_private};
+use crate::helpers::{
+    TOKEN, Tenant, as_user, have_tool as have, mode, path_arg, rfc3339, set_mode, time_of,
+    write_private,
+};
 
 /// Attempts per attack: each is a separate process tree (namespaces, setpriv), so a
 /// handful show the rule holds without making the suite slow.
 const ATTEMPTS: usize = 8;
-
-/// Whether `tool` is installed; under CI its absence is a failure, not a skip.
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but {tool} is missing (.ci/run installs it)"
-        );
-        eprintln!("skipped: {tool} is not installed");
-    }
-    found
-}
 
 /// Runs `script` with `sh -c` as root; panics with its output when it fails.
 fn sh(script: &str, args: &[&str]) -> String {
@@ -167,6 +153,37 @@ exec "$@"
     );
 }
 
+/// The user's forged tree as an image, served over FUSE at `point`: fusermount3's one
+/// privileged step done by root, the daemon claiming root owns the image's files.
+fn fuse_mount(lab: &Lab, forged: &Path, own: &Tenant, point: &Path) -> FuseMount {
+    let tree = forged_tree(lab, forged, own, point);
+    let name = format!("{}.img", point.file_name().unwrap().to_string_lossy());
+    let image = user_image(lab, &tree, &name);
+    sh(
+        "fuse2fs -o ro,fakeroot,allow_other \"$1\" \"$2\"",
+        &[&path_arg(&image), &path_arg(point)],
+    );
+    let mounted = FuseMount(point.to_owned());
+    sh(
+        "test \"$(stat -c %u \"$1\")\" = 0",
+        &[&path_arg(&point.join("config.toml"))],
+    );
+    mounted
+}
+
+/// Root's `check --json --snapshot` with the config in `folder`, after `setup` (shell,
+/// in a private mount namespace; empty: none).
+fn root_snapshot_answer(lab: &Lab, folder: &Path, setup: &str) -> Value {
+    let config = path_arg(&folder.join("config.toml"));
+    let (_, stdout, stderr) = lab.run_with(
+        None,
+        setup,
+        &["--config", &config, "check", "--json", "--snapshot"],
+        &[],
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"))
+}
+
 /// Unmounts a FUSE mount when the test ends, however it ends.
 struct FuseMount(PathBuf);
 
@@ -190,19 +207,7 @@ fn a_fuse_file_system_in_a_sticky_folder_is_refused() {
     let point = tmp.join("mnt");
     std::fs::create_dir(&point).unwrap();
     chown_user(&point);
-    let tree = forged_tree(&lab, &forged, &own, &point);
-    let image = user_image(&lab, &tree, "sticky.img");
-    // fusermount3's one privileged step, done by root: the daemon serves the
-    // user's image, claiming root owns its files.
-    sh(
-        "fuse2fs -o ro,fakeroot,allow_other \"$1\" \"$2\"",
-        &[&path_arg(&image), &path_arg(&point)],
-    );
-    let _mounted = FuseMount(point.clone());
-    sh(
-        "test \"$(stat -c %u \"$1\")\" = 0",
-        &[&path_arg(&point.join("config.toml"))],
-    );
+    let _mounted = fuse_mount(&lab, &forged, &own, &point);
     let config = path_arg(&point.join("config.toml"));
     let answers: Vec<String> = (0..ATTEMPTS)
         .map(|i| {
@@ -224,12 +229,7 @@ fn a_fuse_file_system_in_a_sticky_folder_is_refused() {
         "{answers:?}"
     );
     // Root may name any config; the sticky folder above it already disqualifies it.
-    let (_, stdout, _) = lab.run(
-        None,
-        &["--config", &config, "check", "--json", "--snapshot"],
-        &[],
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let report = root_snapshot_answer(&lab, &point, "");
     assert_eq!(report["reason"], "untrusted_snapshot", "{report:#}");
     assert!(report["notes"].to_string().contains("1777"), "{report:#}");
     // Mounted where every folder above is root's (a helper's mount point, say), the
@@ -237,20 +237,8 @@ fn a_fuse_file_system_in_a_sticky_folder_is_refused() {
     let sealed = lab.home.parent().unwrap().join("sealed");
     std::fs::create_dir(&sealed).unwrap();
     set_mode(&sealed, 0o755);
-    let tree = forged_tree(&lab, &forged, &own, &sealed);
-    let image = user_image(&lab, &tree, "sealed.img");
-    sh(
-        "fuse2fs -o ro,fakeroot,allow_other \"$1\" \"$2\"",
-        &[&path_arg(&image), &path_arg(&sealed)],
-    );
-    let _sealed = FuseMount(sealed.clone());
-    let config = path_arg(&sealed.join("config.toml"));
-    let (_, stdout, _) = lab.run(
-        None,
-        &["--config", &config, "check", "--json", "--snapshot"],
-        &[],
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let _sealed = fuse_mount(&lab, &forged, &own, &sealed);
+    let report = root_snapshot_answer(&lab, &sealed, "");
     assert_eq!(report["reason"], "untrusted_snapshot", "{report:#}");
     assert!(report["notes"].to_string().contains("FUSE"), "{report:#}");
     assert!(
@@ -294,16 +282,7 @@ fn a_users_disk_image_on_removable_media_or_a_marked_mount_is_refused() {
         answers.iter().all(|a| a.starts_with("exit 2")),
         "{answers:?}"
     );
-    let root_answer = |setup: &str, config: &str| -> Value {
-        let (_, stdout, stderr) = lab.run_with(
-            None,
-            setup,
-            &["--config", config, "check", "--json", "--snapshot"],
-            &[],
-        );
-        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"))
-    };
-    let report = root_answer(&media, &config);
+    let report = root_snapshot_answer(&lab, stick, &media);
     assert_eq!(report["reason"], "untrusted_snapshot", "{report:#}");
     assert!(
         report["notes"].to_string().contains("removable media"),
@@ -321,7 +300,7 @@ fn a_users_disk_image_on_removable_media_or_a_marked_mount_is_refused() {
          id=$(awk '$5 == \"/mnt/usb\" {{ print $1 }}' /proc/self/mountinfo); \
          echo \"ID=$id SRC=/dev/loop0 TARGET=/mnt/usb ROOT=/ OPTS=uhelper=udisks2\" > /run/mount/utab"
     );
-    let report = root_answer(&marked, "/mnt/usb/config.toml");
+    let report = root_snapshot_answer(&lab, Path::new("/mnt/usb"), &marked);
     assert_eq!(report["reason"], "untrusted_snapshot", "{report:#}");
     assert!(
         report["notes"].to_string().contains("mounted for a user"),
@@ -329,7 +308,7 @@ fn a_users_disk_image_on_removable_media_or_a_marked_mount_is_refused() {
     );
     // Without the mark, the same mount is root's own: the snapshot's file system is
     // not what refuses it (so the mark is what counted above).
-    let report = root_answer(&mount_at_mnt, "/mnt/usb/config.toml");
+    let report = root_snapshot_answer(&lab, Path::new("/mnt/usb"), &mount_at_mnt);
     assert!(
         !report["notes"].to_string().contains("mounted for a user"),
         "{report:#}"
@@ -448,31 +427,55 @@ fn threats(count: u32) -> Value {
     healthy(json!({ "activeThreats": count }))
 }
 
+/// A lab with a good snapshot, and its refresh lock held by `user` (root: `None`)
+/// through `flock(1)` until the returned process is killed.
+fn lab_with_lock_held(
+    tenant: &Tenant,
+    lock_mode: u32,
+    user: Option<u32>,
+) -> (Lab, PathBuf, Holder) {
+    let lab = Lab::new(tenant);
+    assert_eq!(lab.refresh().0, 0);
+    let lock = lab.snapshot.with_file_name("posture.lock");
+    set_mode(&lock, lock_mode);
+    let mut command = Command::new("flock");
+    if let Some(uid) = user {
+        command = Command::new("setpriv");
+        command.args(as_user(uid).iter().skip(1)).arg("flock");
+    }
+    let holder = command
+        .arg("--exclusive")
+        .arg(&lock)
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    (lab, lock, Holder(holder))
+}
+
+/// Kills the lock holder when the test ends, however it ends.
+struct Holder(std::process::Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_lock_file_others_could_open_is_replaced_and_never_blocks_a_refresh() {
     if !is_root() || !have("flock") {
         return;
     }
     let tenant = Tenant::start(vec![healthy(json!({}))]);
-    let lab = Lab::new(&tenant);
-    assert_eq!(lab.refresh().0, 0);
-    let lock = lab.snapshot.with_file_name("posture.lock");
     // As an older version left it: readable by everyone. The user opens it read-only
     // and holds the lock.
-    set_mode(&lock, 0o644);
-    let mut holder = Command::new("setpriv")
-        .args(as_user(NOBODY).iter().skip(1))
-        .args(["flock", "--exclusive"])
-        .arg(&lock)
-        .args(["sleep", "60"])
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (lab, lock, holder) = lab_with_lock_held(&tenant, 0o644, Some(NOBODY));
     let threatened = Tenant::start(vec![threats(2)]);
     point_at(&lab, &threatened);
     let (code, stderr) = lab.refresh();
-    let _ = holder.kill();
-    let _ = holder.wait();
+    drop(holder);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(lab.snapshot_json()["reason"], "active_threats");
     assert_eq!(mode(&lock), 0o600);
@@ -493,20 +496,10 @@ fn a_lock_held_too_long_is_waited_for_then_reported() {
         return;
     }
     let tenant = Tenant::start(vec![healthy(json!({}))]);
-    let lab = Lab::new(&tenant);
-    assert_eq!(lab.refresh().0, 0);
-    let lock = lab.snapshot.with_file_name("posture.lock");
     // Only root can hold it now: a hung refresh, say.
-    let mut holder = Command::new("flock")
-        .arg("--exclusive")
-        .arg(&lock)
-        .args(["sleep", "60"])
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (lab, _lock, holder) = lab_with_lock_held(&tenant, 0o600, None);
     let (code, stderr) = lab.refresh();
-    let _ = holder.kill();
-    let _ = holder.wait();
+    drop(holder);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("held the lock for 10 s"), "{stderr}");
     let report = lab.user_report(&[]);
@@ -544,13 +537,6 @@ fn a_kept_trusted_answer_after_failed_refreshes_is_visible_and_bounded() {
         report["lastRefresh"]["reason"], "network_error",
         "{report:#}"
     );
-    let time_of = |v: &Value| {
-        time::OffsetDateTime::parse(
-            v.as_str().unwrap(),
-            &time::format_description::well_known::Rfc3339,
-        )
-        .unwrap()
-    };
     let attempt = &report["lastRefresh"];
     assert!(
         time_of(&attempt["failingSince"]) < time_of(&attempt["at"]),
@@ -566,12 +552,8 @@ fn a_kept_trusted_answer_after_failed_refreshes_is_visible_and_bounded() {
         time::Duration::minutes(30)
     );
     let now = time::OffsetDateTime::now_utc();
-    let rfc = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
-    };
-    snap["evaluatedAt"] = json!(rfc(now - time::Duration::minutes(31)));
-    snap["expiresAt"] = json!(rfc(now - time::Duration::minutes(1)));
+    snap["evaluatedAt"] = json!(rfc3339(now - time::Duration::minutes(31)));
+    snap["expiresAt"] = json!(rfc3339(now - time::Duration::minutes(1)));
     std::fs::write(&lab.snapshot, snap.to_string()).unwrap();
     let report = lab.user_report(&[]);
     assert_eq!(report["result"], "unknown");
