@@ -17,6 +17,7 @@ pub mod conntest;
 pub mod exit;
 mod fs_trust;
 pub mod identity;
+pub mod install;
 pub mod lookup;
 pub mod posture;
 pub mod reason;

@@ -1,7 +1,6 @@
 //! `doctor`: every step a support engineer would check, each with a fix.
 
 use crate::reason::Reason;
-use std::path::Path;
 
 use time::OffsetDateTime;
 
@@ -366,22 +365,19 @@ fn check_snapshot(config: &Config, report: &mut Checklist) {
 
 fn check_scheduler(report: &mut Checklist) {
     report.section("Scheduled refresh");
-    let candidates: &[&str] = if cfg!(windows) {
-        &[r"C:\Windows\System32\Tasks\s1trust-refresh"]
-    } else if cfg!(target_os = "macos") {
-        &["/Library/LaunchDaemons/com.s1trust.refresh.plist"]
-    } else {
-        &[
-            "/lib/systemd/system/s1trust-refresh.timer",
-            "/usr/lib/systemd/system/s1trust-refresh.timer",
-            "/etc/systemd/system/s1trust-refresh.timer",
-        ]
-    };
-    match candidates.iter().find(|p| Path::new(p).exists()) {
-        Some(found) => report.pass("scheduler entry", *found),
+    let candidates = crate::install::scheduler_entries();
+    match candidates.iter().find(|p| p.exists()) {
+        Some(found) => report.pass("scheduler entry", found.display().to_string()),
         None => report.fail(
             "scheduler entry",
-            format!("none of {} exists", candidates.join(", ")),
+            format!(
+                "none of {} exists",
+                candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             "reinstall the s1trust package, which sets up the scheduled refresh",
         ),
     }

@@ -15,11 +15,6 @@ use windows_sys::Win32::System::EventLog::{
     RegisterEventSourceW, ReportEventW,
 };
 
-/// The event source name (`HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\s1trust`).
-pub(crate) const SOURCE: &str = "s1trust";
-/// Registry path of the source, under HKLM.
-pub(crate) const SOURCE_KEY: &str =
-    r"SYSTEM\CurrentControlSet\Services\EventLog\Application\s1trust";
 /// Event IDs (any in 1–1000 prints "%1" through EventCreate.exe).
 const WARNING_ID: u32 = 100;
 const ERROR_ID: u32 = 200;
@@ -30,7 +25,7 @@ fn wide(text: &str) -> Vec<u16> {
 
 /// Writes one event; best effort (logging must never fail the refresh).
 fn report(kind: REPORT_EVENT_TYPE, id: u32, message: &str) {
-    let source = wide(SOURCE);
+    let source = wide(crate::install::EVENT_SOURCE);
     // SAFETY: `source` is NUL-terminated and outlives the call; a null server is this machine.
     let handle: HANDLE = unsafe { RegisterEventSourceW(std::ptr::null(), source.as_ptr()) };
     if handle.is_null() {

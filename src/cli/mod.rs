@@ -13,8 +13,6 @@ mod lookup;
 mod output;
 mod render;
 mod setup;
-#[cfg(any(windows, test))]
-mod windows_setup;
 
 use std::path::PathBuf;
 
@@ -264,7 +262,15 @@ pub fn main() -> std::process::ExitCode {
     let to_event_log = cfg!(windows) && matches!(cli.command, Command::Refresh);
     init_logging(cli.verbose, cli.quiet, to_event_log);
     let options = options(&cli);
-    let outcome = match run(&cli, &options) {
+    let result = run(&cli, &options);
+    if let Some((kind, message)) = render::stdout_error() {
+        if *kind == std::io::ErrorKind::BrokenPipe {
+            return std::process::ExitCode::from(render::closed_stdout_status());
+        }
+        render::errln!("s1trust: error: cannot write output: {message}");
+        return Outcome::Unknown.into();
+    }
+    let outcome = match result {
         Ok(outcome) => outcome,
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             return std::process::ExitCode::from(render::closed_stdout_status());

@@ -61,15 +61,26 @@ pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Prints one line on stdout, made [`terminal_safe`]; a closed stdout (`s1trust
-/// doctor | head -1`) ends the process quietly, as ripgrep does, with the answer's
-/// status (see [`answer_is`]).
+/// Prints one line on stdout, made [`terminal_safe`]. The first failure to write is
+/// kept and every later line dropped: `main` turns it into the exit status (a closed
+/// stdout, `s1trust doctor | head -1`, quietly, with the answer's status, as ripgrep
+/// does), so no printing function needs to end the process itself.
 pub(crate) fn line(args: std::fmt::Arguments<'_>) {
+    if STDOUT_ERROR.get().is_some() {
+        return;
+    }
     let text = args.to_string();
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{}", terminal_safe(&text)) {
-        exit_on_write_error(&e);
+        let _ = STDOUT_ERROR.set((e.kind(), e.to_string()));
     }
+}
+
+static STDOUT_ERROR: std::sync::OnceLock<(std::io::ErrorKind, String)> = std::sync::OnceLock::new();
+
+/// The first error writing stdout, if one happened.
+pub(crate) fn stdout_error() -> Option<&'static (std::io::ErrorKind, String)> {
+    STDOUT_ERROR.get()
 }
 
 /// Prints one line on stderr, made [`terminal_safe`]; a failing stderr has nowhere
@@ -79,16 +90,7 @@ pub(crate) fn error_line(args: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{}", terminal_safe(&text));
 }
 
-/// Ends the process for an error writing stdout: quietly for a closed pipe.
-fn exit_on_write_error(e: &std::io::Error) -> ! {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(i32::from(closed_stdout_status()));
-    }
-    eprintln!("s1trust: error: cannot write output: {e}");
-    std::process::exit(i32::from(crate::exit::Outcome::Unknown.code()));
-}
-
-/// `println!` that exits quietly when stdout is closed.
+/// `println!` through [`line`].
 macro_rules! outln {
     () => { $crate::cli::render::line(format_args!("")) };
     ($($arg:tt)*) => { $crate::cli::render::line(format_args!($($arg)*)) };

@@ -1,18 +1,7 @@
-//! `s1trust setup install | uninstall` (hidden): the Windows installer's custom actions.
-//!
-//! The MSI (packaging/windows/s1trust.wxs) runs the installed `s1trust.exe` as SYSTEM
-//! (deferred, not impersonated) because Debian's wixl cannot express folder ACLs or
-//! scheduled tasks itself. `install` creates `%ProgramData%\s1trust` and `tokens\`,
-//! copies `config.example.toml` from beside the program to `config.toml` when there is
-//! none (so upgrades keep the admin's file), makes Administrators the owner, lets only
-//! SYSTEM and Administrators write (Users may read; `tokens\` only SYSTEM and
-//! Administrators at all), and registers the `s1trust-refresh` task (SYSTEM, shortly
-//! after boot and every 15 minutes) from a task XML it keeps as `refresh-task.xml`.
-//! `uninstall` deletes the task and, unless `--keep-data`, the data folder.
-//!
-//! The command lines and the task XML are built by pure functions tested on Linux; the
-//! Linux and macOS packages do the same work in their own scripts, so there this
-//! command only explains that.
+//! `s1trust setup install | uninstall` (hidden): the Windows installer's custom actions,
+//! run by the MSI (packaging/windows/s1trust.wxs) as SYSTEM. The steps are
+//! `crate::install::windows`; this prints what they did. The Linux and macOS packages
+//! do the same work in their own scripts, so there this command only explains that.
 
 use clap::Subcommand;
 
@@ -36,7 +25,33 @@ pub enum SetupCommand {
 pub(crate) fn run(command: &SetupCommand) -> Result<Outcome, Error> {
     #[cfg(windows)]
     {
-        super::windows_setup::run_windows(command)
+        use crate::install::windows::{Action, run};
+        let action = match command {
+            SetupCommand::Install => Action::Install,
+            SetupCommand::Uninstall { keep_data } => Action::Uninstall {
+                keep_data: *keep_data,
+            },
+        };
+        let report = run(action).map_err(|e| {
+            Error::usage(
+                format!("setup failed: {e}"),
+                "run the installer again as an administrator; see the MSI log (msiexec /l*v)",
+            )
+        })?;
+        report.done.iter().for_each(|d| outln!("done: {d}"));
+        report
+            .warnings
+            .iter()
+            .for_each(|w| errln!("s1trust: warning: {w}"));
+        report
+            .failed
+            .iter()
+            .for_each(|f| errln!("s1trust: error: {f}"));
+        Ok(if report.failed.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::Negative
+        })
     }
     #[cfg(not(windows))]
     {

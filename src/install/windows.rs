@@ -1,19 +1,20 @@
-//! The Windows installer's steps for `s1trust setup` (see `setup.rs`): pure functions
-//! that build the command lines and the task XML, and the runner that executes them.
-//! Compiled on Windows, and for the tests everywhere (they run on Linux).
+//! The Windows installer's steps, run by the hidden `s1trust setup` as SYSTEM from the
+//! MSI (Debian's wixl cannot express folder ACLs or scheduled tasks itself): pure
+//! functions that build the command lines and the task XML, and the runner that
+//! executes them. `install` creates `%ProgramData%\s1trust` and `tokens\`, copies
+//! `config.example.toml` from beside the program to `config.toml` when there is none
+//! (so upgrades keep the admin's file), makes Administrators the owner, lets only
+//! SYSTEM and Administrators write (Users may read; `tokens\` only SYSTEM and
+//! Administrators at all), and registers the scheduled refresh (SYSTEM, shortly after
+//! boot and every 15 minutes) from a task XML kept as `refresh-task.xml`; `uninstall`
+//! deletes the task and, unless asked to keep it, the data folder. Compiled on
+//! Windows, and for the tests everywhere (they run on Linux).
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-#[cfg(windows)]
-use super::Error;
-#[cfg(windows)]
-use super::setup::SetupCommand;
-#[cfg(windows)]
-use crate::exit::Outcome;
+use super::TASK_NAME;
 
-/// The Scheduled Task's name (`s1trust doctor` looks for `System32\Tasks\s1trust-refresh`).
-pub const TASK_NAME: &str = "s1trust-refresh";
 /// The task definition kept in the data folder (what was registered, for admins).
 pub const TASK_XML_FILE: &str = "refresh-task.xml";
 /// The annotated example config the MSI installs beside the program.
@@ -332,7 +333,7 @@ fn refuse_link(path: &Path) -> Result<(), String> {
 /// messages are "%1", so an event shows s1trust's own text).
 #[cfg(windows)]
 fn register_event_source() -> windows_registry::Result<()> {
-    let key = windows_registry::LOCAL_MACHINE.create(super::eventlog::SOURCE_KEY)?;
+    let key = windows_registry::LOCAL_MACHINE.create(super::EVENT_SOURCE_KEY)?;
     key.set_expand_string("EventMessageFile", r"%SystemRoot%\System32\EventCreate.exe")?;
     // Error, warning and information events.
     key.set_u32("TypesSupported", 7)?;
@@ -368,9 +369,7 @@ fn layout() -> Result<Layout, String> {
         .parent()
         .ok_or("the config path has no folder")?
         .to_owned();
-    let system_root =
-        PathBuf::from(std::env::var_os("SystemRoot").unwrap_or_else(|| r"C:\Windows".into()));
-    let system32 = system_root.join("System32");
+    let system32 = super::system32();
     Ok(Layout {
         example_config: install_dir.join(EXAMPLE_CONFIG_FILE),
         exe,
@@ -380,40 +379,54 @@ fn layout() -> Result<Layout, String> {
     })
 }
 
+/// What the installer asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Folders, ACLs, config, event source, scheduled refresh.
+    Install,
+    /// Remove the scheduled refresh and, unless `keep_data`, the data folder.
+    Uninstall {
+        /// Keep `%ProgramData%\s1trust`.
+        keep_data: bool,
+    },
+}
+
+/// What a setup run did, for the caller to print.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Steps done.
+    pub done: Vec<String>,
+    /// Steps that failed but did not stop the run (uninstall tries every step).
+    pub failed: Vec<String>,
+    /// Problems that leave s1trust working.
+    pub warnings: Vec<String>,
+}
+
+/// Runs the installer's `action` on this machine. Err: the install stopped there.
 #[cfg(windows)]
-pub(super) fn run_windows(command: &SetupCommand) -> Result<Outcome, Error> {
-    let layout = layout().map_err(|e| Error::usage(e, "reinstall s1trust"))?;
+pub fn run(action: Action) -> Result<Report, String> {
+    let layout = layout()?;
     let mut runner = run_tool;
-    match command {
-        SetupCommand::Install => match install(&layout, &mut runner) {
-            Ok(done) => {
-                done.iter().for_each(|d| println!("done: {d}"));
-                match register_event_source() {
-                    Ok(()) => println!("done: event log source {}", super::eventlog::SOURCE),
-                    // Not fatal: refresh still works, its events just show without a message file.
-                    Err(e) => {
-                        eprintln!("s1trust: warning: cannot register the event log source: {e}")
-                    }
-                }
-                Ok(Outcome::Ok)
+    let mut report = Report::default();
+    match action {
+        Action::Install => {
+            report.done = install(&layout, &mut runner)?;
+            match register_event_source() {
+                Ok(()) => report
+                    .done
+                    .push(format!("event log source {}", super::EVENT_SOURCE)),
+                // Not fatal: refresh still works, its events just show without a message file.
+                Err(e) => report
+                    .warnings
+                    .push(format!("cannot register the event log source: {e}")),
             }
-            Err(e) => Err(Error::usage(
-                format!("setup failed: {e}"),
-                "run the installer again as an administrator; see the MSI log (msiexec /l*v)",
-            )),
-        },
-        SetupCommand::Uninstall { keep_data } => {
-            let (done, failed) = uninstall(&layout, *keep_data, &mut runner);
-            let _ = windows_registry::LOCAL_MACHINE.remove_tree(super::eventlog::SOURCE_KEY);
-            done.iter().for_each(|d| println!("done: {d}"));
-            failed.iter().for_each(|f| eprintln!("s1trust: error: {f}"));
-            Ok(if failed.is_empty() {
-                Outcome::Ok
-            } else {
-                Outcome::Negative
-            })
+        }
+        Action::Uninstall { keep_data } => {
+            (report.done, report.failed) = uninstall(&layout, keep_data, &mut runner);
+            let _ = windows_registry::LOCAL_MACHINE.remove_tree(super::EVENT_SOURCE_KEY);
         }
     }
+    Ok(report)
 }
 
 #[cfg(test)]
