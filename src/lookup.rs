@@ -1,4 +1,4 @@
-//! Finding one device's agent record, and the PingOne DaVinci-shaped answer.
+//! Finding one device's agent record, and the PingOne DaVinci-shaped answer (README "Terms").
 //!
 //! The API only filters serials by substring, so exactness is enforced here;
 //! when several records remain (reinstalls leave old ones behind) one is picked

@@ -33,7 +33,7 @@ pub(crate) fn run(command: &GenerateCommand) -> Result<Outcome, Error> {
         GenerateCommand::Man { out_dir: None } => man_page(&mut std::io::stdout().lock()),
         GenerateCommand::Man { out_dir: Some(dir) } => man_pages(dir).map(|pages| {
             for page in pages {
-                println!("{}", page.display());
+                super::render::outln!("{}", page.display());
             }
         }),
         GenerateCommand::Completions { shell } => {

@@ -76,7 +76,7 @@ impl FactorKey {
         Self::ALL.into_iter().find(|k| k.as_str() == key)
     }
 
-    /// The display name, as in the Banyan console.
+    /// The display name, as in the Banyan console (README "Terms").
     pub fn name(self) -> &'static str {
         match self {
             Self::RegisteredWith => "Registered With",

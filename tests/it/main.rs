@@ -1,6 +1,6 @@
-//! The integration tests, as one test binary (`cargo test --test it`): each module
-//! was its own binary before, each linking the library and building its own copy of
-//! the helpers. One module per command or area; shared set-up lives in [`helpers`].
+//! The integration tests, as one test binary (`cargo test --test it`), so the library
+//! and the helpers are linked once. One module per command or area; shared set-up
+//! lives in [`helpers`].
 //!
 //! Every test talks only to loopback (the emulated tenant in `tests/emulator`) and
 //! writes only to temporary folders; the Linux identity tests change `/sys` and `/opt`
