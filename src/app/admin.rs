@@ -67,7 +67,7 @@ pub struct EditRequest {
 
 /// What an admin operation did, for the CLI to print.
 #[derive(Debug, Default)]
-pub struct Done {
+pub struct AdminReport {
     /// Exit status.
     pub outcome: Option<Outcome>,
     /// Lines for stdout.
@@ -76,7 +76,7 @@ pub struct Done {
     pub warned: Vec<String>,
 }
 
-impl Done {
+impl AdminReport {
     fn ok(said: Vec<String>) -> Self {
         Self {
             outcome: Some(Outcome::Ok),
@@ -186,7 +186,11 @@ impl ConfigFile {
 }
 
 /// `integration add`.
-pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result<Done, Error> {
+pub fn add(
+    options: &Options,
+    request: AddRequest,
+    show: ShowTest<'_>,
+) -> Result<AdminReport, Error> {
     let file = ConfigFile::load(options)?;
     let name = &request.name;
     if !valid_name(name) {
@@ -230,7 +234,7 @@ pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result
     };
     let text = config_edit::add_integration(&file.text, name, &fields).map_err(edit_failed)?;
     file.save(&text)?;
-    Ok(Done::ok(vec![format!(
+    Ok(AdminReport::ok(vec![format!(
         "Saved integration {name:?} to {}; its token is in {} (owner-only).",
         file.path.display(),
         token_path.display()
@@ -238,7 +242,11 @@ pub fn add(options: &Options, request: AddRequest, show: ShowTest<'_>) -> Result
 }
 
 /// `integration edit`.
-pub fn edit(options: &Options, request: EditRequest, show: ShowTest<'_>) -> Result<Done, Error> {
+pub fn edit(
+    options: &Options,
+    request: EditRequest,
+    show: ShowTest<'_>,
+) -> Result<AdminReport, Error> {
     let file = ConfigFile::load(options)?;
     let current = file.config.integration(&request.name).ok_or_else(|| {
         Error::usage(
@@ -294,7 +302,7 @@ pub fn edit(options: &Options, request: EditRequest, show: ShowTest<'_>) -> Resu
         0,
         format!("Updated integration {name:?} in {}.", file.path.display()),
     );
-    Ok(Done::ok(said))
+    Ok(AdminReport::ok(said))
 }
 
 /// `integration list`: the configured integrations as JSON rows (tokens never shown).
@@ -325,7 +333,7 @@ fn describe(integration: &Integration) -> serde_json::Value {
 }
 
 /// `integration remove`: the entry, and its token file when s1trust stored it.
-pub fn remove(options: &Options, name: &str) -> Result<Done, Error> {
+pub fn remove(options: &Options, name: &str) -> Result<AdminReport, Error> {
     let file = ConfigFile::load(options)?;
     let name = file
         .config
@@ -334,7 +342,7 @@ pub fn remove(options: &Options, name: &str) -> Result<Done, Error> {
     let (text, token_file) =
         config_edit::remove_integration(&file.text, name).map_err(edit_failed)?;
     file.save(&text)?;
-    let mut done = Done::ok(vec![format!(
+    let mut done = AdminReport::ok(vec![format!(
         "Removed integration {name:?} from {}.",
         file.path.display()
     )]);
@@ -369,17 +377,17 @@ struct Candidate<'a> {
 }
 
 /// What the connection test needs to know about the request.
-trait Tested {
+trait ConnectionUnderTest {
     fn timeout(&self) -> Option<Duration>;
 }
 
-impl Tested for AddRequest {
+impl ConnectionUnderTest for AddRequest {
     fn timeout(&self) -> Option<Duration> {
         self.fields.timeout
     }
 }
 
-impl Tested for EditRequest {
+impl ConnectionUnderTest for EditRequest {
     fn timeout(&self) -> Option<Duration> {
         self.fields.timeout
     }
@@ -392,9 +400,9 @@ fn failed_test(
     config: &Config,
     candidate: Candidate<'_>,
     name: &str,
-    request: &dyn Tested,
+    request: &dyn ConnectionUnderTest,
     show: ShowTest<'_>,
-) -> Result<Option<Done>, Error> {
+) -> Result<Option<AdminReport>, Error> {
     let console = candidate.url.clone();
     let connection = Connection {
         timeout: request.timeout(),
@@ -418,7 +426,7 @@ fn failed_test(
     if outcome == Outcome::Ok {
         return Ok(None);
     }
-    Ok(Some(Done {
+    Ok(Some(AdminReport {
         outcome: Some(outcome),
         said: Vec::new(),
         warned: vec!["s1trust: the connection test failed; nothing was saved or changed".into()],

@@ -9,17 +9,15 @@
 use crate::reason::Reason;
 use time::OffsetDateTime;
 
-use super::client::for_integration;
-use super::{Device, Error, LoadedConfig, Missing, Options, load_config, runtime};
+use super::live::{Tokens, identity_notes, live, read_tokens};
+use super::{Device, Error, LoadedConfig, Missing, Options, load_config};
 use crate::config::{CONFIG_ENV, ConfigError};
 use crate::identity::DeviceIdentity;
-use crate::posture::evaluate::{Target, evaluate};
 use crate::posture::report::{
     DeviceSummary, Overall, PostureReport, SCHEMA_VERSION, Source, fmt_time,
 };
 use crate::posture::snapshot::{self, SnapshotProblem};
-use crate::settings::{Config, Integration};
-use crate::token::{ApiToken, TokenError, read_system_token};
+use crate::settings::Config;
 
 /// What the caller asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,18 +120,6 @@ fn from_snapshot(
     Ok(report)
 }
 
-/// Each integration's API token, read once per command (`None`: no `token_file`).
-pub(crate) type Tokens = Vec<Option<Result<ApiToken, TokenError>>>;
-
-/// Reads every integration's token file.
-pub(crate) fn read_tokens(config: &Config) -> Tokens {
-    config
-        .integrations
-        .iter()
-        .map(|i| i.token_file.as_deref().map(read_system_token))
-        .collect()
-}
-
 /// The tokens a live evaluation will use, or why this process cannot evaluate live.
 /// A normal user's process reads none: it is never allowed to.
 fn live_tokens(options: &Options, loaded: &LoadedConfig) -> Result<Tokens, String> {
@@ -154,76 +140,6 @@ fn live_tokens(options: &Options, loaded: &LoadedConfig) -> Result<Tokens, Strin
     } else {
         Err("a live evaluation needs an integration's API token, which only root (or SYSTEM) can read".into())
     }
-}
-
-/// Evaluates every integration now, for `identity` (which must be complete).
-/// `tokens` are [`read_tokens`]'s, one per integration.
-pub(crate) fn live(
-    options: &Options,
-    config: &Config,
-    tokens: &Tokens,
-    identity: &DeviceIdentity,
-    now: OffsetDateTime,
-) -> PostureReport {
-    let started = std::time::Instant::now();
-    let targets: Vec<Target<'_>> = config
-        .integrations
-        .iter()
-        .zip(tokens)
-        .map(|(i, token)| target(options, config, i, token))
-        .collect();
-    let mut report = match runtime() {
-        Ok(runtime) => runtime.block_on(evaluate(&targets, identity, now, config.snapshot.max_age)),
-        Err(e) => unusable_with(
-            Reason::RuntimeError,
-            &format!("cannot start the async runtime: {e}"),
-            identity,
-            now,
-        ),
-    };
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        result = report.result.as_str(),
-        "live evaluation"
-    );
-    report.notes.extend(identity_notes(identity));
-    report
-}
-
-fn target<'a>(
-    options: &Options,
-    config: &Config,
-    integration: &'a Integration,
-    token: &Option<Result<ApiToken, TokenError>>,
-) -> Target<'a> {
-    let client = match token {
-        None => Err((
-            Reason::TokenUnreadable,
-            format!("integration {:?} has no token_file", integration.name),
-        )),
-        Some(Err(e)) => Err((Reason::TokenUnreadable, e.to_string())),
-        Some(Ok(token)) => Ok(token.clone()),
-    }
-    .and_then(|token| {
-        for_integration(integration, token, config, options.started)
-            .map_err(|e| (Reason::ConfigError, e.to_string()))
-    });
-    Target {
-        integration,
-        client,
-    }
-}
-
-/// The identity read's problems as notes for people.
-pub(crate) fn identity_notes(identity: &DeviceIdentity) -> Vec<String> {
-    identity
-        .problems
-        .iter()
-        .map(|p| match &p.hint {
-            Some(hint) => format!("{}: {} ({hint})", p.source, p.reason),
-            None => format!("{}: {}", p.source, p.reason),
-        })
-        .collect()
 }
 
 fn unusable(

@@ -26,7 +26,7 @@ pub struct Connection {
 }
 
 /// A tenant client and what it is for.
-pub struct Target {
+pub struct ConnectedClient {
     /// The client, with its deadline running.
     pub client: TenantClient,
     /// The integration's name, when it came from the config.
@@ -100,7 +100,7 @@ pub fn connect(
     options: &Options,
     name: Option<&str>,
     connection: &Connection,
-) -> Result<Target, Error> {
+) -> Result<ConnectedClient, Error> {
     let missing = if connection.url.is_some() {
         Missing::EmptyUnlessNamed
     } else {
@@ -137,7 +137,7 @@ pub fn connect(
         console: console.to_string(),
         source,
     })?;
-    Ok(Target {
+    Ok(ConnectedClient {
         client,
         name: integration.map(|i| i.name.clone()),
     })

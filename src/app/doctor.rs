@@ -4,9 +4,9 @@ use crate::reason::Reason;
 
 use time::OffsetDateTime;
 
-use super::check::{live, read_tokens};
+use super::checklist::Checklist;
 use super::client::for_integration;
-use super::steps::Checklist;
+use super::live::{live, read_tokens};
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
 use crate::config::shell_word;
 use crate::conntest::{StepStatus, test_connection};

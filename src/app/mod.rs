@@ -6,23 +6,25 @@
 //! - [`refresh`]: evaluate, replace or keep the snapshot, record the attempt.
 //! - [`doctor`]: the support checklist, as data.
 //! - [`admin`]: `integration add | edit | remove | list` on the config file.
+//! - `live`: a live evaluation, which `check` (for root), `refresh` and `doctor` share.
 //! - `client`: the one place a tenant client is built; `device`: the one
 //!   identity read per command.
 
 pub mod admin;
 pub mod check;
+pub mod checklist;
 mod client;
 mod device;
 pub mod doctor;
 mod error;
+mod live;
+mod options;
 pub mod refresh;
-mod settings;
-pub mod steps;
 
-pub use client::{Connection, Target, connect};
+pub use client::{ConnectedClient, Connection, connect};
 pub use device::Device;
 pub use error::Error;
-pub use settings::{LoadedConfig, Missing, Options, load_any, load_config};
+pub use options::{LoadedConfig, Missing, Options, load_any, load_config};
 
 /// A single-threaded runtime: commands make a handful of requests at most.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::check::{live, read_tokens};
+use super::live::{live, read_tokens};
 use super::{Device, Error, Missing, Options, load_config};
 use crate::exit::Outcome;
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};

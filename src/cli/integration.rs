@@ -6,7 +6,7 @@ use super::{
     Error, IntegrationAddArgs, IntegrationEditArgs, IntegrationSettings, IntegrationTestArgs,
     TokenInput, connection,
 };
-use crate::app::admin::{self, AddRequest, Done, EditRequest, Fields};
+use crate::app::admin::{self, AddRequest, AdminReport, EditRequest, Fields};
 use crate::app::{Options, connect, runtime};
 use crate::conntest::{ConnectionReport, StepStatus, test_connection};
 use crate::exit::Outcome;
@@ -94,7 +94,7 @@ pub(crate) fn list(options: &Options, json: bool) -> Result<Outcome, Error> {
     Ok(Outcome::Ok)
 }
 
-fn finish(done: Done) -> Result<Outcome, Error> {
+fn finish(done: AdminReport) -> Result<Outcome, Error> {
     let answer = answer_is(done.outcome.unwrap_or(Outcome::Ok));
     for line in &done.warned {
         errln!("{line}");

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use crate::app::steps::{Checklist, Step};
+use crate::app::checklist::{CheckedItem, Checklist};
 use crate::exit::Outcome;
 
 /// The exit status when stdout closes before the output is written. It stays 0 for
@@ -118,7 +118,7 @@ pub(crate) fn checklist(list: &Checklist) {
         outln!();
         outln!("{}", section.title);
         for s in &section.steps {
-            let Step {
+            let CheckedItem {
                 ok,
                 what,
                 detail,

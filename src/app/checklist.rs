@@ -3,7 +3,7 @@
 
 /// One checked thing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub struct CheckedItem {
     /// Whether it passed.
     pub ok: bool,
     /// What was checked.
@@ -20,7 +20,7 @@ pub struct Section {
     /// Its title.
     pub title: String,
     /// Its steps, in order.
-    pub steps: Vec<Step>,
+    pub steps: Vec<CheckedItem>,
 }
 
 /// Collects sections and steps in order.
@@ -39,7 +39,7 @@ impl Checklist {
         });
     }
 
-    fn push(&mut self, step: Step) {
+    fn push(&mut self, step: CheckedItem) {
         if self.sections.is_empty() {
             self.section("");
         }
@@ -50,7 +50,7 @@ impl Checklist {
 
     /// A passed step.
     pub fn pass(&mut self, what: &str, detail: impl Into<String>) {
-        self.push(Step {
+        self.push(CheckedItem {
             ok: true,
             what: what.into(),
             detail: detail.into(),
@@ -60,7 +60,7 @@ impl Checklist {
 
     /// A failed step and its fix.
     pub fn fail(&mut self, what: &str, detail: impl Into<String>, hint: impl Into<String>) {
-        self.push(Step {
+        self.push(CheckedItem {
             ok: false,
             what: what.into(),
             detail: detail.into(),

@@ -1,0 +1,96 @@
+//! A live evaluation: every integration asked now, for this device. `check` (for root),
+//! `refresh` and `doctor` all evaluate through here.
+
+use time::OffsetDateTime;
+
+use super::check::unusable_with;
+use super::client::for_integration;
+use super::{Options, runtime};
+use crate::identity::DeviceIdentity;
+use crate::posture::evaluate::{Target, evaluate};
+use crate::posture::report::PostureReport;
+use crate::reason::Reason;
+use crate::settings::{Config, Integration};
+use crate::token::{ApiToken, TokenError, read_system_token};
+
+/// Each integration's API token, read once per command (`None`: no `token_file`).
+pub(crate) type Tokens = Vec<Option<Result<ApiToken, TokenError>>>;
+
+/// Reads every integration's token file.
+pub(crate) fn read_tokens(config: &Config) -> Tokens {
+    config
+        .integrations
+        .iter()
+        .map(|i| i.token_file.as_deref().map(read_system_token))
+        .collect()
+}
+
+/// Evaluates every integration now, for `identity` (which must be complete).
+/// `tokens` are [`read_tokens`]'s, one per integration.
+pub(crate) fn live(
+    options: &Options,
+    config: &Config,
+    tokens: &Tokens,
+    identity: &DeviceIdentity,
+    now: OffsetDateTime,
+) -> PostureReport {
+    let started = std::time::Instant::now();
+    let targets: Vec<Target<'_>> = config
+        .integrations
+        .iter()
+        .zip(tokens)
+        .map(|(i, token)| target(options, config, i, token))
+        .collect();
+    let mut report = match runtime() {
+        Ok(runtime) => runtime.block_on(evaluate(&targets, identity, now, config.snapshot.max_age)),
+        Err(e) => unusable_with(
+            Reason::RuntimeError,
+            &format!("cannot start the async runtime: {e}"),
+            identity,
+            now,
+        ),
+    };
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        result = report.result.as_str(),
+        "live evaluation"
+    );
+    report.notes.extend(identity_notes(identity));
+    report
+}
+
+fn target<'a>(
+    options: &Options,
+    config: &Config,
+    integration: &'a Integration,
+    token: &Option<Result<ApiToken, TokenError>>,
+) -> Target<'a> {
+    let client = match token {
+        None => Err((
+            Reason::TokenUnreadable,
+            format!("integration {:?} has no token_file", integration.name),
+        )),
+        Some(Err(e)) => Err((Reason::TokenUnreadable, e.to_string())),
+        Some(Ok(token)) => Ok(token.clone()),
+    }
+    .and_then(|token| {
+        for_integration(integration, token, config, options.started)
+            .map_err(|e| (Reason::ConfigError, e.to_string()))
+    });
+    Target {
+        integration,
+        client,
+    }
+}
+
+/// The identity read's problems as notes for people.
+pub(crate) fn identity_notes(identity: &DeviceIdentity) -> Vec<String> {
+    identity
+        .problems
+        .iter()
+        .map(|p| match &p.hint {
+            Some(hint) => format!("{}: {} ({hint})", p.source, p.reason),
+            None => format!("{}: {}", p.source, p.reason),
+        })
+        .collect()
+}
