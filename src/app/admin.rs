@@ -35,6 +35,20 @@ pub struct Fields {
     pub timeout: Option<Duration>,
 }
 
+/// `integration test`: the integration called `name` (or `--url`, or the only one),
+/// tested step by step.
+pub fn test(
+    options: &Options,
+    name: Option<&str>,
+    connection: &super::Connection,
+) -> Result<crate::conntest::ConnectionReport, Error> {
+    let target = super::connect(options, name, connection)?;
+    Ok(super::runtime()?.block_on(crate::conntest::test_connection(
+        &target.client,
+        target.name.as_deref(),
+    )))
+}
+
 /// `integration add`.
 #[derive(Debug)]
 pub struct AddRequest {

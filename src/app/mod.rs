@@ -5,7 +5,11 @@
 //! - [`check`]: snapshot or live, and the trust rule for unprivileged callers.
 //! - [`refresh`]: evaluate, replace or keep the snapshot, record the attempt.
 //! - [`doctor`]: the support checklist, as data.
-//! - [`admin`]: `integration add | edit | remove | list` on the config file.
+//! - [`admin`]: `integration add | edit | remove | list | test` on the config file.
+//! - [`lookup`]: one device's record by serial or UUID.
+//!
+//! `identity` and `config validate` call the library directly (`identity::read_identity`,
+//! `config::load`): each reads one thing and shows it, with no decision to make here.
 //! - `live`: a live evaluation, which `check` (for root), `refresh` and `doctor` share.
 //! - `client`: the one place a tenant client is built; `device`: the one
 //!   identity read per command.
@@ -18,6 +22,7 @@ mod device;
 pub mod doctor;
 mod error;
 mod live;
+pub mod lookup;
 mod options;
 pub mod refresh;
 

@@ -6,16 +6,15 @@ use super::{
     Error, IntegrationAddArgs, IntegrationEditArgs, IntegrationSettings, IntegrationTestArgs,
     TokenInput, connection,
 };
+use crate::app::Options;
 use crate::app::admin::{self, AddRequest, AdminReport, EditRequest, Fields};
-use crate::app::{Options, connect, runtime};
-use crate::conntest::{ConnectionReport, StepStatus, test_connection};
+use crate::conntest::{ConnectionReport, StepStatus};
 use crate::exit::Outcome;
 use crate::token::{ApiToken, read_token_file};
 
 /// Tests the connection and prints the report (a table, or JSON with `--json`).
 pub(crate) fn test(options: &Options, args: &IntegrationTestArgs) -> Result<Outcome, Error> {
-    let target = connect(options, args.name.as_deref(), &connection(&args.connection))?;
-    let report = runtime()?.block_on(test_connection(&target.client, target.name.as_deref()));
+    let report = admin::test(options, args.name.as_deref(), &connection(&args.connection))?;
     let answer = answer_is(report.outcome());
     show(&report, args.json)?;
     Ok(answer)

@@ -3,16 +3,15 @@
 use super::output::print_json;
 use super::render::{answer_is, errln};
 use super::{Error, LookupArgs, connection};
-use crate::app::{Options, connect, runtime};
+use crate::app::Options;
+use crate::app::lookup::{LookupKey, lookup};
 use crate::exit::Outcome;
-use crate::lookup::{LookupQuery, Selection, davinci_error, davinci_object, lookup};
 
 /// Runs the lookup and prints the object on stdout.
 pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error> {
-    // The key is checked before anything else so a placeholder is never sent anywhere.
-    let query = match (&args.serial, &args.uuid) {
-        (Some(serial), _) => LookupQuery::serial(serial)?,
-        (None, Some(uuid)) => LookupQuery::uuid(uuid)?,
+    let key = match (&args.serial, &args.uuid) {
+        (Some(serial), _) => LookupKey::Serial(serial),
+        (None, Some(uuid)) => LookupKey::Uuid(uuid),
         (None, None) => {
             return Err(Error::usage(
                 "give --serial or --uuid",
@@ -20,49 +19,22 @@ pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error
             ));
         }
     };
-    let target = connect(
+    let looked = lookup(
         options,
         args.integration.as_deref(),
         &connection(&args.connection),
+        key,
     )?;
-    let console = target.client.console().to_string();
-    let answer = runtime()?.block_on(lookup(&target.client, &query));
-    match answer {
-        Ok(result) => {
-            let answer = answer_is(explain_selection(result.selection, result.matches.len()));
-            print_json(&davinci_object(&result))?;
-            Ok(answer)
-        }
-        Err(source) => {
-            let object = davinci_error(&source);
-            let error = Error::Tenant { console, source };
-            answer_is(error.outcome());
-            if let Some(object) = object {
-                print_json(&object)?;
-            }
-            Err(error)
-        }
+    let answer = answer_is(looked.outcome);
+    if let Some(object) = &looked.object {
+        print_json(object)?;
     }
-}
-
-fn explain_selection(selection: Selection, matches: usize) -> Outcome {
-    match selection {
-        Selection::Found { others: 0, .. } => Outcome::Ok,
-        Selection::Found { others, .. } => {
-            tracing::warn!(
-                "{matches} agent records match; chose the live, most recently active one ({others} duplicate(s), e.g. left behind by a reinstall)"
-            );
-            Outcome::Ok
-        }
-        Selection::NotFound => Outcome::Negative,
-        Selection::Ambiguous { tied } => {
-            errln!(
-                "s1trust: {tied} agent records match equally well (same state and last activity); the device cannot be told apart"
-            );
-            errln!(
-                "  hint: decommission the stale records in the console, or look the device up by --uuid"
-            );
-            Outcome::Unknown
-        }
+    if let Some((what, hint)) = &looked.ambiguous {
+        errln!("s1trust: {what}");
+        errln!("  hint: {hint}");
+    }
+    match looked.failure {
+        Some(failure) => Err(failure),
+        None => Ok(answer),
     }
 }
