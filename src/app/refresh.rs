@@ -11,14 +11,16 @@ use super::{Device, Error, Missing, Options, load_config};
 use crate::exit::Outcome;
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
 use crate::posture::snapshot;
+use crate::reason::Reason;
 use crate::text::Redactor;
 
 /// What a refresh did.
 #[derive(Debug)]
 pub struct Refreshed {
-    /// Exit status: 0 written, 3 kept the previous snapshot.
+    /// Exit status: 0 evaluated and written, 3 kept the previous snapshot or could
+    /// not evaluate.
     pub outcome: Outcome,
-    /// The warning to log when the snapshot was kept.
+    /// The warning to log when the snapshot was kept or the evaluation failed.
     pub kept: Option<String>,
     /// The new evaluation.
     pub report: PostureReport,
@@ -68,15 +70,35 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     };
     if snapshot::should_replace(current.as_ref(), &report) {
         snapshot::write_snapshot(snapshot_path, &report, &redactor).map_err(write_error)?;
-        record_attempt(snapshot_path, &report, true, None, &redactor).map_err(write_error)?;
+        // Written, but an answer the tenant was never asked for (a first refresh that
+        // timed out, say) is not an evaluation: exit 3 and a failed record say so.
+        let failed = could_not_evaluate(&report).then(|| {
+            format!(
+                "this refresh could not evaluate ({}); the snapshot says unknown",
+                report.reason.map_or("no reason", |r| r.as_str())
+            )
+        });
+        let outcome = if failed.is_some() {
+            Outcome::Unknown
+        } else {
+            Outcome::Ok
+        };
+        record_attempt(
+            snapshot_path,
+            &report,
+            failed.is_none(),
+            failed.clone(),
+            &redactor,
+        )
+        .map_err(write_error)?;
         tracing::info!(
             result = report.result.as_str(),
             "snapshot written to {}",
             snapshot_path.display()
         );
         return Ok(Refreshed {
-            outcome: Outcome::Ok,
-            kept: None,
+            outcome,
+            kept: failed,
             report,
         });
     }
@@ -101,6 +123,19 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
         kept: Some(message),
         report,
     })
+}
+
+/// An `unknown` that means the tenant could not be asked or did not answer usefully,
+/// as opposed to one the tenant's answer decided (no record, ambiguous records).
+fn could_not_evaluate(report: &PostureReport) -> bool {
+    report.result == crate::posture::report::Overall::Unknown
+        && report.reason.is_some_and(|r| {
+            r.is_transient()
+                || matches!(
+                    r,
+                    Reason::TokenUnreadable | Reason::ConfigError | Reason::RuntimeError
+                )
+        })
 }
 
 /// A refresh that could not lock records that, so `check` and `doctor` can say the

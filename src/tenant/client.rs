@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde_json::Value;
 
-use super::error::{TenantError, parse_envelope};
+use super::error::{TenantError, TimeLimit, parse_envelope};
 use super::url::ConsoleUrl;
 use crate::settings::HttpSettings;
 use crate::text::Redactor;
@@ -189,7 +189,10 @@ impl TenantClient {
                 |retrying: Option<Result<RawResponse, reqwest::Error>>, after| match retrying {
                     Some(Ok(raw)) => final_status_error(raw, attempt - 1),
                     Some(Err(e)) => self.map_transport(&e),
-                    None => TenantError::Timeout { after },
+                    None => TenantError::Timeout {
+                        after,
+                        limit: TimeLimit::Deadline,
+                    },
                 };
             if remaining.is_zero() {
                 return Err(cut_short(retrying, self.deadline.budget));
@@ -206,7 +209,12 @@ impl TenantClient {
                 Err(_) if limit < self.request_timeout => {
                     return Err(cut_short(retrying, named));
                 }
-                Err(_) => return Err(TenantError::Timeout { after: named }),
+                Err(_) => {
+                    return Err(TenantError::Timeout {
+                        after: named,
+                        limit: TimeLimit::Request,
+                    });
+                }
                 Ok(Ok(raw)) if is_retryable_status(raw.status) => {
                     let left = self.deadline.at.saturating_duration_since(Instant::now());
                     let wait = pause(raw.retry_after, attempt, left);
@@ -289,6 +297,7 @@ impl TenantClient {
             // The only timeout reqwest itself enforces here is the connect timeout.
             TenantError::Timeout {
                 after: self.connect_timeout,
+                limit: TimeLimit::Connect,
             }
         } else if is_tls_setup_failure(e) {
             TenantError::Tls { host, reason }

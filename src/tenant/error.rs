@@ -90,10 +90,12 @@ pub enum TenantError {
         location: String,
     },
     /// No answer within the request timeout or the command's deadline.
-    #[error("no answer from the console within {}", humantime::format_duration(*.after))]
+    #[error("no answer from the console within {} ({limit})", humantime::format_duration(*.after))]
     Timeout {
-        /// The limit that was hit.
+        /// How long that was.
         after: Duration,
+        /// Which limit struck, so the hint names the setting that moves it.
+        limit: TimeLimit,
     },
     /// The TLS handshake failed (untrusted or wrong certificate).
     #[error("TLS with {host} failed: {reason}")]
@@ -124,6 +126,20 @@ pub enum TenantError {
     Setup(String),
 }
 
+/// The time limits a request can hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TimeLimit {
+    /// Connecting (`[http] connect_timeout`).
+    #[error("connect timeout")]
+    Connect,
+    /// One request (`[http] request_timeout`).
+    #[error("request timeout")]
+    Request,
+    /// The whole command (`[http] deadline`, or `--timeout`).
+    #[error("the command's deadline")]
+    Deadline,
+}
+
 impl TenantError {
     /// What the user can do about it.
     pub fn hint(&self) -> &'static str {
@@ -144,8 +160,19 @@ impl TenantError {
             Self::NotSentinelOne { .. } | Self::Redirect { .. } => {
                 "use the console address (https://<tenant>.sentinelone.net) and check any proxy between this device and the console"
             }
-            Self::Timeout { .. } => {
-                "check the network and proxy, or allow more time with --timeout or [http] deadline"
+            Self::Timeout {
+                limit: TimeLimit::Connect,
+                ..
+            } => "check the network and proxy, or allow more time with `[http] connect_timeout`",
+            Self::Timeout {
+                limit: TimeLimit::Request,
+                ..
+            } => "check the network and proxy, or allow more time with `[http] request_timeout`",
+            Self::Timeout {
+                limit: TimeLimit::Deadline,
+                ..
+            } => {
+                "check the network and proxy, or allow more time with `[http] deadline` (`lookup` and `integration test` also take --timeout)"
             }
             Self::Tls { .. } => {
                 "if the console or a TLS-inspecting proxy uses a private CA, pass --ca-file (or set ca_file for the integration)"
@@ -308,6 +335,29 @@ fn retry_suffix(retry_after: &Option<Duration>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_names_the_limit_that_struck() {
+        let hint = |limit| {
+            let e = TenantError::Timeout {
+                after: Duration::from_secs(15),
+                limit,
+            };
+            (e.to_string(), e.hint())
+        };
+        let (message, request) = hint(TimeLimit::Request);
+        assert!(
+            message.ends_with("within 15s (request timeout)"),
+            "{message}"
+        );
+        assert!(request.contains("[http] request_timeout") && !request.contains("--timeout"));
+        assert!(
+            hint(TimeLimit::Connect)
+                .1
+                .contains("[http] connect_timeout")
+        );
+        assert!(hint(TimeLimit::Deadline).1.contains("[http] deadline"));
+    }
 
     #[test]
     fn messages_carry_the_envelope_title() {

@@ -729,3 +729,46 @@ fn a_closed_stdout_keeps_the_answers_exit_status() {
         Some(1)
     );
 }
+
+#[test]
+fn a_first_refresh_that_could_not_evaluate_says_so() {
+    if !is_root(NEEDS_ROOT) {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy()]);
+    // Every request hangs past `[http] request_timeout`, and there is no snapshot yet.
+    tenant
+        .emulator
+        .set_faults(vec![Fault::new(FaultKind::Latency(
+            std::time::Duration::from_secs(5),
+        ))]);
+    let device = Device::new(&tenant, "");
+    std::fs::write(
+        &device.config,
+        std::fs::read_to_string(&device.config).unwrap()
+            + "\n[http]\nrequest_timeout = \"1s\"\ndeadline = \"2s\"\n",
+    )
+    .unwrap();
+    let run = device.run(&["refresh"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("could not evaluate (timeout)"),
+        "{}",
+        run.stderr
+    );
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(device.snapshot.with_file_name("posture.last-refresh.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["ok"], false, "{record:#}");
+    assert_eq!(record["reason"], "timeout");
+    // The hint names the setting that struck.
+    let (_, report) = device.check(&["--live"]);
+    let error = report["integrations"][0]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.contains("request timeout") || error.contains("deadline"),
+        "{error}"
+    );
+}
