@@ -45,7 +45,7 @@ pub(crate) fn add(options: &Options, args: &IntegrationAddArgs) -> Result<Outcom
         fields: fields(&args.settings),
     };
     let json = args.settings.json;
-    finish(admin::add(options, request, &mut |r| show(r, json))?)
+    finish(admin::add(options, request, &mut |r| show(r, json))?, json)
 }
 
 /// `integration edit`.
@@ -59,12 +59,12 @@ pub(crate) fn edit(options: &Options, args: &IntegrationEditArgs) -> Result<Outc
         clear_site_ids: args.clear_site_ids,
     };
     let json = args.settings.json;
-    finish(admin::edit(options, request, &mut |r| show(r, json))?)
+    finish(admin::edit(options, request, &mut |r| show(r, json))?, json)
 }
 
 /// `integration remove`.
 pub(crate) fn remove(options: &Options, name: &str) -> Result<Outcome, Error> {
-    finish(admin::remove(options, name)?)
+    finish(admin::remove(options, name)?, false)
 }
 
 /// `integration list`.
@@ -93,13 +93,19 @@ pub(crate) fn list(options: &Options, json: bool) -> Result<Outcome, Error> {
     Ok(Outcome::Ok)
 }
 
-fn finish(done: AdminReport) -> Result<Outcome, Error> {
+/// Prints what an admin operation did. With `--json`, stdout holds the connection
+/// test's document alone, so the lines for people go to stderr.
+fn finish(done: AdminReport, json: bool) -> Result<Outcome, Error> {
     let answer = answer_is(done.outcome.unwrap_or(Outcome::Ok));
     for line in &done.warned {
         errln!("{line}");
     }
     for line in &done.said {
-        outln!("{line}");
+        if json {
+            errln!("{line}");
+        } else {
+            outln!("{line}");
+        }
     }
     Ok(answer)
 }

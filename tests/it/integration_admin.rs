@@ -144,6 +144,27 @@ fn add_list_edit_remove_round_trip() {
         "config unchanged"
     );
 
+    // With --json, stdout is the connection test's document and nothing else.
+    let run = admin(
+        &tenant,
+        &config,
+        &[
+            "integration",
+            "edit",
+            "corp",
+            "--description",
+            "Prod (EU)",
+            "--json",
+        ],
+    );
+    run.expect_code(0);
+    assert_eq!(run.json()["ok"], true, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("corp"),
+        "the human line went to stderr: {}",
+        run.stderr
+    );
+
     let run = admin(&tenant, &config, &["integration", "list", "--json"]);
     run.expect_code(0);
     let listed: Value = run.json();
