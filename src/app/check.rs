@@ -165,7 +165,7 @@ pub(crate) fn unusable_with(
         reason: Some(reason),
         evaluated_at: now,
         expires_at: now,
-        source: Source::Snapshot,
+        source: Source::None,
         device: DeviceSummary::from(identity),
         integrations: Vec::new(),
         factors: Vec::new(),
@@ -184,7 +184,6 @@ pub fn refused(error: &Error) -> PostureReport {
         device.known(),
         OffsetDateTime::now_utc(),
     );
-    report.source = Source::Live;
     if let Some(hint) = error.hint() {
         report.notes.push(hint);
     }
@@ -209,7 +208,6 @@ fn not_configured(options: &Options, device: &mut Device, now: OffsetDateTime) -
         identity,
         now,
     );
-    report.source = Source::Live;
     report.notes.extend(identity_notes(identity));
     report.notes.push(
         "add a tenant with `s1trust integration add --name NAME --url https://<tenant>.sentinelone.net --token-file FILE` (as root), or try the emulated tenant: `bash tests/demo.sh` in the source tree".into(),

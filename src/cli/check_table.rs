@@ -13,12 +13,13 @@ pub(crate) fn print(report: &PostureReport) {
         Overall::Unknown => "UNKNOWN",
     };
     let source = match report.source {
-        Source::Live => "evaluated live",
-        Source::Snapshot => "from the snapshot",
+        Source::Live => "evaluated live at",
+        Source::Snapshot => "from the snapshot of",
+        Source::None => "no snapshot used and nothing evaluated; checked at",
     };
     let reason = report.reason.map(|r| format!(" — {r}")).unwrap_or_default();
     outln!(
-        "s1trust: {answer}{reason} ({source}, {})",
+        "s1trust: {answer}{reason} ({source} {})",
         fmt_time(report.evaluated_at)
     );
     print_device(report);

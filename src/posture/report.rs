@@ -51,6 +51,8 @@ pub enum Source {
     Live,
     /// Read from the snapshot written by `refresh`.
     Snapshot,
+    /// Neither: no usable snapshot and no live evaluation (the `unknown` says why).
+    None,
 }
 
 /// The posture document.

@@ -634,6 +634,12 @@ fn fresh_machine_without_config_explains_what_to_do() {
         &[("S1TRUST_TEST_IDENTITY", &path_arg(&identity))],
     );
     validate(&json.json());
+    assert_eq!(
+        json.json()["source"],
+        "none",
+        "nothing was read or evaluated"
+    );
+    assert!(run.stdout.contains("nothing evaluated"), "{}", run.stdout);
 }
 
 #[test]

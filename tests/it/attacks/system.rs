@@ -613,3 +613,26 @@ stat -c '%n %a' /etc/s1trust /etc/s1trust/config.toml /etc/s1trust/tokens /etc/s
         "every user can read it: {report:#}"
     );
 }
+
+#[test]
+fn a_normal_users_answer_says_where_it_came_from() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    // No snapshot yet, and a normal user never evaluates live: the answer came from
+    // nowhere, and says so.
+    for mode in ["--live", "--snapshot"] {
+        let report = lab.user_report(&[mode]);
+        assert_eq!(report["result"], "unknown");
+        assert_eq!(report["source"], "none", "{report:#}");
+    }
+    let (_, table, _) = lab.run(Some(NOBODY), &["check", "--live"], &[]);
+    assert!(
+        table.contains("UNKNOWN — live_unavailable (no snapshot used"),
+        "{table}"
+    );
+    assert_eq!(lab.refresh().0, 0);
+    assert_eq!(lab.user_report(&[])["source"], "snapshot");
+}
