@@ -100,6 +100,83 @@ fn create_folder(folder: &Path, _mode: u32) -> std::io::Result<()> {
     }
 }
 
+/// Why a lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Someone held it for the whole wait.
+    #[error("another run held the lock for {} s", .0.as_secs())]
+    Busy(std::time::Duration),
+    /// The lock file could not be opened.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Takes an exclusive lock on the file `path` for as long as the returned file lives
+/// (the OS drops it if the process dies), waiting up to `wait` for its holder. Only its
+/// owner can open the file (0600): anyone who can open a lock file can hold it for
+/// ever and stop every writer. A lock file others could open (an older version made
+/// the refresh lock 0644) is replaced, so whoever holds the old one holds nothing.
+pub fn lock(path: &Path, wait: std::time::Duration) -> Result<std::fs::File, LockError> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        ensure_folder(folder, PUBLIC_FOLDER)?;
+    }
+    let file = open_private_lock(path)?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() >= deadline => {
+                return Err(LockError::Busy(wait));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn open_private_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let open = |new: bool| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(!new)
+            .create_new(new)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+    };
+    let file = open(false)?;
+    let meta = file.metadata()?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let private =
+        meta.is_file() && meta.uid() == me && meta.mode() & 0o077 == 0 && meta.nlink() == 1;
+    if private {
+        return Ok(file);
+    }
+    drop(file);
+    std::fs::remove_file(path)?;
+    let file = open(true)?;
+    // The mode asked for at creation is cut by the umask, never widened; say it anyway.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_private_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    // The data folder's ACL (SYSTEM and Administrators) decides who may open it.
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+}
+
 #[cfg(unix)]
 fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

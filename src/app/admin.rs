@@ -110,6 +110,26 @@ struct ConfigFile {
     config: Config,
 }
 
+/// How long an edit waits for another to finish.
+const EDIT_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Takes the config's edit lock (`<config>.lock`, root-only): edits read the file, test,
+/// then write it, and two at once would each write their own copy over the other's.
+/// Taken before anything else, so a caller who cannot write there learns it before a
+/// connection test.
+fn lock_config(options: &Options) -> Result<std::fs::File, Error> {
+    let mut name = options.config_path.clone().into_os_string();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    crate::atomic::lock(&path, EDIT_LOCK_WAIT).map_err(|e| match e {
+        crate::atomic::LockError::Busy(_) => Error::Busy(format!(
+            "another `s1trust integration` command is editing {}: {e}",
+            options.config_path.display()
+        )),
+        crate::atomic::LockError::Io(e) => write_failed(&path, e),
+    })
+}
+
 impl ConfigFile {
     fn load(options: &Options) -> Result<Self, Error> {
         let path = options.config_path.clone();
@@ -205,6 +225,7 @@ pub fn add(
     request: AddRequest,
     show: ShowTest<'_>,
 ) -> Result<AdminReport, Error> {
+    let _lock = lock_config(options)?;
     let file = ConfigFile::load(options)?;
     let name = &request.name;
     if !valid_name(name) {
@@ -238,6 +259,8 @@ pub fn add(
     }
     let (token_file, token_path) = file.new_token_file(name);
     save_token(&token_path, &request.token)?;
+    // A token whose integration was not saved would be an orphan nobody cleans up.
+    let orphan = Orphan(&token_path);
     let fields = IntegrationFields {
         url: Some(url.to_string()),
         description: request.fields.description.clone(),
@@ -248,6 +271,7 @@ pub fn add(
     };
     let text = config_edit::add_integration(&file.text, name, &fields).map_err(edit_failed)?;
     file.save(&text)?;
+    orphan.keep();
     Ok(AdminReport::ok(vec![format!(
         "Saved integration {name:?} to {}; its token is in {} (owner-only).",
         file.path.display(),
@@ -261,6 +285,7 @@ pub fn edit(
     request: EditRequest,
     show: ShowTest<'_>,
 ) -> Result<AdminReport, Error> {
+    let _lock = lock_config(options)?;
     let file = ConfigFile::load(options)?;
     let current = file.config.integration(&request.name).ok_or_else(|| {
         Error::usage(
@@ -348,6 +373,7 @@ fn describe(integration: &Integration) -> serde_json::Value {
 
 /// `integration remove`: the entry, and its token file when s1trust stored it.
 pub fn remove(options: &Options, name: &str) -> Result<AdminReport, Error> {
+    let _lock = lock_config(options)?;
     let file = ConfigFile::load(options)?;
     let name = file
         .config
@@ -381,6 +407,22 @@ pub fn remove(options: &Options, name: &str) -> Result<AdminReport, Error> {
         ));
     }
     Ok(done)
+}
+
+/// Deletes a token file written for an integration that was then not saved.
+struct Orphan<'a>(&'a Path);
+
+impl Orphan<'_> {
+    /// Its integration was saved: the token stays.
+    fn keep(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Orphan<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
 }
 
 /// The connection an add or edit would save.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
+pub use crate::atomic::LockError;
 use crate::atomic::write_atomic;
 use crate::fs_trust::{self, Fault, Rule, TrustError};
 use crate::identity::DeviceIdentity;
@@ -350,17 +351,6 @@ pub fn read_last_refresh(snapshot: &Path) -> Option<RefreshAttempt> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Why the refresh lock could not be taken.
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    /// Another refresh held it for the whole wait.
-    #[error("another refresh held the lock for {} s", .0.as_secs())]
-    Busy(Duration),
-    /// The lock file could not be opened.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-}
-
 /// How long a refresh waits for another one to finish before it gives up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
@@ -375,70 +365,9 @@ pub fn lock_path(snapshot: &Path) -> PathBuf {
 
 /// Takes the exclusive refresh lock, `<name>.lock` beside the snapshot, for as long
 /// as the returned file lives (the OS drops it if the process dies), waiting up to
-/// `wait` for a running refresh. Only its owner can open the file (0600): anyone who
-/// can open a lock file can hold it for ever and stop every refresh. A lock file that
-/// others could open (an older version made it 0644) is replaced, so whoever holds
-/// the old one holds nothing.
+/// `wait` for a running refresh ([`crate::atomic::lock`]: only root can open it).
 pub fn lock(snapshot: &Path, wait: Duration) -> Result<std::fs::File, LockError> {
-    let path = lock_path(snapshot);
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        crate::atomic::ensure_folder(folder, 0o755)?;
-    }
-    let file = open_private_lock(&path)?;
-    let deadline = std::time::Instant::now() + wait;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
-            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() >= deadline => {
-                return Err(LockError::Busy(wait));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-}
-
-#[cfg(unix)]
-fn open_private_lock(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-    let open = |new: bool| {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(!new)
-            .create_new(new)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(path)
-    };
-    let file = open(false)?;
-    let meta = file.metadata()?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    let private =
-        meta.is_file() && meta.uid() == me && meta.mode() & 0o077 == 0 && meta.nlink() == 1;
-    if private {
-        return Ok(file);
-    }
-    drop(file);
-    std::fs::remove_file(path)?;
-    let file = open(true)?;
-    // The mode asked for at creation is cut by the umask, never widened; say it anyway.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    Ok(file)
-}
-
-#[cfg(not(unix))]
-fn open_private_lock(path: &Path) -> std::io::Result<std::fs::File> {
-    // The state folder's ACL (SYSTEM and Administrators) decides who may open it.
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
+    crate::atomic::lock(&lock_path(snapshot), wait)
 }
 
 /// Whether a freshly evaluated report should replace the current (still valid) snapshot.

@@ -450,3 +450,56 @@ fn production_sentinelone_end_to_end() {
     );
     assert!(text.contains("name = \"Production-SentinelOne\""), "{text}");
 }
+
+#[test]
+fn concurrent_adds_keep_every_entry_and_no_orphaned_token() {
+    let tenant = Tenant::start(fleet());
+    let etc = tenant.dir.path().join("etc");
+    let config = etc.join("config.toml");
+    let url = tenant.emulator.url();
+    let ca = path_arg(&tenant.ca_file);
+    let token = path_arg(&tenant.token_file);
+    let (tenant, config) = (&tenant, &config);
+    let (url, ca, token) = (url.as_str(), ca.as_str(), token.as_str());
+    let add_all = |names: &[&'static str]| -> Vec<helpers::Run> {
+        std::thread::scope(|scope| {
+            let runs: Vec<_> = names
+                .iter()
+                .map(|name| {
+                    let args = [
+                        "integration",
+                        "add",
+                        "--name",
+                        name,
+                        "--url",
+                        &url,
+                        "--token-file",
+                        &token,
+                        "--ca-file",
+                        &ca,
+                    ];
+                    scope.spawn(move || admin(&tenant, &config, &args))
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        })
+    };
+    let runs = add_all(&["one", "two", "three", "four"]);
+    assert!(runs.iter().all(|r| r.code == 0), "{runs:#?}");
+    let text = std::fs::read_to_string(config).unwrap();
+    for name in ["one", "two", "three", "four"] {
+        assert!(
+            text.contains(&format!("name = \"{name}\"")),
+            "{name} lost:\n{text}"
+        );
+    }
+    // The same name three times: one is saved, the others are refused and leave no token.
+    let runs = add_all(&["dup", "dup", "dup"]);
+    assert_eq!(runs.iter().filter(|r| r.code == 0).count(), 1, "{runs:#?}");
+    let tokens: Vec<String> = std::fs::read_dir(etc.join("tokens"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("dup"))
+        .collect();
+    assert_eq!(tokens, ["dup.token"], "no orphaned token files");
+}
