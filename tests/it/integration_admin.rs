@@ -472,11 +472,11 @@ fn concurrent_adds_keep_every_entry_and_no_orphaned_token() {
                         "--name",
                         name,
                         "--url",
-                        &url,
+                        url,
                         "--token-file",
-                        &token,
+                        token,
                         "--ca-file",
-                        &ca,
+                        ca,
                     ];
                     scope.spawn(move || admin(&tenant, &config, &args))
                 })
