@@ -478,7 +478,7 @@ fn concurrent_adds_keep_every_entry_and_no_orphaned_token() {
                         "--ca-file",
                         ca,
                     ];
-                    scope.spawn(move || admin(&tenant, &config, &args))
+                    scope.spawn(move || admin(tenant, config, &args))
                 })
                 .collect();
             runs.into_iter().map(|r| r.join().unwrap()).collect()
