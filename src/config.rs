@@ -177,7 +177,9 @@ pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
         path: path.to_owned(),
         problems,
     })?;
-    resolve_relative_paths(&mut config, path);
+    // One rule for every command: relative paths resolve against the file's real
+    // folder, as `load_trusted` does, never a symbolic link's.
+    resolve_relative_paths(&mut config, &real_path(path));
     config.path = Some(path.to_owned());
     Ok(config)
 }
@@ -203,6 +205,11 @@ pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
         walker.problems.sort_by_key(|p| p.line);
         Err(walker.problems)
     }
+}
+
+/// `path` with every symbolic link resolved, or as given when it does not exist yet.
+pub(crate) fn real_path(path: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
 }
 
 fn resolve_relative_paths(config: &mut Config, config_path: &Path) {

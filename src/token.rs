@@ -120,6 +120,7 @@ fn read_with(path: &Path, owner: u32) -> Result<ApiToken, TokenError> {
     let rule = Rule {
         owner,
         forbidden_mode: 0,
+        root_too: true,
         ..Rule::system(MAX_TOKEN_FILE)
     };
     let (bytes, real) = match fs_trust::open(path, &rule) {

@@ -142,8 +142,10 @@ impl ConfigFile {
         Ok(Self { path, text, config })
     }
 
+    /// The real folder (a symbolic link to the config resolved), where its relative
+    /// paths point.
     fn folder(&self) -> PathBuf {
-        self.path
+        config::real_path(&self.path)
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }

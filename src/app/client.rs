@@ -78,6 +78,7 @@ const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 fn read_ca(path: &Path, owner: u32) -> Result<CaFile, TenantError> {
     let rule = Rule {
         owner,
+        root_too: true,
         ..Rule::system(MAX_CA_FILE)
     };
     let (pem, _) = fs_trust::read(path, &rule).map_err(|e| TenantError::CaFile {

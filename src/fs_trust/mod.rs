@@ -44,6 +44,9 @@ pub(crate) struct Rule<'a> {
     /// Resolve a final symbolic link first (the config may be a link to the real
     /// file; relative paths in it then resolve against the real location).
     pub follow_final: bool,
+    /// Root may own the file too: for files a caller names itself (`--token-file`,
+    /// `--ca-file`), where root's file is no less trustworthy than the caller's own.
+    pub root_too: bool,
 }
 
 impl Rule<'static> {
@@ -55,6 +58,7 @@ impl Rule<'static> {
             forbidden_mode: 0o022,
             max_len,
             follow_final: false,
+            root_too: false,
         }
     }
 }
@@ -388,7 +392,7 @@ mod platform {
     pub(super) fn judge_owner_and_mode(meta: &Metadata, rule: &Rule<'_>) -> Result<(), Fault> {
         let mode = meta.mode() & 0o7777;
         system_owner_means_root(rule)?;
-        if meta.uid() != rule.owner {
+        if meta.uid() != rule.owner && !(rule.root_too && meta.uid() == 0) {
             return Err(Fault::Owner {
                 uid: meta.uid(),
                 want: rule.owner,
@@ -723,6 +727,7 @@ mod tests {
             forbidden_mode: 0o022,
             max_len: 64,
             follow_final: false,
+            root_too: false,
         }
     }
 

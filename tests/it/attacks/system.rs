@@ -636,3 +636,48 @@ fn a_normal_users_answer_says_where_it_came_from() {
     assert_eq!(lab.refresh().0, 0);
     assert_eq!(lab.user_report(&[])["source"], "snapshot");
 }
+
+#[test]
+fn files_a_user_names_may_be_roots_and_links_resolve_to_the_real_folder() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    // The user's own token, with the administrator's root-owned CA file.
+    let token = lab.home.join("mine.token");
+    write_private(&token, &format!("{TOKEN}\n"));
+    chown_user(&token);
+    let url = tenant.emulator.url();
+    let (token, ca) = (path_arg(&token), path_arg(&lab.system.join("ca.pem")));
+    let args = [
+        "lookup",
+        "--serial",
+        super::SERIAL,
+        "--url",
+        &url,
+        "--token-file",
+        &token,
+        "--ca-file",
+        &ca,
+    ];
+    let (code, stdout, stderr) = lab.run(Some(NOBODY), &args, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // A link to root's config, beside a decoy token: `token_file = "api.token"` means
+    // the one beside the real file, for lookup as for check.
+    let link = lab.home.join("link.toml");
+    std::os::unix::fs::symlink(&lab.config, &link).unwrap();
+    write_private(&lab.home.join("api.token"), "decoy-token-that-fails\n");
+    let (code, stdout, stderr) = lab.run(
+        None,
+        &[
+            "--config",
+            &path_arg(&link),
+            "lookup",
+            "--serial",
+            super::SERIAL,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
