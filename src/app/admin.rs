@@ -587,8 +587,11 @@ fn write_failed(path: &Path, e: std::io::Error) -> Error {
 }
 
 fn edit_failed(e: config_edit::EditError) -> Error {
-    Error::usage(
-        e.to_string(),
-        "fix the configuration by hand; `s1trust config validate` shows problems with their lines",
-    )
+    let hint = match e {
+        config_edit::EditError::Missing(_) => "see `s1trust integration list` for the names",
+        _ => {
+            "fix the configuration by hand; `s1trust config validate` shows problems with their lines"
+        }
+    };
+    Error::usage(e.to_string(), hint)
 }

@@ -341,6 +341,13 @@ fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
     }
 }
 
+/// Colour only on a terminal that wants it (<https://no-color.org>, `TERM=dumb`).
+fn colour_allowed() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
 fn init_logging(verbose: u8, quiet: bool, to_event_log: bool) {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
@@ -367,7 +374,7 @@ fn init_logging(verbose: u8, quiet: bool, to_event_log: bool) {
         .with_default(others);
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(colour_allowed())
         .with_target(verbose >= 2)
         .without_time();
     #[cfg(windows)]

@@ -164,6 +164,11 @@ fn config_validate_reports_every_problem_with_lines() {
         "{}",
         run.stderr
     );
+    assert!(
+        !run.stderr.contains("config validate"),
+        "it does not send the user to itself: {}",
+        run.stderr
+    );
 
     std::fs::write(
         &path,
@@ -176,6 +181,21 @@ fn config_validate_reports_every_problem_with_lines() {
         run.stdout.contains("valid (1 integration(s): corp)"),
         "{}",
         run.stdout
+    );
+
+
+    // Files it names must exist.
+    std::fs::write(
+        &path,
+        "[[integration]]\nname = \"corp\"\nurl = \"https://console.example\"\ntoken_file = \"tokens/corp.token\"\n",
+    )
+    .unwrap();
+    let run = run_s1trust(&["config".to_string(), "validate".into()], &path, &[]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("token_file") && run.stderr.contains("does not exist"),
+        "{}",
+        run.stderr
     );
 
     let missing = dir.path().join("none.toml");
