@@ -128,6 +128,11 @@ fn read_new_token(input: &TokenInput) -> Result<Option<ApiToken>, Error> {
     if !input.token_stdin {
         return Ok(None);
     }
+    // On a terminal: a prompt, and what is typed is not shown.
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let text = rpassword::prompt_password("API token (not shown): ")?;
+        return Ok(Some(ApiToken::new(&text)?));
+    }
     let mut text = String::new();
     std::io::stdin().take(16 * 1024).read_to_string(&mut text)?;
     Ok(Some(ApiToken::new(&text)?))

@@ -156,7 +156,8 @@ pub(crate) struct TokenInput {
     /// Read the API token from this file (owner-only permissions).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-    /// Read the API token from standard input (keeps it out of shell history and `ps`).
+    /// Read the API token from standard input (keeps it out of shell history and `ps`);
+    /// on a terminal, prompt for it without showing what is typed.
     #[arg(long)]
     pub token_stdin: bool,
 }

@@ -248,6 +248,45 @@ fn token_from_stdin() {
     assert_eq!(std::fs::read_to_string(stored).unwrap().trim(), TOKEN);
 }
 
+#[test]
+fn token_stdin_on_a_terminal_prompts_without_echo() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    if !helpers::have_tool("script") {
+        return;
+    }
+    let tenant = Tenant::start(fleet());
+    let config = tenant.dir.path().join("etc").join("config.toml");
+    let command = format!(
+        "{} integration add --name tty --url {} --token-stdin --ca-file {}",
+        env!("CARGO_BIN_EXE_s1trust"),
+        tenant.emulator.url(),
+        path_arg(&tenant.ca_file)
+    );
+    // `script` gives the command a terminal; what we write is what a person types.
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("S1TRUST_CONFIG", &config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{TOKEN}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("API token (not shown):"), "{shown}");
+    assert!(!shown.contains(TOKEN), "the token was echoed:\n{shown}");
+    let stored = tenant.dir.path().join("etc/tokens/tty.token");
+    assert_eq!(
+        std::fs::read_to_string(stored).unwrap().trim(),
+        TOKEN,
+        "{shown}"
+    );
+}
+
 /// The Banyan page's own example name, end to end: add, test, refresh, check,
 /// doctor, lookup and remove all take it as written and show it as written.
 #[test]

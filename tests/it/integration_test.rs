@@ -183,7 +183,6 @@ fn config_validate_reports_every_problem_with_lines() {
         run.stdout
     );
 
-
     // Files it names must exist.
     std::fs::write(
         &path,
