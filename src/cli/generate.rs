@@ -62,9 +62,13 @@ pub(crate) fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(pages)
 }
 
-/// The completion script for `shell`.
+/// The completion script for `shell`, without the hidden commands (clap_complete
+/// would offer them): the same program, arguments and visible subcommands.
 pub(crate) fn completions(shell: Shell, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut command = Cli::command();
+    let full = Cli::command();
+    let mut command = clap::Command::new("s1trust")
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
     clap_complete::generate(shell, &mut command, "s1trust", out);
     Ok(())
 }
@@ -124,6 +128,11 @@ mod tests {
         let bash = text(|b| completions(Shell::Bash, b));
         assert!(bash.contains("complete -F _s1trust"), "{bash}");
         assert!(bash.contains("doctor"));
+        assert!(bash.contains("--config"));
+        assert!(
+            !bash.contains("setup") && !bash.contains("generate"),
+            "hidden commands are not offered"
+        );
         let zsh = text(|b| completions(Shell::Zsh, b));
         assert!(zsh.starts_with("#compdef s1trust"));
         let fish = text(|b| completions(Shell::Fish, b));
