@@ -339,3 +339,20 @@ mod tests {
         );
     }
 }
+
+/// `name` in double quotes, as messages show an integration's name: unlike `{:?}`,
+/// which writes emoji variation selectors and other non-ASCII marks as `\u{fe0f}`, it
+/// keeps the name as the admin wrote it; only `"` and `\` are escaped. (Control
+/// characters are made visible where text reaches a terminal.)
+pub fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    #[test]
+    fn names_keep_their_marks() {
+        assert_eq!(super::quoted("Prod ☁️"), "\"Prod ☁️\"");
+        assert_eq!(super::quoted(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+}

@@ -232,15 +232,18 @@ pub fn add(
     let name = &request.name;
     if !valid_name(name) {
         return Err(Error::usage(
-            format!("{name:?} is not a valid integration name"),
+            format!(
+                "{} is not a valid integration name",
+                crate::text::quoted(name)
+            ),
             format!("use {NAME_RULE}, e.g. \"Production SentinelOne\""),
         ));
     }
     if let Some(existing) = file.config.integration(name) {
         return Err(Error::usage(
             format!(
-                "an integration named {:?} already exists (names are compared ignoring case and surrounding spaces)",
-                existing.name
+                "an integration named {} already exists (names are compared ignoring case and surrounding spaces)",
+                crate::text::quoted(&existing.name)
             ),
             format!(
                 "use `s1trust integration edit {}`",
@@ -275,7 +278,8 @@ pub fn add(
     file.save(&text)?;
     orphan.keep();
     Ok(AdminReport::ok(vec![format!(
-        "Saved integration {name:?} to {}; its token is in {} (owner-only).",
+        "Saved integration {} to {}; its token is in {} (owner-only).",
+        crate::text::quoted(name),
         file.path.display(),
         token_path.display()
     )]))
@@ -292,8 +296,8 @@ pub fn edit(
     let current = file.config.integration(&request.name).ok_or_else(|| {
         Error::usage(
             format!(
-                "no integration named {:?} in {}",
-                request.name,
+                "no integration named {} in {}",
+                crate::text::quoted(&request.name),
                 file.path.display()
             ),
             "see `s1trust integration list`",
@@ -341,7 +345,11 @@ pub fn edit(
     file.save(&text)?;
     said.insert(
         0,
-        format!("Updated integration {name:?} in {}.", file.path.display()),
+        format!(
+            "Updated integration {} in {}.",
+            crate::text::quoted(name),
+            file.path.display()
+        ),
     );
     Ok(AdminReport::ok(said))
 }
@@ -385,7 +393,8 @@ pub fn remove(options: &Options, name: &str) -> Result<AdminReport, Error> {
         config_edit::remove_integration(&file.text, name).map_err(edit_failed)?;
     file.save(&text)?;
     let mut done = AdminReport::ok(vec![format!(
-        "Removed integration {name:?} from {}.",
+        "Removed integration {} from {}.",
+        crate::text::quoted(name),
         file.path.display()
     )]);
     let Some(token_file) = token_file.map(|f| file.resolve(&f)) else {
@@ -494,7 +503,10 @@ fn failed_test(
 fn existing_token(integration: &Integration) -> Result<ApiToken, Error> {
     let file = integration.token_file.as_deref().ok_or_else(|| {
         Error::usage(
-            format!("integration {:?} has no token_file", integration.name),
+            format!(
+                "integration {} has no token_file",
+                crate::text::quoted(&integration.name)
+            ),
             "pass --token-file FILE or --token-stdin",
         )
     })?;

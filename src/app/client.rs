@@ -146,7 +146,11 @@ pub fn connect(
 
 fn unknown_integration(config: &Config, name: &str) -> Error {
     Error::usage(
-        format!("no integration named {name:?} in {}", config_name(config)),
+        format!(
+            "no integration named {} in {}",
+            crate::text::quoted(name),
+            config_name(config)
+        ),
         format!("configured: {}", names(config)),
     )
 }

@@ -68,7 +68,10 @@ fn target<'a>(
     let client = match token {
         None => Err((
             Reason::TokenUnreadable,
-            format!("integration {:?} has no token_file", integration.name),
+            format!(
+                "integration {} has no token_file",
+                crate::text::quoted(&integration.name)
+            ),
         )),
         Some(Err(e)) => Err((Reason::TokenUnreadable, e.to_string())),
         Some(Ok(token)) => Ok(token.clone()),

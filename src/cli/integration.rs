@@ -140,7 +140,11 @@ fn read_new_token(input: &TokenInput) -> Result<Option<ApiToken>, Error> {
 
 fn print_table(report: &ConnectionReport) {
     match &report.integration {
-        Some(name) => outln!("Testing integration {name:?} at {}", report.url),
+        Some(name) => outln!(
+            "Testing integration {} at {}",
+            crate::text::quoted(name),
+            report.url
+        ),
         None => outln!("Testing {}", report.url),
     }
     let width = report.steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
