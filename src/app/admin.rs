@@ -35,6 +35,20 @@ pub struct Fields {
     pub timeout: Option<Duration>,
 }
 
+impl EditRequest {
+    fn changes_nothing(&self) -> bool {
+        let f = &self.fields;
+        self.url.is_none()
+            && self.token.is_none()
+            && f.description.is_none()
+            && f.ca_file.is_none()
+            && f.account_ids.is_empty()
+            && f.site_ids.is_empty()
+            && !self.clear_account_ids
+            && !self.clear_site_ids
+    }
+}
+
 /// `integration test`: the integration called `name` (or `--url`, or the only one),
 /// tested step by step.
 pub fn test(
@@ -304,6 +318,13 @@ pub fn edit(
         )
     })?;
     let name = &current.name;
+    if request.changes_nothing() {
+        return Ok(AdminReport::ok(vec![format!(
+            "Nothing to change in integration {}: give --url, --token-file/--token-stdin, --ca-file, --description, --account-id/--site-id or --clear-…; `s1trust integration test {}` re-tests it.",
+            crate::text::quoted(name),
+            shell_word(name)
+        )]));
+    }
     let url = match &request.url {
         Some(url) => ConsoleUrl::parse(url)?,
         None => current.url.clone(),

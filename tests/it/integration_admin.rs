@@ -144,6 +144,13 @@ fn add_list_edit_remove_round_trip() {
         "config unchanged"
     );
 
+    // Nothing to change: no test, no rewrite, and it says so.
+    let before = tenant.requests().len();
+    let run = admin(&tenant, &config, &["integration", "edit", "corp"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("Nothing to change"), "{}", run.stdout);
+    assert_eq!(tenant.requests().len(), before, "not re-tested");
+
     // With --json, stdout is the connection test's document and nothing else.
     let run = admin(
         &tenant,
