@@ -63,6 +63,17 @@ pub fn add_integration(
     let mut table = Table::new();
     table["name"] = value(name);
     apply(&mut table, fields);
+    // A file of comments only (a fresh copy of the example) keeps them as the
+    // document's trailing text, which would end up below the new table.
+    if doc.as_table().is_empty() {
+        let comments = doc.trailing().as_str().unwrap_or_default().to_owned();
+        if !comments.trim().is_empty() {
+            table
+                .decor_mut()
+                .set_prefix(format!("{}\n\n", comments.trim_end()));
+            doc.set_trailing("");
+        }
+    }
     if doc.get("integration").is_none() {
         doc["integration"] = Item::ArrayOfTables(ArrayOfTables::new());
     }
@@ -215,6 +226,17 @@ deadline = "20s" # keep login fast
             crate::config::parse(&text).unwrap().integrations[0].name,
             "corp"
         );
+    }
+
+    #[test]
+    fn a_file_of_comments_keeps_them_above_the_first_table() {
+        let text = "# s1trust configuration\n# see the README\n";
+        let out = add_integration(text, "lab", &fields("https://a.sentinelone.net")).unwrap();
+        assert!(
+            out.starts_with("# s1trust configuration\n# see the README\n\n[[integration]]"),
+            "{out}"
+        );
+        assert!(crate::config::parse(&out).is_ok(), "{out}");
     }
 
     #[test]
