@@ -681,3 +681,38 @@ fn files_a_user_names_may_be_roots_and_links_resolve_to_the_real_folder() {
     );
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+#[test]
+fn a_normal_users_add_fails_on_permissions_before_any_test() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    let token = lab.home.join("mine.token");
+    write_private(&token, &format!("{TOKEN}\n"));
+    chown_user(&token);
+    let url = tenant.emulator.url();
+    let before = tenant.requests().len();
+    let (code, _, stderr) = lab.run(
+        Some(NOBODY),
+        &[
+            "integration",
+            "add",
+            "--name",
+            "mine",
+            "--url",
+            &url,
+            "--token-file",
+            &path_arg(&token),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("ermission denied"), "{stderr}");
+    assert_eq!(
+        tenant.requests().len(),
+        before,
+        "no connection test was run"
+    );
+}
