@@ -1,5 +1,5 @@
-//! A misbehaving agent CLI: `s1trust identity --json` run as root in a private
-//! mount namespace (`unshare -m`, as in `identity_linux`), where
+//! A misbehaving agent CLI: `s1trust identity --json` run in a fake machine (see
+//! [`crate::helpers::machine`]), where
 //! `/opt/sentinelone/bin/sentinelctl` is a stand-in that hangs, hangs after
 //! printing, prints 100 MB, prints invalid UTF-8, exits non-zero, or forks a
 //! grandchild that keeps stdout open. Each must end in bounded time (under 15 s
@@ -10,71 +10,25 @@
 //!
 //! Skips with a notice when not root or when `unshare` cannot make a namespace.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::is_root;
+use crate::helpers::machine::{Machine, REGISTERED, REGISTERED_UUID as UUID, VERSION, sh_quoted};
+use crate::helpers::namespace_test;
 
 /// The whole `s1trust identity` run, however the agent's tool behaves.
 const BOUND: Duration = Duration::from_secs(15);
 
-const REGISTERED: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/sentinelctl/linux-management-status.registered.txt"
-));
-const VERSION: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/sentinelctl/linux-version.txt"
-));
-/// The UUID in `linux-management-status.registered.txt`.
-const UUID: &str = "8b3c2d1e0f9a4b5c8d7e6f5a4b3c2d1e";
 const STATUS_SOURCE: &str = "sentinelctl management status";
-
-/// Mounts the fake machine and runs `s1trust identity --json` in it.
-/// `$1` holds `sentinelctl` and `id/`, `$2` is the binary.
-const SETUP: &str = r#"
-set -e
-src=$1; bin=$2
-mount -t tmpfs -o mode=0755 none /sys/firmware
-mount -t tmpfs -o mode=0755 none /sys/class
-mount -t tmpfs -o mode=0755 none /opt
-mkdir -p /sys/class/dmi
-cp -r "$src/id" /sys/class/dmi/id
-chmod 0400 /sys/class/dmi/id/*_serial
-mkdir -p /opt/sentinelone/bin
-cp "$src/sentinelctl" /opt/sentinelone/bin/sentinelctl
-chmod 0755 /opt/sentinelone/bin/sentinelctl
-exec "$bin" identity --json
-"#;
-
-fn can_run() -> bool {
-    if !is_root("the misbehaving agent CLI tests (they need a private mount namespace)") {
-        return false;
-    }
-    let works = Command::new("unshare")
-        .args(["-m", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !works {
-        println!("notice: `unshare -m` is unavailable here; skipping the agent CLI tests");
-    }
-    works
-}
-
-/// Single-quoted for sh.
-fn quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
 
 /// `case` arms printing the two fixture outputs.
 fn answers() -> String {
     format!(
         "case \"$*\" in\n'management status') printf '%s' {} ;;\n'version') printf '%s' {} ;;\nesac\n",
-        quoted(REGISTERED),
-        quoted(VERSION)
+        sh_quoted(REGISTERED),
+        sh_quoted(VERSION)
     )
 }
 
@@ -117,19 +71,11 @@ struct Outcome {
 /// Runs `s1trust identity --json` with `script` as the agent's tool; `marker` is
 /// what the processes it starts carry.
 fn identity_with(script: &str, marker: &str) -> Outcome {
-    let dir = crate::helpers::scratch();
-    std::fs::write(dir.path().join("sentinelctl"), script).unwrap();
-    let id = dir.path().join("id");
-    std::fs::create_dir(&id).unwrap();
-    for (file, text) in [
-        ("product_serial", "PF2ABCDE\n"),
-        ("board_serial", "Default string\n"),
-        ("sys_vendor", "LENOVO\n"),
-    ] {
-        std::fs::write(id.join(file), text).unwrap();
-    }
+    let machine = Machine::new(true)
+        .with_dmi_id("PF2ABCDE", "LENOVO")
+        .with_sentinelctl(script);
     let started = Instant::now();
-    let output = run_bounded(dir.path());
+    let output = run_bounded(&machine);
     let elapsed = started.elapsed();
     // A process killed a moment ago may still be on its way out.
     let mut leftovers = survivors(marker);
@@ -160,12 +106,10 @@ fn identity_with(script: &str, marker: &str) -> Outcome {
     }
 }
 
-/// Runs the namespace; a run far past the bound is killed so the suite cannot hang.
-fn run_bounded(src: &Path) -> std::process::Output {
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", SETUP, "sh"])
-        .arg(src)
-        .arg(env!("CARGO_BIN_EXE_s1trust"))
+/// Runs the machine; a run far past the bound is killed so the suite cannot hang.
+fn run_bounded(machine: &Machine) -> std::process::Output {
+    let mut child = machine
+        .command(&[])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -212,136 +156,124 @@ fn assert_contained(outcome: &Outcome) {
     );
 }
 
-#[test]
-fn a_hung_cli_is_bounded() {
-    if !can_run() {
-        return;
+namespace_test!(
+    fn a_hung_cli_is_bounded() {
+        let mark = marker(1);
+        let outcome = identity_with(&format!("#!/bin/sh\nexec sleep {mark}\n"), &mark);
+        assert_contained(&outcome);
+        assert_eq!(outcome.code, 3, "{:#}", outcome.json);
+        assert_eq!(outcome.json["agentUuid"], Value::Null);
+        let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
+        assert_eq!(status["reason"], "timed_out", "{status:#}");
+        assert_eq!(
+            outcome.json["serialNumber"], "PF2ABCDE",
+            "the serial still reads"
+        );
     }
-    let mark = marker(1);
-    let outcome = identity_with(&format!("#!/bin/sh\nexec sleep {mark}\n"), &mark);
-    assert_contained(&outcome);
-    assert_eq!(outcome.code, 3, "{:#}", outcome.json);
-    assert_eq!(outcome.json["agentUuid"], Value::Null);
-    let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
-    assert_eq!(status["reason"], "timed_out", "{status:#}");
-    assert_eq!(
-        outcome.json["serialNumber"], "PF2ABCDE",
-        "the serial still reads"
-    );
-}
+);
 
-#[test]
-fn a_cli_hanging_after_printing_is_bounded() {
-    if !can_run() {
-        return;
+namespace_test!(
+    fn a_cli_hanging_after_printing_is_bounded() {
+        let mark = marker(2);
+        let script = format!("#!/bin/sh\n{}exec sleep {mark}\n", answers());
+        let outcome = identity_with(&script, &mark);
+        assert_contained(&outcome);
+        assert_eq!(outcome.code, 3, "{:#}", outcome.json);
+        let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
+        assert_eq!(status["reason"], "timed_out", "{status:#}");
     }
-    let mark = marker(2);
-    let script = format!("#!/bin/sh\n{}exec sleep {mark}\n", answers());
-    let outcome = identity_with(&script, &mark);
-    assert_contained(&outcome);
-    assert_eq!(outcome.code, 3, "{:#}", outcome.json);
-    let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
-    assert_eq!(status["reason"], "timed_out", "{status:#}");
-}
+);
 
-#[test]
-fn a_grandchild_holding_stdout_is_stopped() {
-    if !can_run() {
-        return;
-    }
-    let mark = marker(3);
-    // The background sleep inherits stdout; the tool itself exits at once.
-    let script = format!("#!/bin/sh\nsleep {mark} &\n{}exit 0\n", answers());
-    let outcome = identity_with(&script, &mark);
-    assert_contained(&outcome);
-    // Whether the output is used once the group is gone or the query gives up,
-    // the answer is consistent: the UUID as printed, or a named problem.
-    match outcome.json["agentUuid"].as_str() {
-        Some(uuid) => assert_eq!(uuid, UUID),
-        None => {
-            let status = problem(&outcome.json, STATUS_SOURCE).expect("a problem");
-            assert_eq!(status["reason"], "timed_out", "{status:#}");
+namespace_test!(
+    fn a_grandchild_holding_stdout_is_stopped() {
+        let mark = marker(3);
+        // The background sleep inherits stdout; the tool itself exits at once.
+        let script = format!("#!/bin/sh\nsleep {mark} &\n{}exit 0\n", answers());
+        let outcome = identity_with(&script, &mark);
+        assert_contained(&outcome);
+        // Whether the output is used once the group is gone or the query gives up,
+        // the answer is consistent: the UUID as printed, or a named problem.
+        match outcome.json["agentUuid"].as_str() {
+            Some(uuid) => assert_eq!(uuid, UUID),
+            None => {
+                let status = problem(&outcome.json, STATUS_SOURCE).expect("a problem");
+                assert_eq!(status["reason"], "timed_out", "{status:#}");
+            }
         }
     }
-}
+);
 
-#[test]
-fn a_cli_printing_100_mb_is_cut_off() {
-    if !can_run() {
-        return;
+namespace_test!(
+    fn a_cli_printing_100_mb_is_cut_off() {
+        let mark = marker(4);
+        // `yes` carries the marker, so a flood left running would be seen.
+        let script = format!("#!/bin/sh\nyes 'Connectivity On {mark}' | head -c 104857600\n");
+        let outcome = identity_with(&script, &mark);
+        assert_contained(&outcome);
+        assert_eq!(outcome.code, 3, "{:#}", outcome.json);
+        let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
+        assert_eq!(status["reason"], "unparsable", "{status:#}");
+        assert!(
+            status["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("printed more than 1048576 bytes"),
+            "{status:#}"
+        );
     }
-    let mark = marker(4);
-    // `yes` carries the marker, so a flood left running would be seen.
-    let script = format!("#!/bin/sh\nyes 'Connectivity On {mark}' | head -c 104857600\n");
-    let outcome = identity_with(&script, &mark);
-    assert_contained(&outcome);
-    assert_eq!(outcome.code, 3, "{:#}", outcome.json);
-    let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
-    assert_eq!(status["reason"], "unparsable", "{status:#}");
-    assert!(
-        status["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("printed more than 1048576 bytes"),
-        "{status:#}"
-    );
-}
+);
 
-#[test]
-fn a_cli_printing_invalid_utf8_is_read_or_refused_cleanly() {
-    if !can_run() {
-        return;
+namespace_test!(
+    fn a_cli_printing_invalid_utf8_is_read_or_refused_cleanly() {
+        let mark = marker(5);
+        // Invalid bytes on a line of their own and inside a value s1trust does not use.
+        let status = format!("Agent name              \\377\\376 caf\\351\n{REGISTERED}\\200\\n");
+        let script = format!(
+            "#!/bin/sh\ncase \"$*\" in\n'management status') printf {} ;;\n'version') printf 'Agent version: 24.1.2.6\\377\\n' ;;\nesac\n",
+            sh_quoted(&status)
+        );
+        let outcome = identity_with(&script, &mark);
+        assert_contained(&outcome);
+        assert_eq!(outcome.json["agentUuid"], UUID, "{:#}", outcome.json);
+        assert!(
+            [0, 3].contains(&outcome.code),
+            "exit {}: {:#}",
+            outcome.code,
+            outcome.json
+        );
+
+        // Invalid bytes inside the UUID itself: refused, never passed on half-read.
+        let broken = REGISTERED.replace(UUID, "8b3c2d1e\\3770f9a4b5c8d7e6f5a4b3c2d1e");
+        let script = format!(
+            "#!/bin/sh\ncase \"$*\" in\n'management status') printf {} ;;\n'version') printf '%s' {} ;;\nesac\n",
+            sh_quoted(&broken),
+            sh_quoted(VERSION)
+        );
+        let outcome = identity_with(&script, &mark);
+        assert_contained(&outcome);
+        assert_eq!(outcome.code, 3, "{:#}", outcome.json);
+        assert_eq!(outcome.json["agentUuid"], Value::Null, "{:#}", outcome.json);
+        let problem = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
+        assert!(problem["detail"].is_string(), "{problem:#}");
     }
-    let mark = marker(5);
-    // Invalid bytes on a line of their own and inside a value s1trust does not use.
-    let status = format!("Agent name              \\377\\376 caf\\351\n{REGISTERED}\\200\\n");
-    let script = format!(
-        "#!/bin/sh\ncase \"$*\" in\n'management status') printf {} ;;\n'version') printf 'Agent version: 24.1.2.6\\377\\n' ;;\nesac\n",
-        quoted(&status)
-    );
-    let outcome = identity_with(&script, &mark);
-    assert_contained(&outcome);
-    assert_eq!(outcome.json["agentUuid"], UUID, "{:#}", outcome.json);
-    assert!(
-        [0, 3].contains(&outcome.code),
-        "exit {}: {:#}",
-        outcome.code,
-        outcome.json
-    );
+);
 
-    // Invalid bytes inside the UUID itself: refused, never passed on half-read.
-    let broken = REGISTERED.replace(UUID, "8b3c2d1e\\3770f9a4b5c8d7e6f5a4b3c2d1e");
-    let script = format!(
-        "#!/bin/sh\ncase \"$*\" in\n'management status') printf {} ;;\n'version') printf '%s' {} ;;\nesac\n",
-        quoted(&broken),
-        quoted(VERSION)
-    );
-    let outcome = identity_with(&script, &mark);
-    assert_contained(&outcome);
-    assert_eq!(outcome.code, 3, "{:#}", outcome.json);
-    assert_eq!(outcome.json["agentUuid"], Value::Null, "{:#}", outcome.json);
-    let problem = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
-    assert!(problem["detail"].is_string(), "{problem:#}");
-}
-
-#[test]
-fn a_cli_exiting_non_zero_is_a_failure_even_with_output() {
-    if !can_run() {
-        return;
+namespace_test!(
+    fn a_cli_exiting_non_zero_is_a_failure_even_with_output() {
+        let mark = marker(6);
+        let script = format!("#!/bin/sh\n{}exit 7\n", answers());
+        let outcome = identity_with(&script, &mark);
+        assert_contained(&outcome);
+        assert_eq!(outcome.code, 3, "{:#}", outcome.json);
+        assert_eq!(outcome.json["agentUuid"], Value::Null, "{:#}", outcome.json);
+        let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
+        assert_eq!(status["reason"], "failed", "{status:#}");
+        assert!(
+            status["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("exit status: 7"),
+            "{status:#}"
+        );
     }
-    let mark = marker(6);
-    let script = format!("#!/bin/sh\n{}exit 7\n", answers());
-    let outcome = identity_with(&script, &mark);
-    assert_contained(&outcome);
-    assert_eq!(outcome.code, 3, "{:#}", outcome.json);
-    assert_eq!(outcome.json["agentUuid"], Value::Null, "{:#}", outcome.json);
-    let status = problem(&outcome.json, STATUS_SOURCE).expect("the status query is a problem");
-    assert_eq!(status["reason"], "failed", "{status:#}");
-    assert!(
-        status["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("exit status: 7"),
-        "{status:#}"
-    );
-}
+);

@@ -16,12 +16,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 mod system;
 
-use crate::helpers::{TOKEN, Tenant, agent, path_arg, set_mode, write_private};
+use crate::helpers::{
+    Config, SERIAL, TOKEN, Tenant, UUID, as_user, device_record, mode, overlay, path_arg, rfc3339,
+    root_test, scratch, set_mode, with_system_config, write_identity, write_private,
+};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
 
-const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
-const SERIAL: &str = "PF2ABCDE";
 const NOBODY: u32 = 65534;
 /// Attempts per race: enough to have hit the old check-then-read windows dozens of
 /// times (they were won 7–29 % of the time), few enough to stay a few seconds.
@@ -33,23 +34,8 @@ fn race_attempts() -> usize {
         .unwrap_or(300)
 }
 
-fn is_root() -> bool {
-    crate::helpers::is_root("the attack tests (root plays the administrator and a normal user)")
-}
-
-fn healthy(overrides: Value) -> Value {
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let mut record = agent(1, UUID, Some(SERIAL), json!({ "lastActiveDate": now }));
-    for (key, value) in overrides.as_object().unwrap() {
-        record[key] = value.clone();
-    }
-    record
-}
-
 fn threatened() -> Value {
-    healthy(json!({"activeThreats": 3}))
+    device_record(json!({"activeThreats": 3}))
 }
 
 /// A device set up by root: `system/` (config, token, CA, state) owned by root, and
@@ -65,7 +51,7 @@ struct Lab {
 
 impl Lab {
     fn new(tenant: &Tenant) -> Self {
-        let dir = crate::helpers::scratch();
+        let dir = scratch();
         set_mode(dir.path(), 0o755);
         let system = dir.path().join("system");
         let home = dir.path().join("home");
@@ -85,23 +71,17 @@ impl Lab {
             home,
             _dir: dir,
         };
-        write_config(&lab.config, tenant, &lab.snapshot, "");
+        Config::of(tenant)
+            .snapshot(&lab.snapshot)
+            .write(&lab.config);
         lab.set_identity(json!({}));
         lab
     }
 
+    /// The device's identity ([`SERIAL`], [`UUID`]) with `overrides`, readable by all.
     fn set_identity(&self, overrides: Value) {
-        let mut identity = json!({
-            "serialNumber": SERIAL, "serialSource": "test", "serialCandidates": [],
-            "virtual": false, "agentInstalled": true, "agentRunning": true,
-            "agentUuid": UUID, "agentUuidSource": "test", "agentVersion": "24.1.2.6",
-            "managementUrl": null, "hostname": "test-host", "osType": "linux",
-            "osName": "Debian 12", "arch": "x86_64", "problems": []
-        });
-        for (key, value) in overrides.as_object().unwrap() {
-            identity[key] = value.clone();
-        }
-        std::fs::write(&self.identity, identity.to_string()).unwrap();
+        let device = json!({"serialNumber": SERIAL, "agentUuid": UUID});
+        write_identity(&self.identity, overlay(device, &overrides));
         set_mode(&self.identity, 0o644);
     }
 
@@ -123,9 +103,9 @@ impl Lab {
         let (mut command, _layer) = if user.is_none() && setup.is_empty() {
             (Command::new(bin), None)
         } else {
-            let (mut c, layer) = crate::helpers::with_system_config(Some(&self.system), setup);
+            let (mut c, layer) = with_system_config(Some(&self.system), setup);
             if let Some(uid) = user {
-                c.args(crate::helpers::as_user(uid));
+                c.args(as_user(uid));
             }
             c.arg(bin);
             (c, Some(layer))
@@ -192,16 +172,6 @@ impl Lab {
     }
 }
 
-fn write_config(path: &Path, tenant: &Tenant, snapshot: &Path, extra: &str) {
-    let text = format!(
-        "[[integration]]\nname = \"corp\"\nurl = \"{}\"\ntoken_file = \"api.token\"\nca_file = \"ca.pem\"\n\n[snapshot]\npath = \"{}\"\n{extra}\n",
-        tenant.emulator.url(),
-        path_arg(snapshot)
-    );
-    std::fs::write(path, text).unwrap();
-    set_mode(path, 0o644);
-}
-
 fn chown_user(path: &Path) {
     std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
 }
@@ -255,7 +225,7 @@ fn cstring(path: &Path) -> CString {
 /// The real device is not trusted (an active threat); the user holds a forged
 /// `trusted` snapshot (a real one from a healthy device, copied into its folder).
 fn lab_with_forgery() -> (Tenant, Lab, PathBuf) {
-    let healthy_tenant = Tenant::start(vec![healthy(json!({}))]);
+    let healthy_tenant = Tenant::start(vec![device_record(json!({}))]);
     let healthy_lab = Lab::new(&healthy_tenant);
     assert_eq!(healthy_lab.refresh().0, 0);
     let tenant = Tenant::start(vec![threatened()]);
@@ -286,305 +256,295 @@ fn assert_never_trusted(answers: &[String], what: &str) {
     );
 }
 
-#[test]
-fn snapshot_folder_swap_race_never_yields_trusted() {
-    if !is_root() {
-        return;
+root_test!(
+    fn snapshot_folder_swap_race_never_yields_trusted() {
+        let (tenant, lab, forged_dir) = lab_with_forgery();
+        let (real, fake) = (lab.home.join("real"), lab.home.join("fake"));
+        std::os::unix::fs::symlink(lab.snapshot.parent().unwrap(), &real).unwrap();
+        std::os::unix::fs::symlink(&forged_dir, &fake).unwrap();
+        let user_config = lab.home.join("config.toml");
+        Config::of(&tenant)
+            .snapshot(&real.join("posture.json"))
+            .write(&user_config);
+        for path in [&real, &fake, &user_config] {
+            chown_user(path);
+        }
+        let swapper = Swapper::start(&real, &fake);
+        let answers: Vec<String> = (0..race_attempts())
+            .map(|i| {
+                let user = (i % 2 == 0).then_some(NOBODY);
+                lab.answer(user, &user_config, &["--snapshot"])
+            })
+            .collect();
+        assert!(swapper.finish() > 0);
+        assert_never_trusted(&answers, "snapshot swap");
+        assert!(
+            answers.iter().any(|a| a.contains("exit 2")),
+            "the user's config is refused: {:?}",
+            &answers[..4]
+        );
     }
-    let (tenant, lab, forged_dir) = lab_with_forgery();
-    let (real, fake) = (lab.home.join("real"), lab.home.join("fake"));
-    std::os::unix::fs::symlink(lab.snapshot.parent().unwrap(), &real).unwrap();
-    std::os::unix::fs::symlink(&forged_dir, &fake).unwrap();
-    let user_config = lab.home.join("config.toml");
-    write_config(&user_config, &tenant, &real.join("posture.json"), "");
-    for path in [&real, &fake, &user_config] {
-        chown_user(path);
-    }
-    let swapper = Swapper::start(&real, &fake);
-    let answers: Vec<String> = (0..race_attempts())
-        .map(|i| {
-            let user = (i % 2 == 0).then_some(NOBODY);
-            lab.answer(user, &user_config, &["--snapshot"])
-        })
-        .collect();
-    assert!(swapper.finish() > 0);
-    assert_never_trusted(&answers, "snapshot swap");
-    assert!(
-        answers.iter().any(|a| a.contains("exit 2")),
-        "the user's config is refused: {:?}",
-        &answers[..4]
-    );
-}
+);
 
-#[test]
-fn config_swap_race_never_yields_trusted() {
-    if !is_root() {
-        return;
+root_test!(
+    fn config_swap_race_never_yields_trusted() {
+        let (_tenant, lab, forged_dir) = lab_with_forgery();
+        // The user's own tenant says "healthy", with the user's own token and CA.
+        let own = Tenant::start(vec![device_record(json!({}))]);
+        let user_config = lab.home.join("mine.toml");
+        std::fs::copy(&own.ca_file, lab.home.join("ca.pem")).unwrap();
+        write_private(&lab.home.join("api.token"), &format!("{TOKEN}\n"));
+        Config::of(&own)
+            .snapshot(&forged_dir.join("posture.json"))
+            .write(&user_config);
+        let (link, other) = (lab.home.join("config-link"), lab.home.join("other-link"));
+        std::os::unix::fs::symlink(&lab.config, &link).unwrap();
+        std::os::unix::fs::symlink(&user_config, &other).unwrap();
+        for path in [&user_config, &link, &other, &lab.home.join("api.token")] {
+            chown_user(path);
+        }
+        let swapper = Swapper::start(&link, &other);
+        let answers: Vec<String> = (0..race_attempts())
+            .map(|_| lab.answer(Some(NOBODY), &link, &[]))
+            .collect();
+        assert!(swapper.finish() > 0);
+        assert_never_trusted(&answers, "config swap");
+        // A normal user's check takes no named configuration at all, root's or its own;
+        // the OS-path one gives the real answer.
+        assert!(
+            answers.iter().all(|a| a.contains("exit 2")),
+            "{:?}",
+            &answers[..4]
+        );
+        assert_eq!(lab.user_report(&[])["result"], "not_trusted");
+        assert!(
+            own.requests().is_empty(),
+            "the user's tenant was never asked"
+        );
     }
-    let (_tenant, lab, forged_dir) = lab_with_forgery();
-    // The user's own tenant says "healthy", with the user's own token and CA.
-    let own = Tenant::start(vec![healthy(json!({}))]);
-    let user_config = lab.home.join("mine.toml");
-    std::fs::copy(&own.ca_file, lab.home.join("ca.pem")).unwrap();
-    write_private(&lab.home.join("api.token"), &format!("{TOKEN}\n"));
-    write_config(&user_config, &own, &forged_dir.join("posture.json"), "");
-    let (link, other) = (lab.home.join("config-link"), lab.home.join("other-link"));
-    std::os::unix::fs::symlink(&lab.config, &link).unwrap();
-    std::os::unix::fs::symlink(&user_config, &other).unwrap();
-    for path in [&user_config, &link, &other, &lab.home.join("api.token")] {
-        chown_user(path);
-    }
-    let swapper = Swapper::start(&link, &other);
-    let answers: Vec<String> = (0..race_attempts())
-        .map(|_| lab.answer(Some(NOBODY), &link, &[]))
-        .collect();
-    assert!(swapper.finish() > 0);
-    assert_never_trusted(&answers, "config swap");
-    // A normal user's check takes no named configuration at all, root's or its own;
-    // the OS-path one gives the real answer.
-    assert!(
-        answers.iter().all(|a| a.contains("exit 2")),
-        "{:?}",
-        &answers[..4]
-    );
-    assert_eq!(lab.user_report(&[])["result"], "not_trusted");
-    assert!(
-        own.requests().is_empty(),
-        "the user's tenant was never asked"
-    );
-}
+);
 
-#[test]
-fn symlinked_root_config_with_proxy_and_trust_store_variables_is_not_steered() {
-    if !is_root() {
-        return;
+root_test!(
+    fn symlinked_root_config_with_proxy_and_trust_store_variables_is_not_steered() {
+        let (tenant, lab, _) = lab_with_forgery();
+        let proxy = Tenant::start(vec![device_record(json!({}))]);
+        let link = lab.home.join("config.toml");
+        std::os::unix::fs::symlink(&lab.config, &link).unwrap();
+        // Relative token_file / ca_file would resolve here if the link's folder counted.
+        std::fs::copy(&proxy.ca_file, lab.home.join("ca.pem")).unwrap();
+        write_private(&lab.home.join("api.token"), &format!("{TOKEN}\n"));
+        for path in [&link, &lab.home.join("ca.pem"), &lab.home.join("api.token")] {
+            chown_user(path);
+        }
+        let ca = path_arg(&lab.home.join("ca.pem"));
+        let proxy_url = proxy.emulator.url();
+        let env = [
+            ("HTTPS_PROXY", proxy_url.as_str()),
+            ("https_proxy", proxy_url.as_str()),
+            ("SSL_CERT_FILE", ca.as_str()),
+            ("SSL_CERT_DIR", path_arg(&lab.home).leak()),
+            ("S1_API_TOKEN", TOKEN),
+            ("HOME", path_arg(&lab.home).leak()),
+        ];
+        let link_arg = path_arg(&link);
+        let before = tenant.requests().len();
+        for extra in [&[][..], &["--live"][..]] {
+            let mut args = vec!["--config", link_arg.as_str(), "check", "--json"];
+            args.extend_from_slice(extra);
+            let (_, stdout, stderr) = lab.run(Some(NOBODY), &args, &env);
+            let report: Value =
+                serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
+            assert_ne!(report["result"], "trusted", "{report:#}");
+        }
+        assert!(
+            proxy.requests().is_empty(),
+            "nothing went to the user's proxy"
+        );
+        assert_eq!(
+            tenant.requests().len(),
+            before,
+            "a normal user's check is offline"
+        );
     }
-    let (tenant, lab, _) = lab_with_forgery();
-    let proxy = Tenant::start(vec![healthy(json!({}))]);
-    let link = lab.home.join("config.toml");
-    std::os::unix::fs::symlink(&lab.config, &link).unwrap();
-    // Relative token_file / ca_file would resolve here if the link's folder counted.
-    std::fs::copy(&proxy.ca_file, lab.home.join("ca.pem")).unwrap();
-    write_private(&lab.home.join("api.token"), &format!("{TOKEN}\n"));
-    for path in [&link, &lab.home.join("ca.pem"), &lab.home.join("api.token")] {
-        chown_user(path);
-    }
-    let ca = path_arg(&lab.home.join("ca.pem"));
-    let proxy_url = proxy.emulator.url();
-    let env = [
-        ("HTTPS_PROXY", proxy_url.as_str()),
-        ("https_proxy", proxy_url.as_str()),
-        ("SSL_CERT_FILE", ca.as_str()),
-        ("SSL_CERT_DIR", path_arg(&lab.home).leak()),
-        ("S1_API_TOKEN", TOKEN),
-        ("HOME", path_arg(&lab.home).leak()),
-    ];
-    let link_arg = path_arg(&link);
-    let before = tenant.requests().len();
-    for extra in [&[][..], &["--live"][..]] {
-        let mut args = vec!["--config", link_arg.as_str(), "check", "--json"];
-        args.extend_from_slice(extra);
-        let (_, stdout, stderr) = lab.run(Some(NOBODY), &args, &env);
-        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
-        assert_ne!(report["result"], "trusted", "{report:#}");
-    }
-    assert!(
-        proxy.requests().is_empty(),
-        "nothing went to the user's proxy"
-    );
-    assert_eq!(
-        tenant.requests().len(),
-        before,
-        "a normal user's check is offline"
-    );
-}
+);
 
-#[test]
-fn a_user_max_age_and_an_expired_snapshot_are_refused() {
-    if !is_root() {
-        return;
+root_test!(
+    fn a_user_max_age_and_an_expired_snapshot_are_refused() {
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        let lab = Lab::new(&tenant);
+        assert_eq!(lab.refresh().0, 0);
+        // Taken two hours ago, before a threat appeared; its writer said 30 minutes.
+        let mut old = lab.snapshot_json();
+        let then = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+        old["evaluatedAt"] = json!(rfc3339(then));
+        old["expiresAt"] = json!(rfc3339(then + time::Duration::minutes(30)));
+        std::fs::write(&lab.snapshot, old.to_string()).unwrap();
+        let user_config = lab.home.join("config.toml");
+        Config::of(&tenant)
+            .snapshot(&lab.snapshot)
+            .max_age("7days")
+            .write(&user_config);
+        chown_user(&user_config);
+        assert!(
+            lab.answer(Some(NOBODY), &user_config, &["--snapshot"])
+                .contains("exit 2")
+        );
+        // A root-owned file is no better when the user names it.
+        let root_config = lab.system.join("wide.toml");
+        std::fs::copy(&user_config, &root_config).unwrap();
+        std::os::unix::fs::chown(&root_config, Some(0), Some(0)).unwrap();
+        assert!(
+            lab.answer(Some(NOBODY), &root_config, &["--snapshot"])
+                .contains("exit 2")
+        );
+        // Even root's own wider max_age cannot extend what the writer allowed.
+        let (_, stdout, _) = lab.run(
+            None,
+            &[
+                "--config",
+                &path_arg(&root_config),
+                "check",
+                "--json",
+                "--snapshot",
+            ],
+            &[],
+        );
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["result"], "unknown");
+        assert_eq!(report["reason"], "stale_snapshot");
+        // A recent evaluation whose own expiresAt passed two seconds ago is refused: the
+        // writer and the reader share the clock, so no skew is added.
+        let mut expired = lab.snapshot_json();
+        let now = time::OffsetDateTime::now_utc();
+        expired["evaluatedAt"] = json!(rfc3339(now - time::Duration::minutes(1)));
+        expired["expiresAt"] = json!(rfc3339(now - time::Duration::seconds(2)));
+        std::fs::write(&lab.snapshot, expired.to_string()).unwrap();
+        let report = lab.user_report(&["--snapshot"]);
+        assert_eq!(report["reason"], "stale_snapshot", "{report:#}");
     }
-    let tenant = Tenant::start(vec![healthy(json!({}))]);
-    let lab = Lab::new(&tenant);
-    assert_eq!(lab.refresh().0, 0);
-    // Taken two hours ago, before a threat appeared; its writer said 30 minutes.
-    let mut old = lab.snapshot_json();
-    let then = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
-    old["evaluatedAt"] = json!(crate::helpers::rfc3339(then));
-    old["expiresAt"] = json!(crate::helpers::rfc3339(then + time::Duration::minutes(30)));
-    std::fs::write(&lab.snapshot, old.to_string()).unwrap();
-    let user_config = lab.home.join("config.toml");
-    write_config(&user_config, &tenant, &lab.snapshot, "max_age = \"7days\"");
-    chown_user(&user_config);
-    assert!(
-        lab.answer(Some(NOBODY), &user_config, &["--snapshot"])
-            .contains("exit 2")
-    );
-    // A root-owned file is no better when the user names it.
-    let root_config = lab.system.join("wide.toml");
-    std::fs::copy(&user_config, &root_config).unwrap();
-    std::os::unix::fs::chown(&root_config, Some(0), Some(0)).unwrap();
-    assert!(
-        lab.answer(Some(NOBODY), &root_config, &["--snapshot"])
-            .contains("exit 2")
-    );
-    // Even root's own wider max_age cannot extend what the writer allowed.
-    let (_, stdout, _) = lab.run(
-        None,
-        &[
-            "--config",
-            &path_arg(&root_config),
-            "check",
-            "--json",
-            "--snapshot",
-        ],
-        &[],
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["result"], "unknown");
-    assert_eq!(report["reason"], "stale_snapshot");
-    // A recent evaluation whose own expiresAt passed two seconds ago is refused: the
-    // writer and the reader share the clock, so no skew is added.
-    let mut expired = lab.snapshot_json();
-    let now = time::OffsetDateTime::now_utc();
-    expired["evaluatedAt"] = json!(crate::helpers::rfc3339(now - time::Duration::minutes(1)));
-    expired["expiresAt"] = json!(crate::helpers::rfc3339(now - time::Duration::seconds(2)));
-    std::fs::write(&lab.snapshot, expired.to_string()).unwrap();
-    let report = lab.user_report(&["--snapshot"]);
-    assert_eq!(report["reason"], "stale_snapshot", "{report:#}");
-}
+);
 
 const HOST_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const HOST_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-#[test]
-fn a_snapshot_from_another_device_is_refused_and_never_kept() {
-    if !is_root() {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy(json!({}))]);
-    let lab = Lab::new(&tenant);
-    lab.set_identity(json!({"hostId": HOST_A, "hostIdSource": "/etc/machine-id"}));
-    assert_eq!(lab.refresh().0, 0);
-    assert_eq!(lab.snapshot_json()["device"]["hostId"], HOST_A);
-    // The disk is cloned onto device B, which has no agent and whose serial root alone
-    // can read: only the machine identity tells the two apart.
-    lab.set_identity(json!({
-        "hostId": HOST_B, "serialNumber": null, "agentUuid": null, "agentInstalled": false
-    }));
-    let report = lab.user_report(&[]);
-    assert_eq!(report["result"], "unknown");
-    assert_eq!(report["reason"], "wrong_device");
-    // A failing refresh on B does not keep A's snapshot.
-    tenant.emulator.add_fault(Fault {
-        path_prefix: None,
-        token: None,
-        times: None,
-        kind: FaultKind::Status {
-            code: 503,
-            retry_after: None,
-        },
-    });
-    lab.refresh();
-    let kept = lab.snapshot_json();
-    assert_eq!(kept["device"]["hostId"], HOST_B, "{kept:#}");
-    assert_ne!(kept["result"], "trusted");
-}
-
-#[test]
-fn overlapping_refreshes_run_one_at_a_time() {
-    if !is_root() {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy(json!({}))]);
-    let lab = Lab::new(&tenant);
-    tenant.emulator.add_fault(Fault {
-        path_prefix: Some("/web/api/v2.1/agents".into()),
-        token: None,
-        times: Some(1),
-        kind: FaultKind::Latency(std::time::Duration::from_secs(3)),
-    });
-    let config = path_arg(&lab.config);
-    let slow = Command::new(env!("CARGO_BIN_EXE_s1trust"))
-        .args(["--config", &config, "refresh"])
-        .env("S1TRUST_TEST_IDENTITY", &lab.identity)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The slow one takes the lock within milliseconds, then waits 3 s for its answer.
-    let lock = lab.snapshot.with_file_name("posture.lock");
-    let waited = std::time::Instant::now();
-    while !lock.exists() && waited.elapsed().as_secs() < 30 {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    // The second waits for the first (well within its bounded wait), then runs.
-    let (code, stderr) = lab.refresh();
-    assert_eq!(code, 0, "{stderr}");
-    let out = slow.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let asked: Vec<_> = tenant.agent_requests();
-    assert_eq!(asked.len(), 2, "both refreshes ran");
-    assert_eq!(lab.snapshot_json()["result"], "trusted");
-    assert_eq!(
-        crate::helpers::mode(&lock),
-        0o600,
-        "only root can open the lock"
-    );
-}
-
-#[test]
-fn doubtful_records_are_never_trusted() {
-    if !is_root() {
-        return;
-    }
-    let mut shapes: Vec<Value> = Vec::new();
-    for field in ["isDecommissioned", "isUninstalled"] {
-        for value in [json!("yes"), json!(1), json!(null)] {
-            shapes.push(healthy(json!({ field: value })));
-        }
-        let mut missing = healthy(json!({}));
-        missing.as_object_mut().unwrap().remove(field);
-        shapes.push(missing);
-    }
-    for record in shapes {
-        let tenant = Tenant::start(vec![record.clone()]);
+root_test!(
+    fn a_snapshot_from_another_device_is_refused_and_never_kept() {
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
         let lab = Lab::new(&tenant);
-        let answer = lab.answer(None, &lab.config, &["--live"]);
-        assert_eq!(answer, "unknown", "{record}");
+        lab.set_identity(json!({"hostId": HOST_A, "hostIdSource": "/etc/machine-id"}));
+        assert_eq!(lab.refresh().0, 0);
+        assert_eq!(lab.snapshot_json()["device"]["hostId"], HOST_A);
+        // The disk is cloned onto device B, which has no agent and whose serial root alone
+        // can read: only the machine identity tells the two apart.
+        lab.set_identity(json!({
+            "hostId": HOST_B, "serialNumber": null, "agentUuid": null, "agentInstalled": false
+        }));
+        let report = lab.user_report(&[]);
+        assert_eq!(report["result"], "unknown");
+        assert_eq!(report["reason"], "wrong_device");
+        // A failing refresh on B does not keep A's snapshot.
+        tenant.emulator.add_fault(Fault {
+            path_prefix: None,
+            token: None,
+            times: None,
+            kind: FaultKind::Status {
+                code: 503,
+                retry_after: None,
+            },
+        });
+        lab.refresh();
+        let kept = lab.snapshot_json();
+        assert_eq!(kept["device"]["hostId"], HOST_B, "{kept:#}");
+        assert_ne!(kept["result"], "trusted");
     }
-    // The same key twice: the last value must not win.
-    let tenant = Tenant::with_config(EmulatorConfig {
-        agents: vec![healthy(json!({}))],
-        tokens: vec![TokenSpec::viewer(TOKEN)],
-        ..EmulatorConfig::default()
-    });
-    let record = healthy(json!({})).to_string();
-    let doubled = record.replacen(
-        "\"activeThreats\":0",
-        "\"activeThreats\":3,\"activeThreats\":0",
-        1,
-    );
-    assert_ne!(record, doubled);
-    tenant.emulator.add_fault(Fault {
-        path_prefix: Some("/web/api/v2.1/agents".into()),
-        token: None,
-        times: None,
-        kind: FaultKind::RawJson(format!(
-            "{{\"data\":[{doubled}],\"pagination\":{{\"totalItems\":1,\"nextCursor\":null}}}}"
-        )),
-    });
-    let lab = Lab::new(&tenant);
-    let config = path_arg(&lab.config);
-    let (_, stdout, _) = lab.run(
-        None,
-        &["--config", &config, "check", "--json", "--live"],
-        &[],
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["result"], "unknown");
-    assert_eq!(report["reason"], "bad_response", "{report:#}");
-}
+);
+
+root_test!(
+    fn overlapping_refreshes_run_one_at_a_time() {
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        let lab = Lab::new(&tenant);
+        tenant.emulator.add_fault(Fault {
+            path_prefix: Some("/web/api/v2.1/agents".into()),
+            token: None,
+            times: Some(1),
+            kind: FaultKind::Latency(std::time::Duration::from_secs(3)),
+        });
+        let config = path_arg(&lab.config);
+        let slow = Command::new(env!("CARGO_BIN_EXE_s1trust"))
+            .args(["--config", &config, "refresh"])
+            .env("S1TRUST_TEST_IDENTITY", &lab.identity)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The slow one takes the lock within milliseconds, then waits 3 s for its answer.
+        let lock = lab.snapshot.with_file_name("posture.lock");
+        let waited = std::time::Instant::now();
+        while !lock.exists() && waited.elapsed().as_secs() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // The second waits for the first (well within its bounded wait), then runs.
+        let (code, stderr) = lab.refresh();
+        assert_eq!(code, 0, "{stderr}");
+        let out = slow.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let asked: Vec<_> = tenant.agent_requests();
+        assert_eq!(asked.len(), 2, "both refreshes ran");
+        assert_eq!(lab.snapshot_json()["result"], "trusted");
+        assert_eq!(mode(&lock), 0o600, "only root can open the lock");
+    }
+);
+
+root_test!(
+    fn doubtful_records_are_never_trusted() {
+        let mut shapes: Vec<Value> = Vec::new();
+        for field in ["isDecommissioned", "isUninstalled"] {
+            for value in [json!("yes"), json!(1), json!(null)] {
+                shapes.push(device_record(json!({ field: value })));
+            }
+            let mut missing = device_record(json!({}));
+            missing.as_object_mut().unwrap().remove(field);
+            shapes.push(missing);
+        }
+        for record in shapes {
+            let tenant = Tenant::start(vec![record.clone()]);
+            let lab = Lab::new(&tenant);
+            let answer = lab.answer(None, &lab.config, &["--live"]);
+            assert_eq!(answer, "unknown", "{record}");
+        }
+        // The same key twice: the last value must not win.
+        let tenant = Tenant::with_config(EmulatorConfig {
+            agents: vec![device_record(json!({}))],
+            tokens: vec![TokenSpec::viewer(TOKEN)],
+            ..EmulatorConfig::default()
+        });
+        let record = device_record(json!({})).to_string();
+        let doubled = record.replacen(
+            "\"activeThreats\":0",
+            "\"activeThreats\":3,\"activeThreats\":0",
+            1,
+        );
+        assert_ne!(record, doubled);
+        tenant.emulator.add_fault(Fault {
+            path_prefix: Some("/web/api/v2.1/agents".into()),
+            token: None,
+            times: None,
+            kind: FaultKind::RawJson(format!(
+                "{{\"data\":[{doubled}],\"pagination\":{{\"totalItems\":1,\"nextCursor\":null}}}}"
+            )),
+        });
+        let lab = Lab::new(&tenant);
+        let config = path_arg(&lab.config);
+        let (_, stdout, _) = lab.run(
+            None,
+            &["--config", &config, "check", "--json", "--live"],
+            &[],
+        );
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["result"], "unknown");
+        assert_eq!(report["reason"], "bad_response", "{report:#}");
+    }
+);
 
 /// Text a tenant controls that would rewrite a terminal: erase the line, move up, print
 /// a forged answer, an 8-bit CSI, and bidi controls that reorder what follows.
@@ -618,92 +578,90 @@ fn assert_json_keeps(what: &str, stdout: &str, value: &Value, expected: &str) {
     assert_eq!(value.as_str(), Some(expected), "{what}");
 }
 
-#[test]
-fn a_tenants_escape_sequences_never_reach_a_terminal() {
-    if !is_root() {
-        return;
-    }
-    let record = healthy(json!({
-        "activeThreats": 3, "computerName": FORGED_NAME, "osName": FORGED_OS
-    }));
-    let tenant = Tenant::start(vec![record]);
-    let lab = Lab::new(&tenant);
-    let config = path_arg(&lab.config);
-    let human = |user: Option<u32>, extra: &[&str]| {
-        let mut args = lab.config_args(user, &config);
-        args.push("check");
-        args.extend_from_slice(extra);
-        let (code, stdout, stderr) = lab.run(user, &args, &[]);
-        assert_eq!(code, 1, "{stdout}{stderr}");
-        assert!(stdout.starts_with("s1trust: NOT TRUSTED"), "{stdout}");
-        assert_terminal_safe("check stdout", &stdout);
-        assert_terminal_safe("check stderr", &stderr);
-        // Shown, made visible, not dropped.
-        assert!(
-            stdout.contains(r"HOST-1\u{1b}[2K\u{d}\u{1b}[1As1trust: TRUSTED"),
-            "{stdout}"
-        );
-        assert!(
-            stdout.contains(r"\u{9b}2K\u{202e}detsurt\u{2066}"),
-            "{stdout}"
-        );
-    };
-    let json = |user: Option<u32>, extra: &[&str]| {
-        let mut args = lab.config_args(user, &config);
-        args.extend(["check", "--json"]);
-        args.extend_from_slice(extra);
-        let (_, stdout, _) = lab.run(user, &args, &[]);
-        let report: Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(report["result"], "not_trusted");
-        let name = &report["integrations"][0]["agent"]["computerName"];
-        assert_json_keeps("check --json", &stdout, name, FORGED_NAME);
-    };
-    human(None, &["--live"]);
-    json(None, &["--live"]);
-    assert_eq!(lab.refresh().0, 0);
-    let stored = lab.snapshot_json();
-    assert_eq!(
-        stored["integrations"][0]["agent"]["computerName"],
-        FORGED_NAME
-    );
-    human(Some(NOBODY), &[]);
-    json(Some(NOBODY), &[]);
-
-    let (code, stdout, stderr) = lab.run(
-        None,
-        &["--config", &config, "lookup", "--serial", SERIAL],
-        &[],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    assert_terminal_safe("lookup stderr", &stderr);
-    let object: Value = serde_json::from_str(&stdout).unwrap();
-    assert_json_keeps("lookup", &stdout, &object["computerName"], FORGED_NAME);
-    assert_json_keeps("lookup", &stdout, &object["osName"], FORGED_OS);
-
-    // The same text in an error: it reaches people as the error line and in notes.
-    tenant
-        .emulator
-        .add_fault(Fault::new(FaultKind::ErrorDetail {
-            status: 400,
-            detail: FORGED_NAME.into(),
+root_test!(
+    fn a_tenants_escape_sequences_never_reach_a_terminal() {
+        let record = device_record(json!({
+            "activeThreats": 3, "computerName": FORGED_NAME, "osName": FORGED_OS
         }));
-    let (code, stdout, stderr) = lab.run(
-        None,
-        &["--config", &config, "lookup", "--serial", SERIAL],
-        &[],
-    );
-    assert_eq!(code, 3, "{stderr}");
-    assert_terminal_safe("lookup error", &stderr);
-    assert!(stderr.contains(r"HOST-1\u{1b}[2K\u{d}"), "{stderr}");
-    let object: Value = serde_json::from_str(&stdout).unwrap();
-    let detail = &object["rawResponse"]["errors"][0]["detail"];
-    assert_json_keeps("lookup error", &stdout, detail, FORGED_NAME);
-    let (code, stdout, stderr) = lab.run(None, &["--config", &config, "check", "--live"], &[]);
-    assert_eq!(code, 3, "{stdout}{stderr}");
-    assert!(stdout.starts_with("s1trust: UNKNOWN"), "{stdout}");
-    assert!(stdout.contains(r"HOST-1\u{1b}[2K\u{d}"), "{stdout}");
-    assert_terminal_safe("check error", &stdout);
-}
+        let tenant = Tenant::start(vec![record]);
+        let lab = Lab::new(&tenant);
+        let config = path_arg(&lab.config);
+        let human = |user: Option<u32>, extra: &[&str]| {
+            let mut args = lab.config_args(user, &config);
+            args.push("check");
+            args.extend_from_slice(extra);
+            let (code, stdout, stderr) = lab.run(user, &args, &[]);
+            assert_eq!(code, 1, "{stdout}{stderr}");
+            assert!(stdout.starts_with("s1trust: NOT TRUSTED"), "{stdout}");
+            assert_terminal_safe("check stdout", &stdout);
+            assert_terminal_safe("check stderr", &stderr);
+            // Shown, made visible, not dropped.
+            assert!(
+                stdout.contains(r"HOST-1\u{1b}[2K\u{d}\u{1b}[1As1trust: TRUSTED"),
+                "{stdout}"
+            );
+            assert!(
+                stdout.contains(r"\u{9b}2K\u{202e}detsurt\u{2066}"),
+                "{stdout}"
+            );
+        };
+        let json = |user: Option<u32>, extra: &[&str]| {
+            let mut args = lab.config_args(user, &config);
+            args.extend(["check", "--json"]);
+            args.extend_from_slice(extra);
+            let (_, stdout, _) = lab.run(user, &args, &[]);
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(report["result"], "not_trusted");
+            let name = &report["integrations"][0]["agent"]["computerName"];
+            assert_json_keeps("check --json", &stdout, name, FORGED_NAME);
+        };
+        human(None, &["--live"]);
+        json(None, &["--live"]);
+        assert_eq!(lab.refresh().0, 0);
+        let stored = lab.snapshot_json();
+        assert_eq!(
+            stored["integrations"][0]["agent"]["computerName"],
+            FORGED_NAME
+        );
+        human(Some(NOBODY), &[]);
+        json(Some(NOBODY), &[]);
+
+        let (code, stdout, stderr) = lab.run(
+            None,
+            &["--config", &config, "lookup", "--serial", SERIAL],
+            &[],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert_terminal_safe("lookup stderr", &stderr);
+        let object: Value = serde_json::from_str(&stdout).unwrap();
+        assert_json_keeps("lookup", &stdout, &object["computerName"], FORGED_NAME);
+        assert_json_keeps("lookup", &stdout, &object["osName"], FORGED_OS);
+
+        // The same text in an error: it reaches people as the error line and in notes.
+        tenant
+            .emulator
+            .add_fault(Fault::new(FaultKind::ErrorDetail {
+                status: 400,
+                detail: FORGED_NAME.into(),
+            }));
+        let (code, stdout, stderr) = lab.run(
+            None,
+            &["--config", &config, "lookup", "--serial", SERIAL],
+            &[],
+        );
+        assert_eq!(code, 3, "{stderr}");
+        assert_terminal_safe("lookup error", &stderr);
+        assert!(stderr.contains(r"HOST-1\u{1b}[2K\u{d}"), "{stderr}");
+        let object: Value = serde_json::from_str(&stdout).unwrap();
+        let detail = &object["rawResponse"]["errors"][0]["detail"];
+        assert_json_keeps("lookup error", &stdout, detail, FORGED_NAME);
+        let (code, stdout, stderr) = lab.run(None, &["--config", &config, "check", "--live"], &[]);
+        assert_eq!(code, 3, "{stdout}{stderr}");
+        assert!(stdout.starts_with("s1trust: UNKNOWN"), "{stdout}");
+        assert!(stdout.contains(r"HOST-1\u{1b}[2K\u{d}"), "{stdout}");
+        assert_terminal_safe("check error", &stdout);
+    }
+);
 
 /// A console (or proxy) that repeats the request's credentials in its error bodies.
 fn echo_token(status: u16, padding: &str) -> Fault {
@@ -718,81 +676,77 @@ fn last_refresh(lab: &Lab) -> String {
     std::fs::read_to_string(lab.snapshot.with_file_name("posture.last-refresh.json")).unwrap()
 }
 
-#[test]
-fn an_echoed_token_reaches_no_output_and_no_file() {
-    if !is_root() {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy(json!({}))]);
-    let lab = Lab::new(&tenant);
-    let config = path_arg(&lab.config);
-    assert_eq!(lab.refresh().0, 0);
-    tenant.emulator.add_fault(echo_token(401, ""));
-    // `Lab::run` also fails on the token in any output.
-    let (code, stderr) = lab.refresh();
-    assert_eq!(code, 3, "{stderr}");
-    assert!(!stderr.contains(TOKEN), "{stderr}");
-    let echoed = tenant
-        .requests()
-        .iter()
-        .any(|r| r.fault.as_deref() == Some("error_detail"));
-    assert!(echoed, "the fault never fired");
-    let record = last_refresh(&lab);
-    assert!(!record.contains(TOKEN), "{record}");
-    // The echo itself got through, minus the credential.
-    assert!(
-        record.contains("rejected Authorization: ApiToken [redacted] (token [redacted])"),
-        "{record}"
-    );
-    let snapshot = std::fs::read_to_string(&lab.snapshot).unwrap();
-    assert!(!snapshot.contains(TOKEN));
-    for args in [&["check"][..], &["check", "--json"]] {
-        let (_, stdout, stderr) = lab.run(Some(NOBODY), args, &[]);
-        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
-        assert!(stdout.contains("ApiToken [redacted]"), "{stdout}");
-    }
-    let (code, stdout, stderr) = lab.run(
-        None,
-        &["--config", &config, "lookup", "--serial", SERIAL],
-        &[],
-    );
-    assert_eq!(code, 3);
-    assert!(stderr.contains("[redacted]"), "{stderr}");
-    assert!(stdout.contains("[redacted]"), "{stdout}");
+root_test!(
+    fn an_echoed_token_reaches_no_output_and_no_file() {
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        let lab = Lab::new(&tenant);
+        let config = path_arg(&lab.config);
+        assert_eq!(lab.refresh().0, 0);
+        tenant.emulator.add_fault(echo_token(401, ""));
+        // `Lab::run` also fails on the token in any output.
+        let (code, stderr) = lab.refresh();
+        assert_eq!(code, 3, "{stderr}");
+        assert!(!stderr.contains(TOKEN), "{stderr}");
+        let echoed = tenant
+            .requests()
+            .iter()
+            .any(|r| r.fault.as_deref() == Some("error_detail"));
+        assert!(echoed, "the fault never fired");
+        let record = last_refresh(&lab);
+        assert!(!record.contains(TOKEN), "{record}");
+        // The echo itself got through, minus the credential.
+        assert!(
+            record.contains("rejected Authorization: ApiToken [redacted] (token [redacted])"),
+            "{record}"
+        );
+        let snapshot = std::fs::read_to_string(&lab.snapshot).unwrap();
+        assert!(!snapshot.contains(TOKEN));
+        for args in [&["check"][..], &["check", "--json"]] {
+            let (_, stdout, stderr) = lab.run(Some(NOBODY), args, &[]);
+            assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+            assert!(stdout.contains("ApiToken [redacted]"), "{stdout}");
+        }
+        let (code, stdout, stderr) = lab.run(
+            None,
+            &["--config", &config, "lookup", "--serial", SERIAL],
+            &[],
+        );
+        assert_eq!(code, 3);
+        assert!(stderr.contains("[redacted]"), "{stderr}");
+        assert!(stdout.contains("[redacted]"), "{stdout}");
 
-    // On a first refresh the failure is the snapshot itself.
-    let tenant = Tenant::start(vec![healthy(json!({}))]);
-    tenant.emulator.add_fault(echo_token(401, ""));
-    let lab = Lab::new(&tenant);
-    assert_eq!(lab.refresh().0, 0);
-    let snapshot = lab.snapshot_json();
-    let error = snapshot["integrations"][0]["error"].as_str().unwrap();
-    assert!(error.contains("ApiToken [redacted]"), "{error}");
-    assert!(!snapshot.to_string().contains(TOKEN));
-    assert!(!last_refresh(&lab).contains(TOKEN));
-}
-
-#[test]
-fn a_huge_error_body_is_clipped_where_it_is_kept() {
-    if !is_root() {
-        return;
+        // On a first refresh the failure is the snapshot itself.
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        tenant.emulator.add_fault(echo_token(401, ""));
+        let lab = Lab::new(&tenant);
+        assert_eq!(lab.refresh().0, 0);
+        let snapshot = lab.snapshot_json();
+        let error = snapshot["integrations"][0]["error"].as_str().unwrap();
+        assert!(error.contains("ApiToken [redacted]"), "{error}");
+        assert!(!snapshot.to_string().contains(TOKEN));
+        assert!(!last_refresh(&lab).contains(TOKEN));
     }
-    let tenant = Tenant::start(vec![healthy(json!({}))]);
-    let lab = Lab::new(&tenant);
-    assert_eq!(lab.refresh().0, 0);
-    let body = " é".repeat(200_000);
-    tenant.emulator.add_fault(echo_token(500, &body));
-    let (code, stderr) = lab.refresh();
-    assert_eq!(code, 3, "{stderr}");
-    assert!(stderr.len() < 2048, "{} bytes of stderr", stderr.len());
-    let record = last_refresh(&lab);
-    assert!(record.len() < 3 * 1024, "{} bytes", record.len());
-    let attempt: Value = serde_json::from_str(&record).unwrap();
-    let message = attempt["message"].as_str().unwrap();
-    assert!(message.contains("HTTP 500"), "{message}");
-    assert!(message.contains("ApiToken [redacted]"), "{message}");
-    assert!(message.ends_with("…[truncated]"), "{message}");
-    let (_, stdout, _) = lab.run(Some(NOBODY), &["check"], &[]);
-    assert!(stdout.len() < 4 * 1024, "{stdout}");
-    assert!(stdout.contains("…[truncated]"), "{stdout}");
-}
+);
+
+root_test!(
+    fn a_huge_error_body_is_clipped_where_it_is_kept() {
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        let lab = Lab::new(&tenant);
+        assert_eq!(lab.refresh().0, 0);
+        let body = " é".repeat(200_000);
+        tenant.emulator.add_fault(echo_token(500, &body));
+        let (code, stderr) = lab.refresh();
+        assert_eq!(code, 3, "{stderr}");
+        assert!(stderr.len() < 2048, "{} bytes of stderr", stderr.len());
+        let record = last_refresh(&lab);
+        assert!(record.len() < 3 * 1024, "{} bytes", record.len());
+        let attempt: Value = serde_json::from_str(&record).unwrap();
+        let message = attempt["message"].as_str().unwrap();
+        assert!(message.contains("HTTP 500"), "{message}");
+        assert!(message.contains("ApiToken [redacted]"), "{message}");
+        assert!(message.ends_with("…[truncated]"), "{message}");
+        let (_, stdout, _) = lab.run(Some(NOBODY), &["check"], &[]);
+        assert!(stdout.len() < 4 * 1024, "{stdout}");
+        assert!(stdout.contains("…[truncated]"), "{stdout}");
+    }
+);

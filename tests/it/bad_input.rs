@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use s1trust::identity::SerialReading;
 use s1trust::identity::smbios::{self, SmbiosError, SmbiosSerials, TableString};
 
+use crate::helpers::smbios::{
+    Sm2EntryPoint, Structure, dump, end_of_table, fix_checksum, raw_structure, sm3_entry_point,
+};
 use crate::helpers::{Run, path_arg, run_s1trust};
 
 /// One parse of a hostile table, however large (1 MiB: what Linux reads at most).
@@ -19,27 +22,17 @@ const PARSE_BOUND: Duration = Duration::from_secs(5);
 
 // ---------------------------------------------------------------- SMBIOS
 
-/// One SMBIOS structure: header (`length` as given, not computed), formatted
-/// area, then the string set as raw bytes (the caller decides the terminators).
-fn raw_structure(kind: u8, length: u8, formatted: &[u8], strings: &[u8]) -> Vec<u8> {
-    let mut out = vec![kind, length, 0x01, 0x00];
-    out.extend_from_slice(formatted);
-    out.extend_from_slice(strings);
-    out
-}
+/// Every structure here has handle 1.
+const HANDLE: u16 = 0x0001;
 
-/// A well-formed structure with its strings and terminators.
 fn structure(kind: u8, formatted: &[u8], strings: &[&str]) -> Vec<u8> {
-    let mut set = Vec::new();
-    for s in strings {
-        set.extend_from_slice(s.as_bytes());
-        set.push(0);
+    Structure {
+        kind,
+        handle: HANDLE,
+        formatted,
+        strings,
     }
-    if strings.is_empty() {
-        set.push(0);
-    }
-    set.push(0);
-    raw_structure(kind, 4 + formatted.len() as u8, formatted, &set)
+    .bytes()
 }
 
 /// Type 1 formatted area: manufacturer 1, product 2, version 3, serial `serial`.
@@ -54,47 +47,18 @@ fn type1(serial: &str) -> Vec<u8> {
     structure(1, &type1_fields(4), &["Acme", "Laptop", "1.0", serial])
 }
 
-fn end_of_table() -> Vec<u8> {
-    structure(127, &[], &[])
-}
-
-fn checksum_fix(bytes: &mut [u8], at: usize) {
-    bytes[at] = 0;
-    let sum = bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-    bytes[at] = 0u8.wrapping_sub(sum);
-}
-
-/// A 24-byte SMBIOS 3 entry point.
-fn sm3(max_size: u32, address: u64) -> Vec<u8> {
-    let mut ep = b"_SM3_".to_vec();
-    ep.extend_from_slice(&[0, 0x18, 3, 2, 0, 1, 0]);
-    ep.extend_from_slice(&max_size.to_le_bytes());
-    ep.extend_from_slice(&address.to_le_bytes());
-    checksum_fix(&mut ep, 5);
-    ep
-}
-
-/// A 31-byte SMBIOS 2 entry point with its `_DMI_` intermediate part.
+/// An SMBIOS 2.8 entry point.
 fn sm2(length: u16, address: u32) -> Vec<u8> {
-    let mut ep = b"_SM_".to_vec();
-    ep.extend_from_slice(&[0, 0x1F, 2, 8, 0x40, 0, 0, 0, 0, 0, 0, 0]);
-    ep.extend_from_slice(b"_DMI_");
-    ep.push(0);
-    ep.extend_from_slice(&length.to_le_bytes());
-    ep.extend_from_slice(&address.to_le_bytes());
-    ep.extend_from_slice(&5u16.to_le_bytes());
-    ep.push(0x28);
-    checksum_fix(&mut ep[0x10..], 5);
-    checksum_fix(&mut ep, 4);
-    ep
-}
-
-/// A `dmidecode --dump-bin` file: the entry point padded to 0x20, then the table.
-fn dump(ep: &[u8], table: &[u8]) -> Vec<u8> {
-    let mut out = ep.to_vec();
-    out.resize(0x20, 0);
-    out.extend_from_slice(table);
-    out
+    Sm2EntryPoint {
+        major: 2,
+        minor: 8,
+        max_structure: 0x40,
+        table_length: length,
+        table_address: address,
+        structures: 5,
+        bcd_revision: 0x28,
+    }
+    .bytes()
 }
 
 /// Runs a parser on hostile bytes: no panic, bounded time.
@@ -117,10 +81,10 @@ fn both(what: &str, table: &[u8]) -> [Result<SmbiosSerials, SmbiosError>; 2] {
     let len = u32::try_from(table.len()).unwrap();
     [
         parse(&format!("{what} (sysfs)"), || {
-            smbios::from_sysfs(&sm3(len, 0x7A00_0000), table)
+            smbios::from_sysfs(&sm3_entry_point(len, 0x7A00_0000), table)
         }),
         parse(&format!("{what} (dump)"), || {
-            smbios::from_dump(&dump(&sm3(len, 0x20), table))
+            smbios::from_dump(&dump(&sm3_entry_point(len, 0x20), table))
         }),
     ]
 }
@@ -129,29 +93,35 @@ fn both(what: &str, table: &[u8]) -> [Result<SmbiosSerials, SmbiosError>; 2] {
 fn structures_with_wrong_lengths_are_skipped_or_refused() {
     // A header length below the 4-byte header itself ends the table there.
     for length in 0..4 {
-        let mut table = raw_structure(1, length, &type1_fields(4), b"Acme\0L\0V\0SER-1\0\0");
-        table.extend(end_of_table());
+        let mut table = raw_structure(
+            1,
+            length,
+            HANDLE,
+            &type1_fields(4),
+            b"Acme\0L\0V\0SER-1\0\0",
+        );
+        table.extend(end_of_table(HANDLE));
         for result in both(&format!("header length {length}"), &table) {
             assert_eq!(result, Err(SmbiosError::NoStructures), "length {length}");
         }
     }
     // A length past the end of the table: nothing to decode.
-    let table = raw_structure(1, 0xFF, &type1_fields(4), b"Acme\0\0");
+    let table = raw_structure(1, 0xFF, HANDLE, &type1_fields(4), b"Acme\0\0");
     for result in both("length past the end", &table) {
         assert_eq!(result, Err(SmbiosError::NoStructures));
     }
     // A Type 1 too short to hold the serial field: no serial, not garbage.
-    let mut table = raw_structure(1, 6, &[1, 2], b"Acme\0Laptop\0\0");
-    table.extend(end_of_table());
+    let mut table = raw_structure(1, 6, HANDLE, &[1, 2], b"Acme\0Laptop\0\0");
+    table.extend(end_of_table(HANDLE));
     for result in both("Type 1 cut before its serial", &table) {
         let serials = result.unwrap();
         assert_eq!(serials.system, [TableString::Absent]);
         assert_eq!(serials.system_vendor.as_deref(), Some("Acme"));
     }
     // A length that swallows the next structure's header into its formatted area.
-    let mut table = raw_structure(1, 0x40, &type1_fields(4), b"");
+    let mut table = raw_structure(1, 0x40, HANDLE, &type1_fields(4), b"");
     table.extend(type1("HIDDEN-1"));
-    table.extend(end_of_table());
+    table.extend(end_of_table(HANDLE));
     for serials in both("length swallowing the next structure", &table)
         .into_iter()
         .flatten()
@@ -163,13 +133,13 @@ fn structures_with_wrong_lengths_are_skipped_or_refused() {
 #[test]
 fn entry_points_with_wrong_lengths_and_addresses() {
     let mut table = type1("SER-OK-1");
-    table.extend(end_of_table());
+    table.extend(end_of_table(HANDLE));
     let good = smbios::from_table(&table, None).unwrap();
     let len = table.len();
     // A table length of 0, of 1 byte, and far larger than the data.
     for (what, ep) in [
-        ("SM3 length 0", sm3(0, 0x20)),
-        ("SM3 length 1", sm3(1, 0x20)),
+        ("SM3 length 0", sm3_entry_point(0, 0x20)),
+        ("SM3 length 1", sm3_entry_point(1, 0x20)),
         ("SM2 length 0", sm2(0, 0x20)),
     ] {
         assert!(
@@ -182,7 +152,7 @@ fn entry_points_with_wrong_lengths_and_addresses() {
         );
     }
     for (what, ep) in [
-        ("SM3 length u32::MAX", sm3(u32::MAX, 0x20)),
+        ("SM3 length u32::MAX", sm3_entry_point(u32::MAX, 0x20)),
         ("SM2 length u16::MAX", sm2(u16::MAX, 0x20)),
     ] {
         assert_eq!(
@@ -197,7 +167,7 @@ fn entry_points_with_wrong_lengths_and_addresses() {
     // Addresses outside the dump, at its very end, and at u64::MAX.
     for address in [u64::from(u32::MAX), (0x20 + len) as u64, u64::MAX] {
         let result = parse("address outside", || {
-            smbios::from_dump(&dump(&sm3(64, address), &table))
+            smbios::from_dump(&dump(&sm3_entry_point(64, address), &table))
         });
         assert!(
             matches!(result, Err(SmbiosError::TableOutsideDump { .. })),
@@ -206,21 +176,21 @@ fn entry_points_with_wrong_lengths_and_addresses() {
     }
     // An entry point whose own length byte is wrong (0, or past its 24/31 bytes).
     for bad_length in [0u8, 0x30, 0xFF] {
-        let mut ep = sm3(64, 0x20);
+        let mut ep = sm3_entry_point(64, 0x20);
         ep[6] = bad_length;
-        checksum_fix(&mut ep, 5);
+        fix_checksum(&mut ep, 5);
         let _ = parse("SM3 entry point length byte", || {
             smbios::from_dump(&dump(&ep, &table))
         });
         let mut ep = sm2(64, 0x20);
         ep[5] = bad_length;
-        checksum_fix(&mut ep, 4);
+        fix_checksum(&mut ep, 4);
         let _ = parse("SM2 entry point length byte", || {
             smbios::from_dump(&dump(&ep, &table))
         });
     }
     // Entry points cut short, byte by byte.
-    for ep in [sm3(64, 0x20), sm2(64, 0x20)] {
+    for ep in [sm3_entry_point(64, 0x20), sm2(64, 0x20)] {
         for end in 0..ep.len() {
             let _ = parse("entry point cut short", || {
                 smbios::from_sysfs(&ep[..end], &table)
@@ -232,28 +202,34 @@ fn entry_points_with_wrong_lengths_and_addresses() {
 #[test]
 fn missing_or_broken_string_sets() {
     // No string-set terminator at all: the structure never ends.
-    let table = raw_structure(1, 25, &type1_fields(4), b"Acme\0Laptop\0V\0SER");
+    let table = raw_structure(1, 25, HANDLE, &type1_fields(4), b"Acme\0Laptop\0V\0SER");
     for result in both("no terminator", &table) {
         assert_eq!(result, Err(SmbiosError::NoStructures));
     }
     // Strings that run into the next structure: the serial string number points
     // past the strings that are there.
-    let mut table = raw_structure(1, 25, &type1_fields(9), b"Acme\0\0");
-    table.extend(end_of_table());
+    let mut table = raw_structure(1, 25, HANDLE, &type1_fields(9), b"Acme\0\0");
+    table.extend(end_of_table(HANDLE));
     for result in both("string number past the set", &table) {
         assert_eq!(result.unwrap().system, [TableString::BadIndex]);
     }
     // An empty string set (just the double NUL) with every string number set.
-    let mut table = raw_structure(1, 25, &type1_fields(4), b"\0\0");
-    table.extend(end_of_table());
+    let mut table = raw_structure(1, 25, HANDLE, &type1_fields(4), b"\0\0");
+    table.extend(end_of_table(HANDLE));
     for result in both("empty string set", &table) {
         let serials = result.unwrap();
         assert_eq!(serials.system, [TableString::BadIndex]);
         assert_eq!(serials.system_vendor, None);
     }
     // String bytes that are not UTF-8 become replacement characters, not errors.
-    let mut table = raw_structure(1, 25, &type1_fields(4), b"Acme\0L\0V\0SER\xFF\xFE-1\0\0");
-    table.extend(end_of_table());
+    let mut table = raw_structure(
+        1,
+        25,
+        HANDLE,
+        &type1_fields(4),
+        b"Acme\0L\0V\0SER\xFF\xFE-1\0\0",
+    );
+    table.extend(end_of_table(HANDLE));
     for result in both("invalid UTF-8 string", &table) {
         let serials = result.unwrap();
         assert!(
@@ -264,7 +240,7 @@ fn missing_or_broken_string_sets() {
     // Every truncation of a table decodes or fails cleanly.
     let mut table = type1("SER-1");
     table.extend(structure(3, &[1, 0x0A, 0, 2, 0], &["Acme", "CHS-3"]));
-    table.extend(end_of_table());
+    table.extend(end_of_table(HANDLE));
     for end in 0..table.len() {
         let _ = both("truncated table", &table[..end]);
     }
@@ -273,29 +249,29 @@ fn missing_or_broken_string_sets() {
 #[test]
 fn self_references_and_repetition_are_bounded() {
     let mut table = type1("SER-LOOP-1");
-    table.extend(end_of_table());
+    table.extend(end_of_table(HANDLE));
     // A dump whose entry point places the table inside the entry point itself,
     // and one that places it at the padding just before the table.
     for address in [0x0F_u64, 0x10, 0x18, 0x1F] {
-        let file = dump(&sm3(u32::MAX, address), &table);
+        let file = dump(&sm3_entry_point(u32::MAX, address), &table);
         let _ = parse("table inside the entry point", || smbios::from_dump(&file));
     }
     // A table that holds another entry point naming the same table.
-    let mut nested = sm3(64, 0x20);
+    let mut nested = sm3_entry_point(64, 0x20);
     nested.extend(&table);
     let _ = parse("entry point inside the table", || {
-        smbios::from_dump(&dump(&sm3(64, 0x20), &nested))
+        smbios::from_dump(&dump(&sm3_entry_point(64, 0x20), &nested))
     });
     // Structures after the end-of-table marker are not read.
     let mut table = type1("SER-FIRST");
-    table.extend(end_of_table());
+    table.extend(end_of_table(HANDLE));
     table.extend(type1("SER-AFTER-END"));
     for result in both("structures after the end marker", &table) {
         let serials = result.unwrap();
         assert_eq!(serials.system, [TableString::Text("SER-FIRST".into())]);
     }
     // A megabyte of end-of-table markers, and of one structure repeated.
-    let markers: Vec<u8> = std::iter::repeat_n(end_of_table(), (1 << 20) / 6)
+    let markers: Vec<u8> = std::iter::repeat_n(end_of_table(HANDLE), (1 << 20) / 6)
         .flatten()
         .collect();
     let _ = both("a megabyte of end markers", &markers);
@@ -353,7 +329,7 @@ fn every_reader_refuses(config: &Path, expected: &str) {
         assert_refused(&run, &args, expected);
     }
     // doctor lists it as its first failed step instead.
-    let run = run_s1trust(&["doctor".into()], config, &[]);
+    let run = run_s1trust(&["doctor"], config, &[]);
     assert_eq!(run.code, 1, "doctor: {}", run.stdout);
     let line = run
         .stdout

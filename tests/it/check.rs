@@ -1,91 +1,15 @@
 //! `s1trust check` and `s1trust refresh` end to end: the emulated tenant plus a
-//! fake device identity (debug builds read it from S1TRUST_TEST_IDENTITY).
+//! fake device identity (debug builds read it from S1TRUST_TEST_IDENTITY). The check
+//! path trusts only root-owned config and snapshots, so most of these need root.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::helpers::{self, Run, TOKEN, Tenant, agent, is_root, path_arg, run_s1trust, set_mode};
+use crate::helpers::{
+    self, Config, Device, Integration, SERIAL, TOKEN, Tenant, UUID, agent, device_record, path_arg,
+    root_test, run_s1trust, set_mode, validate_posture,
+};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
-
-const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
-const SERIAL: &str = "PF2ABCDE";
-
-/// Files under a tenant's scratch folder: config, identity, snapshot.
-struct Device<'a> {
-    tenant: &'a Tenant,
-    config: PathBuf,
-    identity: PathBuf,
-    snapshot: PathBuf,
-}
-
-impl<'a> Device<'a> {
-    fn new(tenant: &'a Tenant, extra_config: &str) -> Self {
-        let dir = tenant.dir.path();
-        let device = Self {
-            tenant,
-            config: dir.join("s1trust.toml"),
-            identity: dir.join("identity.json"),
-            snapshot: dir.join("state").join("posture.json"),
-        };
-        device.write_config(extra_config);
-        device.set_identity(
-            json!({"serialNumber": SERIAL, "agentUuid": UUID, "agentInstalled": true}),
-        );
-        device
-    }
-
-    fn write_config(&self, extra: &str) {
-        let text = format!(
-            "[[integration]]\nname = \"corp\"\nurl = \"{}\"\ntoken_file = \"api.token\"\nca_file = \"ca.pem\"\n{extra}\n\n[snapshot]\npath = \"{}\"\n",
-            self.tenant.emulator.url(),
-            path_arg(&self.snapshot)
-        );
-        // Sections of `extra` that open new tables must come after the integration's keys.
-        std::fs::write(&self.config, text).unwrap();
-        set_mode(&self.config, 0o644);
-    }
-
-    fn set_identity(&self, overrides: Value) {
-        let mut identity = json!({
-            "serialNumber": null, "serialSource": "test", "serialCandidates": [], "virtual": false,
-            "agentInstalled": false, "agentRunning": true, "agentUuid": null, "agentUuidSource": "test",
-            "agentVersion": "24.1.2.6", "managementUrl": null, "hostname": "test-host",
-            "osType": "linux", "osName": "Debian 12", "arch": "x86_64", "problems": []
-        });
-        for (key, value) in overrides.as_object().unwrap() {
-            identity[key] = value.clone();
-        }
-        std::fs::write(&self.identity, identity.to_string()).unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let identity = path_arg(&self.identity);
-        run_s1trust(
-            &args,
-            &self.config,
-            &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
-        )
-    }
-
-    fn check(&self, args: &[&str]) -> (Run, Value) {
-        let mut all = vec!["check", "--json"];
-        all.extend_from_slice(args);
-        let run = self.run(&all);
-        let json = run.json();
-        validate(&json);
-        assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
-        (run, json)
-    }
-}
-
-fn validate(document: &Value) {
-    helpers::validate_posture(document);
-}
-
-/// The check path trusts only root-owned files; without root these tests cannot run.
-const NEEDS_ROOT: &str =
-    "this check test: s1trust check trusts only root-owned config and snapshots";
 
 fn factor<'v>(report: &'v Value, key: &str) -> &'v Value {
     report["factors"]
@@ -97,330 +21,308 @@ fn factor<'v>(report: &'v Value, key: &str) -> &'v Value {
 }
 
 fn healthy() -> Value {
-    agent(
-        1,
-        UUID,
-        Some(SERIAL),
-        json!({
-            "lastActiveDate": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap(),
-            "isUpToDate": true, "firewallEnabled": true, "encryptedApplications": true, "threatRebootRequired": false
-        }),
-    )
+    device_record(json!({
+        "isUpToDate": true, "firewallEnabled": true, "encryptedApplications": true, "threatRebootRequired": false
+    }))
 }
 
-const ALL_FACTORS: &str = r#"
-[integration.factors.agent_active]
-enabled = true
-[integration.factors.not_infected]
-enabled = true
-[integration.factors.no_pending_reboot]
-enabled = true
-[integration.factors.operational]
-enabled = true
-[integration.factors.protect_mode]
-enabled = true
-[integration.factors.agent_up_to_date]
-enabled = true
-[integration.factors.not_network_quarantined]
-enabled = true
-[integration.factors.firewall_enabled]
-enabled = true
-[integration.factors.disk_encrypted]
-enabled = true"#;
+/// Every optional factor.
+const ALL_FACTORS: [&str; 9] = [
+    "agent_active",
+    "not_infected",
+    "no_pending_reboot",
+    "operational",
+    "protect_mode",
+    "agent_up_to_date",
+    "not_network_quarantined",
+    "firewall_enabled",
+    "disk_encrypted",
+];
 
-#[test]
-fn healthy_device_is_trusted_live() {
-    if !is_root(NEEDS_ROOT) {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(0);
-    assert_eq!(report["result"], "trusted");
-    assert_eq!(report["source"], "live");
-    assert_eq!(report["integrations"][0]["matchedBy"], "uuid");
-    assert_eq!(report["integrations"][0]["agent"]["serialNumber"], SERIAL);
-    let keys: Vec<&str> = report["factors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["key"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        keys,
-        ["registered_with", "not_active_threat"],
-        "only the two default factors"
-    );
-    tenant.assert_token_kept_secret(&run);
-    // The table form names the answer.
-    let table = device.run(&["check", "--live"]);
-    table.expect_code(0);
-    assert!(table.stdout.contains("TRUSTED"), "{}", table.stdout);
+/// The device with every optional factor on.
+fn with_every_factor(tenant: &Tenant) -> Device<'_> {
+    Device::with_config(tenant, Config::of(tenant).factors(&ALL_FACTORS))
 }
 
-#[test]
-fn every_factor_satisfied_not_satisfied_and_unknown() {
-    if !is_root(NEEDS_ROOT) {
-        return;
-    }
-    let good = Tenant::start(vec![healthy()]);
-    let (run, report) = Device::new(&good, ALL_FACTORS).check(&["--live"]);
-    run.expect_code(0);
-    assert_eq!(report["factors"].as_array().unwrap().len(), 11);
-    assert!(
-        report["factors"]
+root_test!(
+    fn healthy_device_is_trusted_live() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(0);
+        assert_eq!(report["result"], "trusted");
+        assert_eq!(report["source"], "live");
+        assert_eq!(report["integrations"][0]["matchedBy"], "uuid");
+        assert_eq!(report["integrations"][0]["agent"]["serialNumber"], SERIAL);
+        let keys: Vec<&str> = report["factors"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|f| f["result"] == "satisfied"),
-        "{report:#}"
-    );
-
-    let bad = Tenant::start(vec![agent(
-        1,
-        UUID,
-        Some(SERIAL),
-        json!({
-            "activeThreats": 2, "isActive": false, "infected": true, "threatRebootRequired": true,
-            "operationalState": "auto_fully_disabled", "mitigationMode": "detect", "isUpToDate": false,
-            "networkStatus": "disconnected", "firewallEnabled": false, "encryptedApplications": false
-        }),
-    )]);
-    let (run, report) = Device::new(&bad, ALL_FACTORS).check(&["--live"]);
-    run.expect_code(1);
-    assert_eq!(report["result"], "not_trusted");
-    for f in report["factors"].as_array().unwrap() {
-        let expected = if f["key"] == "registered_with" {
-            "satisfied"
-        } else {
-            "not_satisfied"
-        };
-        assert_eq!(f["result"], expected, "{f:#}");
+            .map(|f| f["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            ["registered_with", "not_active_threat"],
+            "only the two default factors"
+        );
+        tenant.assert_token_kept_secret(&run);
+        // The table form names the answer.
+        let table = device.run(&["check", "--live"]);
+        table.expect_code(0);
+        assert!(table.stdout.contains("TRUSTED"), "{}", table.stdout);
     }
-    assert_eq!(
-        factor(&report, "no_pending_reboot")["remediation"],
-        "Reboot to finish threat mitigation"
-    );
-    let table = Device::new(&bad, ALL_FACTORS).run(&["check", "--live"]);
-    assert!(
-        table
-            .stdout
-            .contains("→ Reboot to finish threat mitigation"),
-        "{}",
-        table.stdout
-    );
+);
 
-    let sparse = Tenant::start(vec![
-        json!({"id": "1900000000000000001", "uuid": UUID, "serialNumber": SERIAL,
-               "isDecommissioned": false, "isUninstalled": false}),
-    ]);
-    let (run, report) = Device::new(&sparse, ALL_FACTORS).check(&["--live"]);
-    run.expect_code(3);
-    for f in report["factors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["key"] != "registered_with")
-    {
-        assert_eq!(f["result"], "unknown", "{f:#}");
-        assert_eq!(f["reason"], "field_missing");
-    }
-}
+root_test!(
+    fn every_factor_satisfied_not_satisfied_and_unknown() {
+        let good = Tenant::start(vec![healthy()]);
+        let (run, report) = with_every_factor(&good).check(&["--live"]);
+        run.expect_code(0);
+        assert_eq!(report["factors"].as_array().unwrap().len(), 11);
+        assert!(
+            report["factors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["result"] == "satisfied"),
+            "{report:#}"
+        );
 
-#[test]
-fn one_failing_integration_does_not_hide_the_other() {
-    if !is_root(NEEDS_ROOT) {
-        return;
+        let bad = Tenant::start(vec![agent(
+            1,
+            UUID,
+            Some(SERIAL),
+            json!({
+                "activeThreats": 2, "isActive": false, "infected": true, "threatRebootRequired": true,
+                "operationalState": "auto_fully_disabled", "mitigationMode": "detect", "isUpToDate": false,
+                "networkStatus": "disconnected", "firewallEnabled": false, "encryptedApplications": false
+            }),
+        )]);
+        let (run, report) = with_every_factor(&bad).check(&["--live"]);
+        run.expect_code(1);
+        assert_eq!(report["result"], "not_trusted");
+        for f in report["factors"].as_array().unwrap() {
+            let expected = if f["key"] == "registered_with" {
+                "satisfied"
+            } else {
+                "not_satisfied"
+            };
+            assert_eq!(f["result"], expected, "{f:#}");
+        }
+        assert_eq!(
+            factor(&report, "no_pending_reboot")["remediation"],
+            "Reboot to finish threat mitigation"
+        );
+        let table = with_every_factor(&bad).run(&["check", "--live"]);
+        assert!(
+            table
+                .stdout
+                .contains("→ Reboot to finish threat mitigation"),
+            "{}",
+            table.stdout
+        );
+
+        let sparse = Tenant::start(vec![
+            json!({"id": "1900000000000000001", "uuid": UUID, "serialNumber": SERIAL,
+                   "isDecommissioned": false, "isUninstalled": false}),
+        ]);
+        let (run, report) = with_every_factor(&sparse).check(&["--live"]);
+        run.expect_code(3);
+        for f in report["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["key"] != "registered_with")
+        {
+            assert_eq!(f["result"], "unknown", "{f:#}");
+            assert_eq!(f["reason"], "field_missing");
+        }
     }
-    let tenant = Tenant::with_config(EmulatorConfig {
-        agents: vec![healthy()],
-        tokens: vec![
-            TokenSpec::viewer(TOKEN),
-            TokenSpec::viewer("second-token-value"),
-        ],
-        faults: vec![
-            Fault::new(FaultKind::Status {
-                code: 500,
-                retry_after: None,
-            })
-            .token("second-token-value"),
-        ],
-        ..Default::default()
-    });
-    helpers::write_private(
-        &tenant.dir.path().join("second.token"),
-        "second-token-value\n",
-    );
-    let device = Device::new(&tenant, "");
-    let second = format!(
-        "\n[[integration]]\nname = \"lab\"\nurl = \"{}\"\ntoken_file = \"second.token\"\nca_file = \"ca.pem\"\n",
-        tenant.emulator.url()
-    );
-    let mut text = std::fs::read_to_string(&device.config).unwrap();
-    text = text.replace("\n[snapshot]", &format!("{second}\n[snapshot]"));
-    std::fs::write(&device.config, text).unwrap();
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(3);
-    assert_eq!(report["result"], "unknown");
-    let integrations = report["integrations"].as_array().unwrap();
-    assert_eq!(integrations[0]["status"], "ok");
-    assert_eq!(integrations[1]["status"], "error");
-    assert_eq!(integrations[1]["reason"], "bad_response");
-    let corp: Vec<&Value> = report["factors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["source"] == "corp")
-        .collect();
-    assert!(corp.iter().all(|f| f["result"] == "satisfied"));
-    let lab: Vec<&Value> = report["factors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["source"] == "lab")
-        .collect();
-    assert_eq!(lab.len(), 2);
-    assert!(lab.iter().all(|f| f["result"] == "unknown"));
-}
+);
+
+root_test!(
+    fn one_failing_integration_does_not_hide_the_other() {
+        let tenant = Tenant::with_config(EmulatorConfig {
+            agents: vec![healthy()],
+            tokens: vec![
+                TokenSpec::viewer(TOKEN),
+                TokenSpec::viewer("second-token-value"),
+            ],
+            faults: vec![
+                Fault::new(FaultKind::Status {
+                    code: 500,
+                    retry_after: None,
+                })
+                .token("second-token-value"),
+            ],
+            ..Default::default()
+        });
+        helpers::write_private(
+            &tenant.dir.path().join("second.token"),
+            "second-token-value\n",
+        );
+        let second = Integration::new("lab", &tenant.emulator.url()).token_file("second.token");
+        let device = Device::with_config(&tenant, Config::of(&tenant).integration(second));
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(3);
+        assert_eq!(report["result"], "unknown");
+        let integrations = report["integrations"].as_array().unwrap();
+        assert_eq!(integrations[0]["status"], "ok");
+        assert_eq!(integrations[1]["status"], "error");
+        assert_eq!(integrations[1]["reason"], "bad_response");
+        let corp: Vec<&Value> = report["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["source"] == "corp")
+            .collect();
+        assert!(corp.iter().all(|f| f["result"] == "satisfied"));
+        let lab: Vec<&Value> = report["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["source"] == "lab")
+            .collect();
+        assert_eq!(lab.len(), 2);
+        assert!(lab.iter().all(|f| f["result"] == "unknown"));
+    }
+);
 
 /// A device whose agent UUID is on record, but under another machine's serial.
 fn mismatched(tenant: &Tenant) -> Device<'_> {
-    let device = Device::new(tenant, "");
+    let device = Device::new(tenant);
     device.set_identity(
         json!({"serialNumber": "OTHERSERIAL9", "agentUuid": UUID, "agentInstalled": true}),
     );
     device
 }
 
-#[test]
-fn identity_mismatch_foreign_site_and_decommissioned_are_not_trusted() {
-    if !is_root(NEEDS_ROOT) {
-        return;
+root_test!(
+    fn identity_mismatch_foreign_site_and_decommissioned_are_not_trusted() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = mismatched(&tenant);
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(1);
+        assert_eq!(
+            factor(&report, "registered_with")["reason"],
+            "identity_mismatch"
+        );
+        assert_eq!(factor(&report, "not_active_threat")["result"], "unknown");
+
+        let device = Device::with_config(
+            &tenant,
+            Config::of(&tenant).extra("site_ids = [\"999999999999999999\"]"),
+        );
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(1);
+        assert_eq!(report["reason"], "foreign_site");
+
+        let retired = Tenant::start(vec![agent(
+            1,
+            UUID,
+            Some(SERIAL),
+            json!({"isDecommissioned": true}),
+        )]);
+        let (run, report) = Device::new(&retired).check(&["--live"]);
+        run.expect_code(1);
+        assert_eq!(report["reason"], "decommissioned");
     }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = mismatched(&tenant);
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(1);
-    assert_eq!(
-        factor(&report, "registered_with")["reason"],
-        "identity_mismatch"
-    );
-    assert_eq!(factor(&report, "not_active_threat")["result"], "unknown");
+);
 
-    let device = Device::new(&tenant, "site_ids = [\"999999999999999999\"]");
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(1);
-    assert_eq!(report["reason"], "foreign_site");
+root_test!(
+    fn serial_fallback_not_found_ambiguous_and_no_agent() {
+        let mut fleet = helpers::cloned_pair("CLONED01");
+        fleet.push(agent(
+            3,
+            "33330000111122223333444455556666",
+            Some("UNIQUE01"),
+            json!({}),
+        ));
+        let tenant = Tenant::start(fleet);
+        let device = Device::new(&tenant);
+        device.set_identity(json!({"serialNumber": "UNIQUE01", "agentInstalled": true}));
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(0);
+        assert_eq!(report["integrations"][0]["matchedBy"], "serial");
 
-    let retired = Tenant::start(vec![agent(
-        1,
-        UUID,
-        Some(SERIAL),
-        json!({"isDecommissioned": true}),
-    )]);
-    let (run, report) = Device::new(&retired, "").check(&["--live"]);
-    run.expect_code(1);
-    assert_eq!(report["reason"], "decommissioned");
-}
+        device.set_identity(json!({"serialNumber": "CLONED01", "agentInstalled": true}));
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(3);
+        assert_eq!(report["reason"], "ambiguous");
+        assert_eq!(report["integrations"][0]["duplicates"], 1);
 
-#[test]
-fn serial_fallback_not_found_ambiguous_and_no_agent() {
-    if !is_root(NEEDS_ROOT) {
-        return;
+        device.set_identity(json!({"serialNumber": "NOSUCH99", "agentInstalled": true}));
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(1);
+        assert_eq!(report["reason"], "not_found");
+
+        device.set_identity(json!({"serialNumber": null, "agentInstalled": true,
+            "serialCandidates": [{"source": "smbios:type1", "value": "Default string", "usable": false, "reason": "placeholder"}]}));
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(3);
+        assert_eq!(report["reason"], "placeholder_serial");
+
+        tenant.emulator.clear_requests();
+        device.set_identity(json!({"serialNumber": "UNIQUE01", "agentInstalled": false}));
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(1);
+        assert_eq!(report["reason"], "no_local_agent");
+        assert!(
+            tenant.requests().is_empty(),
+            "no lookup without a local agent"
+        );
     }
-    let mut fleet = helpers::cloned_pair("CLONED01");
-    fleet.push(agent(
-        3,
-        "33330000111122223333444455556666",
-        Some("UNIQUE01"),
-        json!({}),
-    ));
-    let tenant = Tenant::start(fleet);
-    let device = Device::new(&tenant, "");
-    device.set_identity(json!({"serialNumber": "UNIQUE01", "agentInstalled": true}));
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(0);
-    assert_eq!(report["integrations"][0]["matchedBy"], "serial");
+);
 
-    device.set_identity(json!({"serialNumber": "CLONED01", "agentInstalled": true}));
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(3);
-    assert_eq!(report["reason"], "ambiguous");
-    assert_eq!(report["integrations"][0]["duplicates"], 1);
-
-    device.set_identity(json!({"serialNumber": "NOSUCH99", "agentInstalled": true}));
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(1);
-    assert_eq!(report["reason"], "not_found");
-
-    device.set_identity(json!({"serialNumber": null, "agentInstalled": true,
-        "serialCandidates": [{"source": "smbios:type1", "value": "Default string", "usable": false, "reason": "placeholder"}]}));
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(3);
-    assert_eq!(report["reason"], "placeholder_serial");
-
-    tenant.emulator.clear_requests();
-    device.set_identity(json!({"serialNumber": "UNIQUE01", "agentInstalled": false}));
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(1);
-    assert_eq!(report["reason"], "no_local_agent");
-    assert!(
-        tenant.requests().is_empty(),
-        "no lookup without a local agent"
-    );
-}
-
-#[test]
-fn os_filter_makes_factors_not_applicable() {
-    if !is_root(NEEDS_ROOT) {
-        return;
+root_test!(
+    fn os_filter_makes_factors_not_applicable() {
+        let tenant = Tenant::start(vec![agent(
+            1,
+            UUID,
+            Some(SERIAL),
+            json!({"encryptedApplications": false}),
+        )]);
+        let device = Device::with_config(
+            &tenant,
+            Config::of(&tenant).extra(
+                "[integration.factors.disk_encrypted]\nenabled = true\nos = [\"windows\", \"macos\"]",
+            ),
+        );
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(0);
+        assert_eq!(
+            factor(&report, "disk_encrypted")["result"],
+            "not_applicable"
+        );
+        device.set_identity(json!({"serialNumber": SERIAL, "agentUuid": UUID, "agentInstalled": true, "osType": "windows"}));
+        let (run, report) = device.check(&["--live"]);
+        run.expect_code(1);
+        assert_eq!(factor(&report, "disk_encrypted")["result"], "not_satisfied");
     }
-    let tenant = Tenant::start(vec![agent(
-        1,
-        UUID,
-        Some(SERIAL),
-        json!({"encryptedApplications": false}),
-    )]);
-    let device = Device::new(
-        &tenant,
-        "[integration.factors.disk_encrypted]\nenabled = true\nos = [\"windows\", \"macos\"]",
-    );
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(0);
-    assert_eq!(
-        factor(&report, "disk_encrypted")["result"],
-        "not_applicable"
-    );
-    device.set_identity(json!({"serialNumber": SERIAL, "agentUuid": UUID, "agentInstalled": true, "osType": "windows"}));
-    let (run, report) = device.check(&["--live"]);
-    run.expect_code(1);
-    assert_eq!(factor(&report, "disk_encrypted")["result"], "not_satisfied");
-}
+);
 
-#[test]
-fn refresh_writes_a_snapshot_that_check_uses() {
-    if !is_root(NEEDS_ROOT) {
-        return;
+root_test!(
+    fn refresh_writes_a_snapshot_that_check_uses() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        device.run(&["refresh"]).expect_code(0);
+        let requests = tenant.requests().len();
+        let (run, report) = device.check(&[]);
+        run.expect_code(0);
+        assert_eq!(report["source"], "snapshot");
+        assert_eq!(report["result"], "trusted");
+        assert_eq!(
+            tenant.requests().len(),
+            requests,
+            "the snapshot path makes no request"
+        );
+        let mode = helpers::mode(&device.snapshot);
+        assert_eq!(mode, 0o644);
+        let on_disk: Value =
+            serde_json::from_slice(&std::fs::read(&device.snapshot).unwrap()).unwrap();
+        validate_posture(&on_disk);
     }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    device.run(&["refresh"]).expect_code(0);
-    let requests = tenant.requests().len();
-    let (run, report) = device.check(&[]);
-    run.expect_code(0);
-    assert_eq!(report["source"], "snapshot");
-    assert_eq!(report["result"], "trusted");
-    assert_eq!(
-        tenant.requests().len(),
-        requests,
-        "the snapshot path makes no request"
-    );
-    let mode = helpers::mode(&device.snapshot);
-    assert_eq!(mode, 0o644);
-    let on_disk: Value = serde_json::from_slice(&std::fs::read(&device.snapshot).unwrap()).unwrap();
-    validate(&on_disk);
-}
+);
 
 fn write_snapshot(device: &Device, mutate: impl Fn(&mut Value)) {
     let tenant_snapshot = std::fs::read(&device.snapshot).unwrap();
@@ -429,172 +331,164 @@ fn write_snapshot(device: &Device, mutate: impl Fn(&mut Value)) {
     std::fs::write(&device.snapshot, value.to_string()).unwrap();
 }
 
-#[test]
-fn bad_snapshots_are_never_trusted() {
-    if !is_root(NEEDS_ROOT) {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    let expect_unknown = |reason: &str| {
-        let (run, report) = device.check(&["--snapshot"]);
-        run.expect_code(3);
-        assert_eq!(report["result"], "unknown");
-        assert_eq!(report["reason"], reason, "{report:#}");
-        assert!(!run.stderr.contains("panicked"));
-    };
-    expect_unknown("no_snapshot");
+root_test!(
+    fn bad_snapshots_are_never_trusted() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        let expect_unknown = |reason: &str| {
+            let (run, report) = device.check(&["--snapshot"]);
+            run.expect_code(3);
+            assert_eq!(report["result"], "unknown");
+            assert_eq!(report["reason"], reason, "{report:#}");
+            assert!(!run.stderr.contains("panicked"));
+        };
+        expect_unknown("no_snapshot");
 
-    device.run(&["refresh"]).expect_code(0);
-    write_snapshot(&device, |v| {
-        v["evaluatedAt"] = json!("2026-01-01T00:00:00Z")
-    });
-    expect_unknown("stale_snapshot");
+        device.run(&["refresh"]).expect_code(0);
+        write_snapshot(&device, |v| {
+            v["evaluatedAt"] = json!("2026-01-01T00:00:00Z")
+        });
+        expect_unknown("stale_snapshot");
 
-    device.run(&["refresh"]).expect_code(0);
-    write_snapshot(&device, |v| {
-        v["device"]["serialNumber"] = json!("SOMEONE-ELSE")
-    });
-    expect_unknown("wrong_device");
+        device.run(&["refresh"]).expect_code(0);
+        write_snapshot(&device, |v| {
+            v["device"]["serialNumber"] = json!("SOMEONE-ELSE")
+        });
+        expect_unknown("wrong_device");
 
-    device.run(&["refresh"]).expect_code(0);
-    set_mode(&device.snapshot, 0o664);
-    expect_unknown("untrusted_snapshot");
+        device.run(&["refresh"]).expect_code(0);
+        set_mode(&device.snapshot, 0o664);
+        expect_unknown("untrusted_snapshot");
 
-    device.run(&["refresh"]).expect_code(0);
-    std::os::unix::fs::chown(&device.snapshot, Some(65534), None).unwrap();
-    expect_unknown("untrusted_snapshot");
+        device.run(&["refresh"]).expect_code(0);
+        std::os::unix::fs::chown(&device.snapshot, Some(65534), None).unwrap();
+        expect_unknown("untrusted_snapshot");
 
-    for garbage in [
-        &b"{\"schemaVersion\": 1, \"result\": \"trus"[..],
-        b"",
-        b"\x00\xff",
-        b"[]",
-        b"{\"schemaVersion\": 2}",
-    ] {
-        std::fs::remove_file(&device.snapshot).unwrap();
-        std::fs::write(&device.snapshot, garbage).unwrap();
-        expect_unknown("corrupt_snapshot");
-    }
-
-    // A symlink to a good snapshot is refused too.
-    device.run(&["refresh"]).expect_code(0);
-    let real = device.snapshot.with_file_name("real.json");
-    std::fs::rename(&device.snapshot, &real).unwrap();
-    std::os::unix::fs::symlink(&real, &device.snapshot).unwrap();
-    expect_unknown("untrusted_snapshot");
-}
-
-#[test]
-fn default_check_falls_back_to_live_when_the_snapshot_is_unusable() {
-    if !is_root(NEEDS_ROOT) {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    let (run, report) = device.check(&[]);
-    run.expect_code(0);
-    assert_eq!(report["source"], "live");
-    assert!(
-        report["notes"][0]
-            .as_str()
-            .unwrap()
-            .contains("evaluated live instead"),
-        "{report:#}"
-    );
-}
-
-#[test]
-fn failed_refresh_keeps_the_last_good_snapshot() {
-    if !is_root(NEEDS_ROOT) {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    device.run(&["refresh"]).expect_code(0);
-    let before = std::fs::read(&device.snapshot).unwrap();
-    tenant
-        .emulator
-        .set_faults(vec![Fault::new(FaultKind::Status {
-            code: 503,
-            retry_after: Some("0".into()),
-        })]);
-    let run = device.run(&["refresh"]);
-    run.expect_code(3);
-    assert_eq!(
-        std::fs::read(&device.snapshot).unwrap(),
-        before,
-        "the good snapshot is kept"
-    );
-    let (run, report) = device.check(&["--snapshot"]);
-    run.expect_code(0);
-    assert_eq!(report["result"], "trusted");
-    assert_eq!(report["lastRefresh"]["ok"], false);
-    assert_eq!(report["lastRefresh"]["reason"], "bad_response");
-    let first_failure = report["lastRefresh"]["failingSince"].clone();
-    assert_eq!(first_failure, report["lastRefresh"]["at"]);
-    assert!(
-        report["notes"]
-            .to_string()
-            .contains("refreshes have failed since"),
-        "{report:#}"
-    );
-    // A second failure keeps the time the failures began.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    device.run(&["refresh"]).expect_code(3);
-    let (_, report) = device.check(&["--snapshot"]);
-    assert_eq!(report["lastRefresh"]["failingSince"], first_failure);
-    assert_ne!(report["lastRefresh"]["at"], first_failure);
-
-    // A definitive change (the record now shows a threat) does replace it.
-    tenant.emulator.clear_faults();
-    drop(tenant);
-    let threat = Tenant::start(vec![agent(
-        1,
-        UUID,
-        Some(SERIAL),
-        json!({"activeThreats": 1}),
-    )]);
-    let device = Device::new(&threat, "");
-    device.run(&["refresh"]).expect_code(0);
-    let (run, _) = device.check(&["--snapshot"]);
-    run.expect_code(1);
-}
-
-#[test]
-fn readers_never_see_a_torn_snapshot_while_refresh_runs() {
-    if !is_root(NEEDS_ROOT) {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    device.run(&["refresh"]).expect_code(0);
-    let config = device.config.clone();
-    let identity = path_arg(&device.identity);
-    let writer = std::thread::spawn(move || {
-        for _ in 0..15 {
-            let run = run_s1trust(
-                &["refresh".to_string()],
-                &config,
-                &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
-            );
-            assert_eq!(run.code, 0, "{}", run.stderr);
+        for garbage in [
+            &b"{\"schemaVersion\": 1, \"result\": \"trus"[..],
+            b"",
+            b"\x00\xff",
+            b"[]",
+            b"{\"schemaVersion\": 2}",
+        ] {
+            std::fs::remove_file(&device.snapshot).unwrap();
+            std::fs::write(&device.snapshot, garbage).unwrap();
+            expect_unknown("corrupt_snapshot");
         }
-    });
-    let mut reads = 0;
-    while !writer.is_finished() {
-        let bytes = std::fs::read(&device.snapshot).unwrap();
-        let parsed: Value = serde_json::from_slice(&bytes).expect("never a partial file");
-        assert_eq!(parsed["result"], "trusted");
+
+        // A symlink to a good snapshot is refused too.
+        device.run(&["refresh"]).expect_code(0);
+        let real = device.snapshot.with_file_name("real.json");
+        std::fs::rename(&device.snapshot, &real).unwrap();
+        std::os::unix::fs::symlink(&real, &device.snapshot).unwrap();
+        expect_unknown("untrusted_snapshot");
+    }
+);
+
+root_test!(
+    fn default_check_falls_back_to_live_when_the_snapshot_is_unusable() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        let (run, report) = device.check(&[]);
+        run.expect_code(0);
+        assert_eq!(report["source"], "live");
+        assert!(
+            report["notes"][0]
+                .as_str()
+                .unwrap()
+                .contains("evaluated live instead"),
+            "{report:#}"
+        );
+    }
+);
+
+root_test!(
+    fn failed_refresh_keeps_the_last_good_snapshot() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        device.run(&["refresh"]).expect_code(0);
+        let before = std::fs::read(&device.snapshot).unwrap();
+        tenant
+            .emulator
+            .set_faults(vec![Fault::new(FaultKind::Status {
+                code: 503,
+                retry_after: Some("0".into()),
+            })]);
+        let run = device.run(&["refresh"]);
+        run.expect_code(3);
+        assert_eq!(
+            std::fs::read(&device.snapshot).unwrap(),
+            before,
+            "the good snapshot is kept"
+        );
         let (run, report) = device.check(&["--snapshot"]);
         run.expect_code(0);
-        assert_eq!(report["source"], "snapshot");
-        reads += 1;
+        assert_eq!(report["result"], "trusted");
+        assert_eq!(report["lastRefresh"]["ok"], false);
+        assert_eq!(report["lastRefresh"]["reason"], "bad_response");
+        let first_failure = report["lastRefresh"]["failingSince"].clone();
+        assert_eq!(first_failure, report["lastRefresh"]["at"]);
+        assert!(
+            report["notes"]
+                .to_string()
+                .contains("refreshes have failed since"),
+            "{report:#}"
+        );
+        // A second failure keeps the time the failures began.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        device.run(&["refresh"]).expect_code(3);
+        let (_, report) = device.check(&["--snapshot"]);
+        assert_eq!(report["lastRefresh"]["failingSince"], first_failure);
+        assert_ne!(report["lastRefresh"]["at"], first_failure);
+
+        // A definitive change (the record now shows a threat) does replace it.
+        tenant.emulator.clear_faults();
+        drop(tenant);
+        let threat = Tenant::start(vec![agent(
+            1,
+            UUID,
+            Some(SERIAL),
+            json!({"activeThreats": 1}),
+        )]);
+        let device = Device::new(&threat);
+        device.run(&["refresh"]).expect_code(0);
+        let (run, _) = device.check(&["--snapshot"]);
+        run.expect_code(1);
     }
-    writer.join().unwrap();
-    eprintln!("{reads} consistent reads during 15 refreshes");
-    assert!(reads > 0);
-}
+);
+
+root_test!(
+    fn readers_never_see_a_torn_snapshot_while_refresh_runs() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        device.run(&["refresh"]).expect_code(0);
+        let config = device.config.clone();
+        let identity = path_arg(&device.identity);
+        let writer = std::thread::spawn(move || {
+            for _ in 0..15 {
+                let run = run_s1trust(
+                    &["refresh".to_string()],
+                    &config,
+                    &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
+                );
+                assert_eq!(run.code, 0, "{}", run.stderr);
+            }
+        });
+        let mut reads = 0;
+        while !writer.is_finished() {
+            let bytes = std::fs::read(&device.snapshot).unwrap();
+            let parsed: Value = serde_json::from_slice(&bytes).expect("never a partial file");
+            assert_eq!(parsed["result"], "trusted");
+            let (run, report) = device.check(&["--snapshot"]);
+            run.expect_code(0);
+            assert_eq!(report["source"], "snapshot");
+            reads += 1;
+        }
+        writer.join().unwrap();
+        eprintln!("{reads} consistent reads during 15 refreshes");
+        assert!(reads > 0);
+    }
+);
 
 #[test]
 fn fresh_machine_without_config_explains_what_to_do() {
@@ -609,7 +503,7 @@ fn fresh_machine_without_config_explains_what_to_do() {
     )
     .unwrap();
     let run = run_s1trust(
-        &["check".into()],
+        &["check"],
         missing,
         &[("S1TRUST_TEST_IDENTITY", &path_arg(&identity))],
     );
@@ -629,11 +523,11 @@ fn fresh_machine_without_config_explains_what_to_do() {
         run.stderr
     );
     let json = run_s1trust(
-        &["check".into(), "--json".into()],
+        &["check", "--json"],
         missing,
         &[("S1TRUST_TEST_IDENTITY", &path_arg(&identity))],
     );
-    validate(&json.json());
+    validate_posture(&json.json());
     assert_eq!(
         json.json()["source"],
         "none",
@@ -642,139 +536,133 @@ fn fresh_machine_without_config_explains_what_to_do() {
     assert!(run.stdout.contains("nothing evaluated"), "{}", run.stdout);
 }
 
-#[test]
-fn doctor_walks_through_every_step() {
-    if !is_root(NEEDS_ROOT) {
-        return;
-    }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = Device::new(&tenant, "");
-    device.run(&["refresh"]).expect_code(0);
-    let run = device.run(&["doctor"]);
-    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
-    for expected in [
-        "✓ config file",
-        "✓ hardware serial            PF2ABCDE",
-        "✓ agent UUID",
-        "✓ token file",
-        "✓ Reachability",
-        "✓ Authentication and scope",
-        "✓ Read access to agents",
-        "✓ token expiry",
-        "✓ record in corp",
-        "✓ Registered With [corp]",
-        "✓ Not Active Threat [corp]",
-        "✓ posture snapshot",
-        "✓ last refresh",
-    ] {
+root_test!(
+    fn doctor_walks_through_every_step() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        device.run(&["refresh"]).expect_code(0);
+        let run = device.run(&["doctor"]);
+        assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+        for expected in [
+            "✓ config file",
+            "✓ hardware serial            PF2ABCDE",
+            "✓ agent UUID",
+            "✓ token file",
+            "✓ Reachability",
+            "✓ Authentication and scope",
+            "✓ Read access to agents",
+            "✓ token expiry",
+            "✓ record in corp",
+            "✓ Registered With [corp]",
+            "✓ Not Active Threat [corp]",
+            "✓ posture snapshot",
+            "✓ last refresh",
+        ] {
+            assert!(
+                run.stdout.contains(expected),
+                "missing {expected:?} in:\n{}",
+                run.stdout
+            );
+        }
+        // No package is installed here, so the scheduler entry is missing: doctor must not pass.
+        if !Path::new("/lib/systemd/system/s1trust-refresh.timer").exists() {
+            run.expect_code(1);
+            assert!(run.stdout.contains("✗ scheduler entry"), "{}", run.stdout);
+        }
+
+        tenant
+            .emulator
+            .set_faults(vec![Fault::new(FaultKind::Status {
+                code: 401,
+                retry_after: None,
+            })]);
+        let run = device.run(&["doctor"]);
+        run.expect_code(1);
         assert!(
-            run.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
+            run.stdout.contains("✗ Authentication and scope"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("fix: create a new API token"),
+            "{}",
             run.stdout
         );
     }
-    // No package is installed here, so the scheduler entry is missing: doctor must not pass.
-    if !Path::new("/lib/systemd/system/s1trust-refresh.timer").exists() {
-        run.expect_code(1);
-        assert!(run.stdout.contains("✗ scheduler entry"), "{}", run.stdout);
-    }
+);
 
-    tenant
-        .emulator
-        .set_faults(vec![Fault::new(FaultKind::Status {
-            code: 401,
-            retry_after: None,
-        })]);
-    let run = device.run(&["doctor"]);
-    run.expect_code(1);
-    assert!(
-        run.stdout.contains("✗ Authentication and scope"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("fix: create a new API token"),
-        "{}",
-        run.stdout
-    );
-}
-
-/// A reader that stops reading (`s1trust check | head -c0`, a client closing its end
-/// early) must not turn an answer into exit 0: the quiet exit keeps the answer's status.
-#[test]
-fn a_closed_stdout_keeps_the_answers_exit_status() {
-    if !is_root(NEEDS_ROOT) {
-        return;
+root_test!(
+    /// A reader that stops reading (`s1trust check | head -c0`, a client closing its end
+    /// early) must not turn an answer into exit 0: the quiet exit keeps the answer's status.
+    fn a_closed_stdout_keeps_the_answers_exit_status() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = mismatched(&tenant);
+        let closed = |args: &[&str]| {
+            let mut child = std::process::Command::new(helpers::s1trust_bin())
+                .args(args)
+                .env_clear()
+                .env("S1TRUST_CONFIG", &device.config)
+                .env("S1TRUST_TEST_IDENTITY", &device.identity)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("s1trust runs");
+            // Closed before s1trust writes anything: every write gets EPIPE.
+            drop(child.stdout.take());
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            output.status.code()
+        };
+        assert_eq!(closed(&["check", "--live", "--json"]), Some(1));
+        assert_eq!(closed(&["check", "--live"]), Some(1));
+        assert_eq!(closed(&["doctor"]), Some(1));
+        // Not found.
+        assert_eq!(
+            closed(&["lookup", "--uuid", "c7b2d39171be4ae1af90f93d7ed20f07"]),
+            Some(1)
+        );
     }
-    let tenant = Tenant::start(vec![healthy()]);
-    let device = mismatched(&tenant);
-    let closed = |args: &[&str]| {
-        let mut child = std::process::Command::new(helpers::s1trust_bin())
-            .args(args)
-            .env_clear()
-            .env("S1TRUST_CONFIG", &device.config)
-            .env("S1TRUST_TEST_IDENTITY", &device.identity)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("s1trust runs");
-        // Closed before s1trust writes anything: every write gets EPIPE.
-        drop(child.stdout.take());
-        let output = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        output.status.code()
-    };
-    assert_eq!(closed(&["check", "--live", "--json"]), Some(1));
-    assert_eq!(closed(&["check", "--live"]), Some(1));
-    assert_eq!(closed(&["doctor"]), Some(1));
-    // Not found.
-    assert_eq!(
-        closed(&["lookup", "--uuid", "c7b2d39171be4ae1af90f93d7ed20f07"]),
-        Some(1)
-    );
-}
+);
 
-#[test]
-fn a_first_refresh_that_could_not_evaluate_says_so() {
-    if !is_root(NEEDS_ROOT) {
-        return;
+root_test!(
+    fn a_first_refresh_that_could_not_evaluate_says_so() {
+        let tenant = Tenant::start(vec![healthy()]);
+        // Every request hangs past `[http] request_timeout`, and there is no snapshot yet.
+        tenant
+            .emulator
+            .set_faults(vec![Fault::new(FaultKind::Latency(
+                std::time::Duration::from_secs(5),
+            ))]);
+        let device = Device::new(&tenant);
+        std::fs::write(
+            &device.config,
+            std::fs::read_to_string(&device.config).unwrap()
+                + "\n[http]\nrequest_timeout = \"1s\"\ndeadline = \"2s\"\n",
+        )
+        .unwrap();
+        let run = device.run(&["refresh"]);
+        run.expect_code(3);
+        assert!(
+            run.stderr.contains("could not evaluate (timeout)"),
+            "{}",
+            run.stderr
+        );
+        let record: Value = serde_json::from_slice(
+            &std::fs::read(device.snapshot.with_file_name("posture.last-refresh.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(record["ok"], false, "{record:#}");
+        assert_eq!(record["reason"], "timeout");
+        // The error names the limit that struck.
+        let (_, report) = device.check(&["--live"]);
+        let error = report["integrations"][0]["error"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            error.contains("request timeout") || error.contains("deadline"),
+            "{error}"
+        );
     }
-    let tenant = Tenant::start(vec![healthy()]);
-    // Every request hangs past `[http] request_timeout`, and there is no snapshot yet.
-    tenant
-        .emulator
-        .set_faults(vec![Fault::new(FaultKind::Latency(
-            std::time::Duration::from_secs(5),
-        ))]);
-    let device = Device::new(&tenant, "");
-    std::fs::write(
-        &device.config,
-        std::fs::read_to_string(&device.config).unwrap()
-            + "\n[http]\nrequest_timeout = \"1s\"\ndeadline = \"2s\"\n",
-    )
-    .unwrap();
-    let run = device.run(&["refresh"]);
-    run.expect_code(3);
-    assert!(
-        run.stderr.contains("could not evaluate (timeout)"),
-        "{}",
-        run.stderr
-    );
-    let record: Value = serde_json::from_slice(
-        &std::fs::read(device.snapshot.with_file_name("posture.last-refresh.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(record["ok"], false, "{record:#}");
-    assert_eq!(record["reason"], "timeout");
-    // The hint names the setting that struck.
-    let (_, report) = device.check(&["--live"]);
-    let error = report["integrations"][0]["error"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        error.contains("request timeout") || error.contains("deadline"),
-        "{error}"
-    );
-}
+);

@@ -6,19 +6,15 @@
 //! spread over the whole run, half aimed at its end, where the files are written.
 //! Afterwards a complete refresh still runs, and the temp files
 //! (`.<name>.s1trust-*.tmp`) that kills mid-write leave do not pile up: each
-//! refresh sweeps them.
+//! refresh sweeps them. Refresh trusts only a root-owned configuration: root only.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use s1_emulator::{Fault, FaultKind};
 use serde_json::{Value, json};
 
-use crate::helpers::{TOKEN, Tenant, agent, is_root, path_arg, run_s1trust, set_mode};
-
-const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
-const SERIAL: &str = "PF2ABCDE";
+use crate::helpers::{Config, Device, Run, Tenant, device_record, posture_violations, root_test};
 
 /// Kills per loop; `S1TRUST_CRASH_KILLS` changes it for a longer campaign.
 fn kills() -> usize {
@@ -29,134 +25,50 @@ fn kills() -> usize {
 }
 
 fn record(threats: u32) -> Value {
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    agent(
-        1,
-        UUID,
-        Some(SERIAL),
-        json!({"lastActiveDate": now, "activeThreats": threats}),
-    )
+    device_record(json!({ "activeThreats": threats }))
 }
 
-struct Device {
-    tenant: Tenant,
-    config: PathBuf,
-    identity: PathBuf,
-    state: PathBuf,
-    snapshot: PathBuf,
+fn spawn_refresh(device: &Device) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_s1trust"))
+        .arg("refresh")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("S1TRUST_CONFIG", &device.config)
+        .env("S1TRUST_TEST_IDENTITY", &device.identity)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
-impl Device {
-    fn new() -> Self {
-        let tenant = Tenant::start(vec![record(0)]);
-        let dir = tenant.dir.path().to_owned();
-        let state = dir.join("state");
-        let device = Self {
-            config: dir.join("s1trust.toml"),
-            identity: dir.join("identity.json"),
-            snapshot: state.join("posture.json"),
-            state,
-            tenant,
-        };
-        std::fs::write(
-            &device.config,
-            format!(
-                "[[integration]]\nname = \"corp\"\nurl = \"{}\"\ntoken_file = \"api.token\"\nca_file = \"ca.pem\"\n\n[http]\ndeadline = \"10s\"\n\n[snapshot]\npath = \"{}\"\n",
-                device.tenant.emulator.url(),
-                path_arg(&device.snapshot)
-            ),
-        )
-        .unwrap();
-        set_mode(&device.config, 0o644);
-        std::fs::write(
-            &device.identity,
-            json!({
-                "serialNumber": SERIAL, "serialSource": "test", "serialCandidates": [],
-                "virtual": false, "agentInstalled": true, "agentRunning": true,
-                "agentUuid": UUID, "agentUuidSource": "test", "agentVersion": "24.1.2.6",
-                "managementUrl": null, "hostname": "test-host", "osType": "linux",
-                "osName": "Debian 12", "arch": "x86_64", "problems": []
-            })
-            .to_string(),
-        )
-        .unwrap();
-        device
-    }
-
-    fn spawn_refresh(&self) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_s1trust"))
-            .arg("refresh")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("S1TRUST_CONFIG", &self.config)
-            .env("S1TRUST_TEST_IDENTITY", &self.identity)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    }
-
-    fn refresh(&self, args: &[&str]) -> crate::helpers::Run {
-        let mut all = vec!["refresh".to_string()];
-        all.extend(args.iter().map(|s| s.to_string()));
-        let identity = path_arg(&self.identity);
-        run_s1trust(
-            &all,
-            &self.config,
-            &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
-        )
-    }
-
-    fn check_snapshot(&self) -> crate::helpers::Run {
-        let identity = path_arg(&self.identity);
-        run_s1trust(
-            &["check".into(), "--snapshot".into(), "--json".into()],
-            &self.config,
-            &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
-        )
-    }
-
-    /// What the tenant answers this round: every other round a threat appears.
-    fn serve(&self, round: usize) -> &'static str {
-        if round.is_multiple_of(2) {
-            self.tenant.emulator.clear_faults();
-            "trusted"
-        } else {
-            let body =
-                json!({"data": [record(2)], "pagination": {"totalItems": 1, "nextCursor": null}});
-            self.tenant.emulator.set_faults(vec![
-                Fault::new(FaultKind::RawJson(body.to_string())).path("/web/api/v2.1/agents"),
-            ]);
-            "not_trusted"
-        }
-    }
-
-    fn temp_files(&self) -> Vec<String> {
-        std::fs::read_dir(&self.state)
-            .unwrap()
-            .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.starts_with('.') && n.contains(".s1trust-") && n.ends_with(".tmp"))
-            .collect()
-    }
+fn check_snapshot(device: &Device) -> Run {
+    device.run(&["check", "--snapshot", "--json"])
 }
 
-fn validate(document: &Value) -> Result<(), String> {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../src/posture/check-v1.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(document)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
+/// What the tenant answers this round: every other round a threat appears.
+fn serve(device: &Device, round: usize) -> &'static str {
+    if round.is_multiple_of(2) {
+        device.tenant.emulator.clear_faults();
+        "trusted"
     } else {
-        Err(errors.join("; "))
+        let body =
+            json!({"data": [record(2)], "pagination": {"totalItems": 1, "nextCursor": null}});
+        device.tenant.emulator.set_faults(vec![
+            Fault::new(FaultKind::RawJson(body.to_string())).path("/web/api/v2.1/agents"),
+        ]);
+        "not_trusted"
     }
+}
+
+/// The temp files (`.<name>.s1trust-*.tmp`) in the snapshot's folder.
+fn temp_files(device: &Device) -> Vec<String> {
+    std::fs::read_dir(device.snapshot.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with('.') && n.contains(".s1trust-") && n.ends_with(".tmp"))
+        .collect()
 }
 
 /// What the loop saw.
@@ -176,22 +88,22 @@ struct Tally {
 
 /// A complete refresh after the kills: the lock died with the processes.
 fn finish(device: &Device) {
-    device.serve(0);
-    let last = device.refresh(&[]);
+    serve(device, 0);
+    let last = device.run(&["refresh"]);
     last.expect_code(0);
     assert!(!last.stderr.contains("another"), "{}", last.stderr);
-    assert_eq!(device.check_snapshot().json()["result"], "trusted");
+    assert_eq!(check_snapshot(device).json()["result"], "trusted");
 }
 
 /// `kills` rounds of: serve an answer, start a refresh, kill it, inspect the disk.
 fn kill_rounds(device: &Device, kills: usize) -> Tally {
-    device.serve(0);
-    device.refresh(&[]).expect_code(0);
+    serve(device, 0);
+    device.run(&["refresh"]).expect_code(0);
     // How long a whole refresh takes here, so the kills land inside one.
     let mut runs: Vec<Duration> = (0..3)
         .map(|_| {
             let started = Instant::now();
-            device.refresh(&[]).expect_code(0);
+            device.run(&["refresh"]).expect_code(0);
             started.elapsed()
         })
         .collect();
@@ -202,14 +114,14 @@ fn kill_rounds(device: &Device, kills: usize) -> Tally {
     let mut tally = Tally::default();
     let started = Instant::now();
     for round in 1..=kills {
-        let expected = device.serve(round);
+        let expected = serve(device, round);
         // Half anywhere in a run, half around its end (where the files are written).
         let fraction = if round.is_multiple_of(2) {
             fastrand::f64() * 1.2
         } else {
             0.75 + fastrand::f64() * 0.35
         };
-        let mut child = device.spawn_refresh();
+        let mut child = spawn_refresh(device);
         std::thread::sleep(typical.mul_f64(fraction));
         if child.try_wait().unwrap().is_some() {
             tally.finished += 1;
@@ -229,7 +141,12 @@ fn kill_rounds(device: &Device, kills: usize) -> Tally {
                     String::from_utf8_lossy(&now)
                 )
             });
-            validate(&parsed).unwrap_or_else(|e| panic!("round {round}: {e}\n{parsed:#}"));
+            let violations = posture_violations(&parsed);
+            assert!(
+                violations.is_empty(),
+                "round {round}: {}\n{parsed:#}",
+                violations.join("; ")
+            );
             assert_eq!(
                 parsed["result"], expected,
                 "round {round}: a new snapshot holds this round's answer"
@@ -242,7 +159,7 @@ fn kill_rounds(device: &Device, kills: usize) -> Tally {
             tally.replaced += 1;
             previous = now;
         }
-        tally.most_temps = tally.most_temps.max(device.temp_files().len());
+        tally.most_temps = tally.most_temps.max(temp_files(device).len());
         let attempt = device.snapshot.with_file_name("posture.last-refresh.json");
         if let Ok(bytes) = std::fs::read(&attempt) {
             serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|e| {
@@ -253,7 +170,7 @@ fn kill_rounds(device: &Device, kills: usize) -> Tally {
             });
         }
         if round.is_multiple_of(25) {
-            let run = device.check_snapshot();
+            let run = check_snapshot(device);
             let report = run.json();
             assert_eq!(report["source"], "snapshot", "round {round}: {report:#}");
             assert!(
@@ -267,51 +184,34 @@ fn kill_rounds(device: &Device, kills: usize) -> Tally {
     tally
 }
 
-fn assert_token_in_no_file(dir: &Path, token_file: &Path) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            assert_token_in_no_file(&path, token_file);
-        } else if path != token_file {
-            let content = std::fs::read(&path).unwrap_or_default();
-            assert!(
-                !String::from_utf8_lossy(&content).contains(TOKEN),
-                "the token is in {}",
-                path.display()
-            );
-        }
+root_test!(
+    fn refresh_killed_at_random_points_leaves_the_old_or_the_new_snapshot() {
+        let tenant = Tenant::start(vec![record(0)]);
+        let device = Device::with_config(&tenant, Config::of(&tenant).deadline("10s"));
+        let tally = kill_rounds(&device, kills());
+        finish(&device);
+        let left = temp_files(&device);
+        eprintln!(
+            "crash loop: {} kills in {:?} ({} runs finished first, {} snapshots replaced, {} kept); at most {} temp file(s) after a kill, {} after a complete refresh",
+            tally.kills,
+            tally.elapsed,
+            tally.finished,
+            tally.replaced,
+            tally.kept,
+            tally.most_temps,
+            left.len()
+        );
+        assert_eq!(tally.kills, kills());
+        assert!(
+            tally.replaced > 0 && tally.kept > 0,
+            "the kills landed both before and after the write: {tally:?}"
+        );
+        // Temp files of killed writes do not pile up: each refresh sweeps them.
+        assert!(
+            left.is_empty(),
+            "temp files left after a complete refresh: {left:?}"
+        );
+        assert!(tally.most_temps <= 5, "temp files piled up: {tally:?}");
+        tenant.assert_token_in_no_file();
     }
-}
-
-#[test]
-fn refresh_killed_at_random_points_leaves_the_old_or_the_new_snapshot() {
-    if !is_root("the crash loop: refresh trusts only a root-owned configuration") {
-        return;
-    }
-    let device = Device::new();
-    let tally = kill_rounds(&device, kills());
-    finish(&device);
-    let left = device.temp_files();
-    eprintln!(
-        "crash loop: {} kills in {:?} ({} runs finished first, {} snapshots replaced, {} kept); at most {} temp file(s) after a kill, {} after a complete refresh",
-        tally.kills,
-        tally.elapsed,
-        tally.finished,
-        tally.replaced,
-        tally.kept,
-        tally.most_temps,
-        left.len()
-    );
-    assert_eq!(tally.kills, kills());
-    assert!(
-        tally.replaced > 0 && tally.kept > 0,
-        "the kills landed both before and after the write: {tally:?}"
-    );
-    // Temp files of killed writes do not pile up: each refresh sweeps them.
-    assert!(
-        left.is_empty(),
-        "temp files left after a complete refresh: {left:?}"
-    );
-    assert!(tally.most_temps <= 5, "temp files piled up: {tally:?}");
-    assert_token_in_no_file(device.tenant.dir.path(), &device.tenant.token_file);
-}
+);

@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 use s1_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
 
-use crate::helpers::{Run, TOKEN, Tenant, agent, is_root, path_arg, run_s1trust, set_mode};
+use crate::helpers::{
+    Config, Integration, Run, SERIAL, TOKEN, Tenant, UUID, device_record, is_root, path_arg,
+    run_s1trust, validate_posture, write_identity,
+};
 
 /// `[http] deadline` and `--timeout` of every cell.
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -29,8 +32,6 @@ const SLACK: Duration = Duration::from_secs(10);
 /// Cells run at once; most of a cell's time is spent waiting on a deadline.
 const THREADS: usize = 8;
 
-const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
-const SERIAL: &str = "PF2ABCDE";
 const AGENTS: &str = "/web/api/v2.1/agents";
 
 /// A command that talks to a tenant.
@@ -363,14 +364,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// A healthy, trusted record for the fake device.
-fn healthy() -> Value {
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    agent(1, UUID, Some(SERIAL), json!({"lastActiveDate": now}))
-}
-
 /// One cell's tenant, device files and client settings.
 struct Lab {
     tenant: Tenant,
@@ -388,7 +381,7 @@ struct Lab {
 impl Lab {
     fn new(case: &Case) -> Self {
         let tenant = Tenant::with_config(EmulatorConfig {
-            agents: vec![healthy()],
+            agents: vec![device_record(json!({}))],
             tokens: vec![TokenSpec::viewer(TOKEN)],
             cert_names: (case.client == Client::WrongHost).then(|| vec!["localhost".into()]),
             ..EmulatorConfig::default()
@@ -410,20 +403,14 @@ impl Lab {
             }
             _ => tenant.ca_file.clone(),
         };
-        let bystander = case.bystander.then(|| Tenant::start(vec![healthy()]));
+        let bystander = case
+            .bystander
+            .then(|| Tenant::start(vec![device_record(json!({}))]));
         let identity = dir.join("identity.json");
-        std::fs::write(
+        write_identity(
             &identity,
-            json!({
-                "serialNumber": SERIAL, "serialSource": "test", "serialCandidates": [],
-                "virtual": false, "agentInstalled": true, "agentRunning": true,
-                "agentUuid": UUID, "agentUuidSource": "test", "agentVersion": "24.1.2.6",
-                "managementUrl": null, "hostname": "test-host", "osType": "linux",
-                "osName": "Debian 12", "arch": "x86_64", "problems": []
-            })
-            .to_string(),
-        )
-        .unwrap();
+            json!({"serialNumber": SERIAL, "agentUuid": UUID}),
+        );
         let lab = Self {
             config: dir.join("s1trust.toml"),
             snapshot: dir.join("state").join("posture.json"),
@@ -439,14 +426,11 @@ impl Lab {
     }
 
     fn write_config(&self, url: &str, ca: &Path) {
-        let text = format!(
-            "[[integration]]\nname = \"corp\"\nurl = \"{url}\"\ntoken_file = \"api.token\"\nca_file = \"{}\"\n\n[http]\ndeadline = \"{}s\"\n\n[snapshot]\npath = \"{}\"\n",
-            path_arg(ca),
-            DEADLINE.as_secs(),
-            path_arg(&self.snapshot)
-        );
-        std::fs::write(&self.config, text).unwrap();
-        set_mode(&self.config, 0o644);
+        Config::default()
+            .integration(Integration::new("corp", url).ca_file(&path_arg(ca)))
+            .deadline(&format!("{}s", DEADLINE.as_secs()))
+            .snapshot(&self.snapshot)
+            .write(&self.config);
     }
 
     /// Points the configuration at this cell's client settings.
@@ -455,10 +439,9 @@ impl Lab {
     }
 
     fn run_configured(&self, args: &[&str]) -> Run {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let identity = path_arg(&self.identity);
         run_s1trust(
-            &args,
+            args,
             &self.config,
             &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
         )
@@ -493,29 +476,6 @@ impl Lab {
 /// Lines of `text` holding `mark`.
 fn lines_with<'t>(text: &'t str, mark: &str) -> Vec<&'t str> {
     text.lines().filter(|l| l.contains(mark)).collect()
-}
-
-/// Every file under `dir` (the token file excepted) and its content, for the token check.
-fn files_under(dir: &Path, skip: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files_under(&path, skip, out);
-        } else if path != skip {
-            out.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
-        }
-    }
-}
-
-fn validate_report(document: &Value) {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../src/posture/check-v1.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(document)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "schema violations: {errors:#?}");
 }
 
 /// Runs one cell; panics (caught by the caller) on the first broken promise.
@@ -571,7 +531,7 @@ fn run_cell(case: &Case, command: Command) -> Duration {
                 run.stderr
             );
             let report = run.json();
-            validate_report(&report);
+            validate_posture(&report);
             assert_eq!(report["result"], "unknown");
             assert_eq!(report["reason"], case.reason, "{report:#}");
             let integration = &report["integrations"][0];
@@ -652,15 +612,7 @@ fn run_cell(case: &Case, command: Command) -> Duration {
 
     // The token: in no output, in no file, and on the wire only in the header.
     lab.tenant.assert_token_kept_secret(&run);
-    let mut files = Vec::new();
-    files_under(lab.tenant.dir.path(), &lab.tenant.token_file, &mut files);
-    for (path, content) in files {
-        assert!(
-            !String::from_utf8_lossy(&content).contains(TOKEN),
-            "the token is in {}",
-            path.display()
-        );
-    }
+    lab.tenant.assert_token_in_no_file();
     if let Some(bystander) = &lab.bystander {
         assert!(
             bystander.requests().is_empty(),

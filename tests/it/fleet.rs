@@ -10,11 +10,12 @@
 //! cores well inside its deadlines; `benches/run.sh --fleet` runs the 200-device model
 //! (200 devices over 10 s against 20 requests/s).
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{TOKEN, Tenant, agent, is_root, path_arg, set_mode};
+use crate::helpers::{
+    Config, Device, Integration, TOKEN, Tenant, agent, now_rfc3339, path_arg, root_test,
+};
 use s1_emulator::{EmulatorConfig, TokenSpec};
 use serde_json::{Value, json};
 
@@ -29,41 +30,23 @@ fn uuid(i: usize) -> String {
     format!("{i:08x}aaaabbbbccccddddeeeeffff")
 }
 
-struct Member {
-    config: PathBuf,
-    identity: PathBuf,
-    snapshot: PathBuf,
-}
-
-fn member(tenant: &Tenant, i: usize) -> Member {
+/// Device `i`, its files in a folder of its own, the tenant's token and CA named by
+/// their full paths.
+fn member(tenant: &Tenant, i: usize) -> Device<'_> {
     let dir = tenant.dir.path().join(format!("device-{i}"));
     std::fs::create_dir(&dir).unwrap();
-    let m = Member {
-        config: dir.join("config.toml"),
-        identity: dir.join("identity.json"),
-        snapshot: dir.join("state").join("posture.json"),
-    };
-    let config = format!(
-        "[[integration]]\nname = \"corp\"\nurl = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\n[snapshot]\npath = \"{}\"\n",
-        tenant.emulator.url(),
-        path_arg(&tenant.token_file),
-        path_arg(&tenant.ca_file),
-        path_arg(&m.snapshot)
-    );
-    std::fs::write(&m.config, config).unwrap();
-    set_mode(&m.config, 0o644);
-    let identity = json!({
-        "serialNumber": format!("SER{i:05}"), "serialSource": "test", "serialCandidates": [],
-        "virtual": false, "agentInstalled": true, "agentRunning": true,
-        "agentUuid": uuid(i), "agentUuidSource": "test", "agentVersion": "24.1.2.6",
-        "managementUrl": null, "hostname": format!("device-{i}"), "osType": "windows",
-        "osName": "Windows 11", "arch": "x86_64", "problems": []
-    });
-    std::fs::write(&m.identity, identity.to_string()).unwrap();
-    m
+    let integration = Integration::of(tenant)
+        .token_file(&path_arg(&tenant.token_file))
+        .ca_file(&path_arg(&tenant.ca_file));
+    let device = Device::in_folder(tenant, &dir, Config::default().integration(integration));
+    device.set_identity(json!({
+        "serialNumber": format!("SER{i:05}"), "agentUuid": uuid(i),
+        "hostname": format!("device-{i}"), "osType": "windows", "osName": "Windows 11"
+    }));
+    device
 }
 
-fn start(m: &Member) -> Child {
+fn start(m: &Device) -> Child {
     Command::new(crate::helpers::s1trust_bin())
         .args(["--config", &path_arg(&m.config), "refresh"])
         .env_clear()
@@ -75,102 +58,100 @@ fn start(m: &Member) -> Child {
         .expect("s1trust runs")
 }
 
-/// Ignored in the default run: its burst of processes would starve the tests running
-/// beside it. `.ci/run` runs it on its own (`cargo test --test it fleet -- --ignored`).
-#[test]
-#[ignore = "a load test: run alone, as .ci/run does"]
-fn a_fleet_shares_one_token_within_the_rate_limit() {
-    if !is_root("the fleet model (root-owned snapshots)") {
-        return;
-    }
-    let devices = setting("S1TRUST_FLEET_DEVICES", 60) as usize;
-    let spread = Duration::from_secs(setting("S1TRUST_FLEET_SPREAD_SECS", 6));
-    let limit = setting("S1TRUST_FLEET_LIMIT", 10) as u32;
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let records = (0..devices)
-        .map(|i| {
-            agent(
-                i as u64,
-                &uuid(i),
-                Some(&format!("SER{i:05}")),
-                json!({"lastActiveDate": now}),
-            )
-        })
-        .collect();
-    let tenant = Tenant::with_config(EmulatorConfig {
-        agents: records,
-        tokens: vec![TokenSpec::viewer(TOKEN)],
-        rate_limit_per_sec: Some(limit),
-        ..EmulatorConfig::default()
-    });
-    let members: Vec<Member> = (0..devices).map(|i| member(&tenant, i)).collect();
-    // Start times spread evenly, as the scheduler's random delay spreads a fleet.
-    let began = Instant::now();
-    let mut running = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        let due = spread.mul_f64(i as f64 / devices as f64);
-        if let Some(wait) = due.checked_sub(began.elapsed()) {
-            std::thread::sleep(wait);
+root_test!(
+    /// Ignored in the default run: its burst of processes would starve the tests running
+    /// beside it. `.ci/run` runs it on its own (`cargo test --test it fleet -- --ignored`).
+    /// Refresh trusts only root-owned files.
+    #[ignore = "a load test: run alone, as .ci/run does"]
+    fn a_fleet_shares_one_token_within_the_rate_limit() {
+        let devices = setting("S1TRUST_FLEET_DEVICES", 60) as usize;
+        let spread = Duration::from_secs(setting("S1TRUST_FLEET_SPREAD_SECS", 6));
+        let limit = setting("S1TRUST_FLEET_LIMIT", 10) as u32;
+        let now = now_rfc3339();
+        let records = (0..devices)
+            .map(|i| {
+                agent(
+                    i as u64,
+                    &uuid(i),
+                    Some(&format!("SER{i:05}")),
+                    json!({"lastActiveDate": now}),
+                )
+            })
+            .collect();
+        let tenant = Tenant::with_config(EmulatorConfig {
+            agents: records,
+            tokens: vec![TokenSpec::viewer(TOKEN)],
+            rate_limit_per_sec: Some(limit),
+            ..EmulatorConfig::default()
+        });
+        let members: Vec<Device> = (0..devices).map(|i| member(&tenant, i)).collect();
+        // Start times spread evenly, as the scheduler's random delay spreads a fleet.
+        let began = Instant::now();
+        let mut running = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            let due = spread.mul_f64(i as f64 / devices as f64);
+            if let Some(wait) = due.checked_sub(began.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            running.push(start(m));
         }
-        running.push(start(m));
-    }
-    for child in &mut running {
-        let status = child.wait().unwrap();
+        for child in &mut running {
+            let status = child.wait().unwrap();
+            assert!(
+                matches!(status.code(), Some(0 | 3)),
+                "refresh exit {status:?}"
+            );
+        }
+        let elapsed = began.elapsed();
+
+        let (mut trusted, mut honest) = (0, 0);
+        for m in &members {
+            let snapshot: Value =
+                serde_json::from_slice(&std::fs::read(&m.snapshot).unwrap()).unwrap();
+            match snapshot["result"].as_str() {
+                Some("trusted") => trusted += 1,
+                // Honest: the tenant said "slow down" until the deadline, or (on a starved
+                // machine) did not answer in time.
+                Some("unknown") => {
+                    let reason = snapshot["reason"].as_str().unwrap_or("");
+                    assert!(matches!(reason, "rate_limited" | "timeout"), "{snapshot:#}");
+                    honest += 1;
+                }
+                other => panic!("a device ended {other:?}: {snapshot:#}"),
+            }
+        }
+        let requests: Vec<_> = tenant
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/agents"))
+            .collect();
+        let limited = requests.iter().filter(|r| r.status == Some(429)).count();
+        let first = requests.iter().map(|r| r.at).min().unwrap();
+        let mut timeline = vec![(0usize, 0usize); 1 + elapsed.as_secs() as usize];
+        for r in &requests {
+            let second = r.at.duration_since(first).unwrap_or_default().as_secs() as usize;
+            let last = timeline.len() - 1;
+            let slot = &mut timeline[second.min(last)];
+            slot.0 += 1;
+            slot.1 += usize::from(r.status == Some(429));
+        }
+        eprintln!(
+            "fleet: {devices} devices over {spread:?}, limit {limit}/s: {trusted} trusted, {honest} honest unknown, \
+             {} requests ({limited} answered 429) = {:.2} × the minimum, done in {elapsed:.1?}",
+            requests.len(),
+            requests.len() as f64 / devices as f64
+        );
+        for (second, (all, throttled)) in timeline.iter().enumerate() {
+            eprintln!("fleet: t={second:>2}s {all:>3} requests, {throttled:>3} × 429");
+        }
         assert!(
-            matches!(status.code(), Some(0 | 3)),
-            "refresh exit {status:?}"
+            requests.len() as f64 <= 1.5 * devices as f64,
+            "{} requests for {devices} devices",
+            requests.len()
+        );
+        assert!(
+            trusted >= devices * 9 / 10,
+            "only {trusted} of {devices} got an answer"
         );
     }
-    let elapsed = began.elapsed();
-
-    let (mut trusted, mut honest) = (0, 0);
-    for m in &members {
-        let snapshot: Value = serde_json::from_slice(&std::fs::read(&m.snapshot).unwrap()).unwrap();
-        match snapshot["result"].as_str() {
-            Some("trusted") => trusted += 1,
-            // Honest: the tenant said "slow down" until the deadline, or (on a starved
-            // machine) did not answer in time.
-            Some("unknown") => {
-                let reason = snapshot["reason"].as_str().unwrap_or("");
-                assert!(matches!(reason, "rate_limited" | "timeout"), "{snapshot:#}");
-                honest += 1;
-            }
-            other => panic!("a device ended {other:?}: {snapshot:#}"),
-        }
-    }
-    let requests: Vec<_> = tenant
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.ends_with("/agents"))
-        .collect();
-    let limited = requests.iter().filter(|r| r.status == Some(429)).count();
-    let first = requests.iter().map(|r| r.at).min().unwrap();
-    let mut timeline = vec![(0usize, 0usize); 1 + elapsed.as_secs() as usize];
-    for r in &requests {
-        let second = r.at.duration_since(first).unwrap_or_default().as_secs() as usize;
-        let last = timeline.len() - 1;
-        let slot = &mut timeline[second.min(last)];
-        slot.0 += 1;
-        slot.1 += usize::from(r.status == Some(429));
-    }
-    eprintln!(
-        "fleet: {devices} devices over {spread:?}, limit {limit}/s: {trusted} trusted, {honest} honest unknown, \
-         {} requests ({limited} answered 429) = {:.2} × the minimum, done in {elapsed:.1?}",
-        requests.len(),
-        requests.len() as f64 / devices as f64
-    );
-    for (second, (all, throttled)) in timeline.iter().enumerate() {
-        eprintln!("fleet: t={second:>2}s {all:>3} requests, {throttled:>3} × 429");
-    }
-    assert!(
-        requests.len() as f64 <= 1.5 * devices as f64,
-        "{} requests for {devices} devices",
-        requests.len()
-    );
-    assert!(
-        trusted >= devices * 9 / 10,
-        "only {trusted} of {devices} got an answer"
-    );
-}
+);

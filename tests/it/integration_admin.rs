@@ -3,16 +3,40 @@
 use std::path::Path;
 
 use crate::helpers::{
-    self, TOKEN, Tenant, fleet, mode, path_arg, run_s1trust, unused_loopback_port, write_private,
+    self, Config, TOKEN, Tenant, UUID, device_record, fleet, mode, path_arg, root_test,
+    run_s1trust, unused_loopback_port, write_private,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn admin(tenant: &Tenant, config: &Path, args: &[&str]) -> helpers::Run {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let run = run_s1trust(&args, config, &[]);
+    let run = run_s1trust(args, config, &[]);
     assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
     assert!(tenant.requests().iter().all(|r| !r.query.contains(TOKEN)));
     run
+}
+
+/// `integration add --name <name> --url <tenant> --token-file <token> --ca-file <its CA>`
+/// and `more`.
+fn add(tenant: &Tenant, config: &Path, name: &str, token: &Path, more: &[&str]) -> helpers::Run {
+    let (url, token, ca) = (
+        tenant.emulator.url(),
+        path_arg(token),
+        path_arg(&tenant.ca_file),
+    );
+    let mut args = vec![
+        "integration",
+        "add",
+        "--name",
+        name,
+        "--url",
+        &url,
+        "--token-file",
+        &token,
+        "--ca-file",
+        &ca,
+    ];
+    args.extend_from_slice(more);
+    admin(tenant, config, &args)
 }
 
 #[test]
@@ -22,24 +46,7 @@ fn add_refuses_to_save_after_a_failed_test() {
     let config = etc.join("config.toml");
     let wrong = tenant.dir.path().join("wrong.token");
     write_private(&wrong, "not-a-valid-token\n");
-    let url = tenant.emulator.url();
-    let ca = path_arg(&tenant.ca_file);
-    let run = admin(
-        &tenant,
-        &config,
-        &[
-            "integration",
-            "add",
-            "--name",
-            "corp",
-            "--url",
-            &url,
-            "--token-file",
-            &path_arg(&wrong),
-            "--ca-file",
-            &ca,
-        ],
-    );
+    let run = add(&tenant, &config, "corp", &wrong, &[]);
     run.expect_code(1);
     assert!(
         run.stdout.contains("✗ Authentication and scope"),
@@ -56,23 +63,14 @@ fn add_list_edit_remove_round_trip() {
     let tenant = Tenant::start(fleet());
     let config = tenant.dir.path().join("etc").join("config.toml");
     let url = tenant.emulator.url();
-    let ca = path_arg(&tenant.ca_file);
     let token = path_arg(&tenant.token_file);
 
-    let run = admin(
+    let run = add(
         &tenant,
         &config,
+        "corp",
+        &tenant.token_file,
         &[
-            "integration",
-            "add",
-            "--name",
-            "corp",
-            "--url",
-            &url,
-            "--token-file",
-            &token,
-            "--ca-file",
-            &ca,
             "--description",
             "Production console",
             "--site-id",
@@ -97,10 +95,7 @@ fn add_list_edit_remove_round_trip() {
     assert!(!text.contains(TOKEN));
 
     // The saved integration works for lookups.
-    let lookup: Vec<String> = ["lookup", "--serial", "PF2ABCDE"]
-        .map(String::from)
-        .to_vec();
-    run_s1trust(&lookup, &config, &[]).expect_code(0);
+    run_s1trust(&["lookup", "--serial", "PF2ABCDE"], &config, &[]).expect_code(0);
 
     // A hand-written comment survives edits.
     std::fs::write(&config, format!("# managed by IT, do not remove\n{text}")).unwrap();
@@ -294,208 +289,171 @@ fn token_stdin_on_a_terminal_prompts_without_echo() {
     );
 }
 
-/// The Banyan page's own example name, end to end: add, test, refresh, check,
-/// doctor, lookup and remove all take it as written and show it as written.
-#[test]
-fn production_sentinelone_end_to_end() {
-    if !helpers::is_root("the named end-to-end test: check trusts only root-owned files") {
-        return;
-    }
-    const NAME: &str = "Production SentinelOne";
-    const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let tenant = Tenant::start(vec![helpers::agent(
-        1,
-        UUID,
-        Some("PF2ABCDE"),
-        serde_json::json!({"lastActiveDate": now}),
-    )]);
-    let etc = tenant.dir.path().join("etc");
-    let config = etc.join("config.toml");
-    let identity = tenant.dir.path().join("identity.json");
-    helpers::write_identity(
-        &identity,
-        serde_json::json!({"serialNumber": "PF2ABCDE", "agentUuid": UUID}),
-    );
-    let identity_arg = path_arg(&identity);
-    let device = |args: &[&str]| {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let run = run_s1trust(
-            &args,
-            &config,
-            &[("S1TRUST_TEST_IDENTITY", identity_arg.as_str())],
+root_test!(
+    /// The Banyan page's own example name, end to end: add, test, refresh, check,
+    /// doctor, lookup and remove all take it as written and show it as written. Check
+    /// trusts only root-owned files: root only.
+    fn production_sentinelone_end_to_end() {
+        const NAME: &str = "Production SentinelOne";
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        let etc = tenant.dir.path().join("etc");
+        let config = etc.join("config.toml");
+        let identity = tenant.dir.path().join("identity.json");
+        helpers::write_identity(
+            &identity,
+            json!({"serialNumber": "PF2ABCDE", "agentUuid": UUID}),
         );
-        assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
-        run
-    };
-    let url = tenant.emulator.url();
-    let ca = path_arg(&tenant.ca_file);
-    let token = path_arg(&tenant.token_file);
-    let add = |name: &str| {
-        admin(
-            &tenant,
-            &config,
-            &[
-                "integration",
-                "add",
-                "--name",
-                name,
-                "--url",
-                &url,
-                "--token-file",
-                &token,
-                "--ca-file",
-                &ca,
-            ],
-        )
-    };
+        let identity_arg = path_arg(&identity);
+        let device = |args: &[&str]| {
+            let run = run_s1trust(
+                args,
+                &config,
+                &[("S1TRUST_TEST_IDENTITY", identity_arg.as_str())],
+            );
+            assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+            run
+        };
+        let add = |name: &str| add(&tenant, &config, name, &tenant.token_file, &[]);
 
-    // add: the token file is named after the name, and add says where it is.
-    let run = add(NAME);
-    run.expect_code(0);
-    let stored = etc.join("tokens/production-sentinelone.token");
-    assert!(
-        run.stdout.contains(&format!(
-            "Saved integration \"Production SentinelOne\" to {}; its token is in {} (owner-only).",
-            config.display(),
-            stored.display()
-        )),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(std::fs::read_to_string(&stored).unwrap().trim(), TOKEN);
-    assert_eq!(mode(&stored), 0o600);
-    let text = std::fs::read_to_string(&config).unwrap();
-    assert!(text.contains("name = \"Production SentinelOne\""), "{text}");
-    assert!(
-        text.contains("token_file = \"tokens/production-sentinelone.token\""),
-        "{text}"
-    );
-    // The same name in another case is the same integration.
-    let again = add(" production sentinelone ");
-    again.expect_code(2);
-    assert!(
-        again
-            .stderr
-            .contains("an integration named \"Production SentinelOne\" already exists"),
-        "{}",
-        again.stderr
-    );
-    assert!(
-        again
-            .stderr
-            .contains("s1trust integration edit \"Production SentinelOne\""),
-        "{}",
-        again.stderr
-    );
-    // The snapshot stays in the test's folder.
-    let snapshot = tenant.dir.path().join("state/posture.json");
-    std::fs::write(
-        &config,
-        format!(
-            "{}\n[snapshot]\npath = \"{}\"\n",
-            std::fs::read_to_string(&config).unwrap(),
-            path_arg(&snapshot)
-        ),
-    )
-    .unwrap();
-
-    // test, by the name as written and in another case.
-    for name in [NAME, "production sentinelone"] {
-        let run = device(&["integration", "test", name]);
+        // add: the token file is named after the name, and add says where it is.
+        let run = add(NAME);
         run.expect_code(0);
+        let stored = etc.join("tokens/production-sentinelone.token");
         assert!(
-            run.stdout
-                .contains("Testing integration \"Production SentinelOne\""),
+            run.stdout.contains(&format!(
+                "Saved integration \"Production SentinelOne\" to {}; its token is in {} (owner-only).",
+                config.display(),
+                stored.display()
+            )),
             "{}",
             run.stdout
         );
-    }
-
-    // refresh, then check from the snapshot: every output shows the name as written.
-    device(&["refresh"]).expect_code(0);
-    let run = device(&["check", "--json", "--snapshot"]);
-    run.expect_code(0);
-    let report = run.json();
-    helpers::validate_posture(&report);
-    assert_eq!(report["result"], "trusted");
-    assert_eq!(report["integrations"][0]["name"], NAME);
-    assert_eq!(report["integrations"][0]["binding"], "serial");
-    for factor in report["factors"].as_array().unwrap() {
-        assert_eq!(factor["source"], NAME, "{factor:#}");
-    }
-    let table = device(&["check", "--live"]);
-    table.expect_code(0);
-    assert!(
-        table
-            .stdout
-            .contains("Integration Production SentinelOne ("),
-        "{}",
-        table.stdout
-    );
-    assert!(
-        table.stdout.contains("[Production SentinelOne] satisfied"),
-        "{}",
-        table.stdout
-    );
-
-    // doctor names it as written (the scheduler entry is missing here, so it exits 1).
-    let run = device(&["doctor"]);
-    for expected in [
-        "Integration Production SentinelOne (",
-        "✓ record in Production SentinelOne",
-        "bound to this device by its serial (test)",
-        "✓ Registered With [Production SentinelOne]",
-        "✓ Not Active Threat [Production SentinelOne]",
-    ] {
+        assert_eq!(std::fs::read_to_string(&stored).unwrap().trim(), TOKEN);
+        assert_eq!(mode(&stored), 0o600);
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(text.contains("name = \"Production SentinelOne\""), "{text}");
         assert!(
-            run.stdout.contains(expected),
-            "{expected:?} in:\n{}",
+            text.contains("token_file = \"tokens/production-sentinelone.token\""),
+            "{text}"
+        );
+        // The same name in another case is the same integration.
+        let again = add(" production sentinelone ");
+        again.expect_code(2);
+        assert!(
+            again
+                .stderr
+                .contains("an integration named \"Production SentinelOne\" already exists"),
+            "{}",
+            again.stderr
+        );
+        assert!(
+            again
+                .stderr
+                .contains("s1trust integration edit \"Production SentinelOne\""),
+            "{}",
+            again.stderr
+        );
+        // The snapshot stays in the test's folder.
+        let snapshot = tenant.dir.path().join("state/posture.json");
+        let added = std::fs::read_to_string(&config).unwrap();
+        let snapshot_section = Config::default().snapshot(&snapshot).text();
+        std::fs::write(&config, format!("{added}\n{snapshot_section}")).unwrap();
+
+        // test, by the name as written and in another case.
+        for name in [NAME, "production sentinelone"] {
+            let run = device(&["integration", "test", name]);
+            run.expect_code(0);
+            assert!(
+                run.stdout
+                    .contains("Testing integration \"Production SentinelOne\""),
+                "{}",
+                run.stdout
+            );
+        }
+
+        // refresh, then check from the snapshot: every output shows the name as written.
+        device(&["refresh"]).expect_code(0);
+        let run = device(&["check", "--json", "--snapshot"]);
+        run.expect_code(0);
+        let report = run.json();
+        helpers::validate_posture(&report);
+        assert_eq!(report["result"], "trusted");
+        assert_eq!(report["integrations"][0]["name"], NAME);
+        assert_eq!(report["integrations"][0]["binding"], "serial");
+        for factor in report["factors"].as_array().unwrap() {
+            assert_eq!(factor["source"], NAME, "{factor:#}");
+        }
+        let table = device(&["check", "--live"]);
+        table.expect_code(0);
+        assert!(
+            table
+                .stdout
+                .contains("Integration Production SentinelOne ("),
+            "{}",
+            table.stdout
+        );
+        assert!(
+            table.stdout.contains("[Production SentinelOne] satisfied"),
+            "{}",
+            table.stdout
+        );
+
+        // doctor names it as written (the scheduler entry is missing here, so it exits 1).
+        let run = device(&["doctor"]);
+        for expected in [
+            "Integration Production SentinelOne (",
+            "✓ record in Production SentinelOne",
+            "bound to this device by its serial (test)",
+            "✓ Registered With [Production SentinelOne]",
+            "✓ Not Active Threat [Production SentinelOne]",
+        ] {
+            assert!(
+                run.stdout.contains(expected),
+                "{expected:?} in:\n{}",
+                run.stdout
+            );
+        }
+
+        // lookup --integration takes the name in any case.
+        let run = device(&[
+            "lookup",
+            "--uuid",
+            UUID,
+            "--integration",
+            "PRODUCTION SENTINELONE",
+        ]);
+        run.expect_code(0);
+        assert_eq!(run.json()["agentFound"], true);
+
+        // A name whose slug is taken gets its own token file.
+        let run = add("Production-SentinelOne");
+        run.expect_code(0);
+        let second = etc.join("tokens/production-sentinelone-2.token");
+        assert!(second.exists(), "{}", run.stdout);
+
+        // remove, by the name in another case; its token file goes with it.
+        let run = admin(
+            &tenant,
+            &config,
+            &["integration", "remove", "production sentinelone"],
+        );
+        run.expect_code(0);
+        assert!(
+            run.stdout
+                .contains("Removed integration \"Production SentinelOne\""),
+            "{}",
             run.stdout
         );
+        assert!(!stored.exists(), "token file deleted");
+        assert!(second.exists(), "the other integration's token stays");
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(
+            !text.contains("name = \"Production SentinelOne\""),
+            "{text}"
+        );
+        assert!(text.contains("name = \"Production-SentinelOne\""), "{text}");
     }
-
-    // lookup --integration takes the name in any case.
-    let run = device(&[
-        "lookup",
-        "--uuid",
-        UUID,
-        "--integration",
-        "PRODUCTION SENTINELONE",
-    ]);
-    run.expect_code(0);
-    assert_eq!(run.json()["agentFound"], true);
-
-    // A name whose slug is taken gets its own token file.
-    let run = add("Production-SentinelOne");
-    run.expect_code(0);
-    let second = etc.join("tokens/production-sentinelone-2.token");
-    assert!(second.exists(), "{}", run.stdout);
-
-    // remove, by the name in another case; its token file goes with it.
-    let run = admin(
-        &tenant,
-        &config,
-        &["integration", "remove", "production sentinelone"],
-    );
-    run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains("Removed integration \"Production SentinelOne\""),
-        "{}",
-        run.stdout
-    );
-    assert!(!stored.exists(), "token file deleted");
-    assert!(second.exists(), "the other integration's token stays");
-    let text = std::fs::read_to_string(&config).unwrap();
-    assert!(
-        !text.contains("name = \"Production SentinelOne\""),
-        "{text}"
-    );
-    assert!(text.contains("name = \"Production-SentinelOne\""), "{text}");
-}
+);
 
 #[test]
 fn concurrent_adds_keep_every_entry_and_no_orphaned_token() {

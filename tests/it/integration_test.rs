@@ -1,13 +1,13 @@
 //! `s1trust integration test` and `s1trust config validate`.
 
-use crate::helpers::{self, Tenant, fleet, run_s1trust, unused_loopback_port, write_private};
+use crate::helpers::{
+    self, Tenant, fleet, rfc3339, run_s1trust, unused_loopback_port, write_private,
+};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::json;
 
 fn rfc3339_in_days(days: i64) -> String {
-    let when = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-    when.format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
+    rfc3339(time::OffsetDateTime::now_utc() + time::Duration::days(days))
 }
 
 #[test]

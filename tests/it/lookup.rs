@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{self, Tenant, agent, fleet, path_arg, run_s1trust, set_mode, write_private};
+use crate::helpers::{self, Config, Tenant, agent, fleet, path_arg, run_s1trust, write_private};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
 
@@ -409,11 +409,12 @@ fn token_stays_secret_even_at_debug_level() {
     tenant.assert_token_kept_secret(&run);
 }
 
+#[cfg(unix)]
 #[test]
 fn group_readable_token_file_is_refused_before_any_request() {
     let tenant = Tenant::start(fleet());
     for mode in [0o640, 0o604, 0o660] {
-        set_mode(&tenant.token_file, mode);
+        helpers::set_mode(&tenant.token_file, mode);
         let run = tenant.run(&["lookup", "--serial", "PF2ABCDE"]);
         run.expect_code(2);
         assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
@@ -424,23 +425,14 @@ fn group_readable_token_file_is_refused_before_any_request() {
 #[test]
 fn configured_integration_is_used_by_name() {
     let tenant = Tenant::start(fleet());
-    let config = format!(
-        "[[integration]]\nname = \"corp\"\nurl = \"{}\"\ntoken_file = \"api.token\"\nca_file = \"ca.pem\"\n\n[http]\ndeadline = \"20s\"\n",
-        tenant.emulator.url()
-    );
+    let config = Config::of(&tenant).deadline("20s").text();
     std::fs::write(&tenant.config_file, config).unwrap();
-    let args: Vec<String> = ["lookup", "--serial", "PF2ABCDE", "--integration", "corp"]
-        .map(String::from)
-        .to_vec();
-    run_s1trust(&args, &tenant.config_file, &[]).expect_code(0);
-    let args: Vec<String> = ["lookup", "--serial", "PF2ABCDE"]
-        .map(String::from)
-        .to_vec();
-    run_s1trust(&args, &tenant.config_file, &[]).expect_code(0);
-    let args: Vec<String> = ["lookup", "--serial", "PF2ABCDE", "--integration", "nope"]
-        .map(String::from)
-        .to_vec();
-    let run = run_s1trust(&args, &tenant.config_file, &[]);
+    let by_name = ["lookup", "--serial", "PF2ABCDE", "--integration", "corp"];
+    run_s1trust(&by_name, &tenant.config_file, &[]).expect_code(0);
+    let only_one = ["lookup", "--serial", "PF2ABCDE"];
+    run_s1trust(&only_one, &tenant.config_file, &[]).expect_code(0);
+    let unknown = ["lookup", "--serial", "PF2ABCDE", "--integration", "nope"];
+    let run = run_s1trust(&unknown, &tenant.config_file, &[]);
     run.expect_code(2);
     assert!(run.stderr.contains("configured: corp"), "{}", run.stderr);
 }

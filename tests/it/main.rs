@@ -1,6 +1,7 @@
 //! The integration tests, as one test binary (`cargo test --test it`), so the library
 //! and the helpers are linked once. One module per command or area; shared set-up
-//! lives in [`helpers`].
+//! lives in the test kit, [`helpers`]. Modules that need root, Unix file modes or
+//! Linux namespaces are built only where those exist.
 //!
 //! Every test talks only to loopback (the emulated tenant in `tests/emulator`) and
 //! writes only to temporary folders; the Linux identity tests change `/sys` and `/opt`
@@ -13,15 +14,20 @@ mod agent_cli_faults;
 #[cfg(target_os = "linux")]
 mod attacks;
 mod bad_input;
+#[cfg(unix)]
 mod binding;
+#[cfg(unix)]
 mod check;
 #[cfg(unix)]
 mod crash_loop;
+#[cfg(unix)]
 mod fault_matrix;
+#[cfg(unix)]
 mod fleet;
 #[cfg(target_os = "linux")]
 mod identity_linux;
 mod identity_smbios;
+#[cfg(unix)]
 mod integration_admin;
 mod integration_test;
 mod lookup;

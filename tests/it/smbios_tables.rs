@@ -5,20 +5,13 @@
 //! same string numbers, then an end-of-table structure, wrapped the same way as the
 //! original. `expected-serials.json` holds what dmidecode printed for the originals.
 
-/// One SMBIOS structure.
-struct Structure {
-    kind: u8,
-    handle: u16,
-    /// The formatted area after the 4-byte header.
-    formatted: &'static [u8],
-    strings: &'static [&'static str],
-}
+use crate::helpers::smbios::{Sm2EntryPoint, Structure, dump, end_of_table};
 
 /// The 16 zero bytes standing in for a system UUID.
 const NO_UUID: [u8; 16] = [0; 16];
 
 /// InfraSIM `data/dell_r740xd/dell_r740xd_smbios.bin` (76 structures in the original).
-const DELL_R740XD: [Structure; 3] = [
+const DELL_R740XD: [Structure<'static>; 3] = [
     Structure {
         kind: 1,
         handle: 0x0100,
@@ -51,7 +44,7 @@ const DELL_R740XD: [Structure; 3] = [
 ];
 
 /// InfraSIM `data/s2600kp/s2600kp_smbios.bin`, a bare table (78 structures in the original).
-const INTEL_S2600KP: [Structure; 3] = [
+const INTEL_S2600KP: [Structure<'static>; 3] = [
     Structure {
         kind: 1,
         handle: 0x0001,
@@ -100,9 +93,9 @@ const INTEL_S2600KP: [Structure; 3] = [
 pub fn rebuilt(name: &str) -> Option<Vec<u8>> {
     match name {
         // A 2.x-style entry point announcing 3.0, as in the original.
-        "dell-poweredge-r740xd-smbios3.0-dump.bin" => Some(dump(&DELL_R740XD, 3, 0, 0x30)),
+        "dell-poweredge-r740xd-smbios3.0-dump.bin" => Some(dumped(&DELL_R740XD, 3, 0, 0x30)),
         "intel-s2600kp-raw-table.bin" => Some(table(&INTEL_S2600KP)),
-        "intel-s2600kp-smbios2.7-builtep-dump.bin" => Some(dump(&INTEL_S2600KP, 2, 7, 0x27)),
+        "intel-s2600kp-smbios2.7-builtep-dump.bin" => Some(dumped(&INTEL_S2600KP, 2, 7, 0x27)),
         _ => None,
     }
 }
@@ -123,64 +116,25 @@ const fn concat_bytes(head: [u8; 4], uuid: [u8; 16], tail: [u8; 3]) -> [u8; 23] 
     out
 }
 
-/// One structure's bytes: header, formatted area, strings, terminating NUL(s).
-fn structure_bytes(kind: u8, handle: u16, formatted: &[u8], strings: &[&str]) -> Vec<u8> {
-    let length = u8::try_from(4 + formatted.len()).unwrap();
-    let mut out = vec![kind, length];
-    out.extend(handle.to_le_bytes());
-    out.extend(formatted);
-    for s in strings {
-        out.extend(s.as_bytes());
-        out.push(0);
-    }
-    if strings.is_empty() {
-        out.push(0);
-    }
-    out.push(0);
-    out
-}
-
-/// The structures plus a Type 127 end-of-table structure.
+/// The structures plus an end-of-table structure.
 fn table(structures: &[Structure]) -> Vec<u8> {
-    let mut out: Vec<u8> = structures
-        .iter()
-        .flat_map(|s| structure_bytes(s.kind, s.handle, s.formatted, s.strings))
-        .collect();
-    out.extend(structure_bytes(127, 0xfeff, &[], &[]));
+    let mut out: Vec<u8> = structures.iter().flat_map(Structure::bytes).collect();
+    out.extend(end_of_table(0xfeff));
     out
 }
 
-/// A `dmidecode --dump-bin` style file: a 31-byte `_SM_` entry point with valid
-/// checksums, padded to 0x20, then the table.
-fn dump(structures: &[Structure], major: u8, minor: u8, bcd_revision: u8) -> Vec<u8> {
+/// The table as a dump behind a `_SM_` entry point of SMBIOS `major`.`minor`.
+fn dumped(structures: &[Structure], major: u8, minor: u8, bcd_revision: u8) -> Vec<u8> {
     let table = table(structures);
-    let count = u16::try_from(structures.len() + 1).unwrap();
-    let largest = structures
-        .iter()
-        .map(|s| structure_bytes(s.kind, s.handle, s.formatted, s.strings).len())
-        .max()
-        .unwrap();
-    let mut ep = vec![0u8; 0x20];
-    ep[..4].copy_from_slice(b"_SM_");
-    ep[5] = 0x1f;
-    ep[6] = major;
-    ep[7] = minor;
-    ep[8..10].copy_from_slice(&u16::try_from(largest).unwrap().to_le_bytes());
-    ep[0x10..0x15].copy_from_slice(b"_DMI_");
-    ep[0x16..0x18].copy_from_slice(&u16::try_from(table.len()).unwrap().to_le_bytes());
-    ep[0x18..0x1c].copy_from_slice(&0x20u32.to_le_bytes());
-    ep[0x1c..0x1e].copy_from_slice(&count.to_le_bytes());
-    ep[0x1e] = bcd_revision;
-    ep[0x15] = checksum(&ep[0x10..0x1f]);
-    ep[4] = checksum(&ep[..0x1f]);
-    ep.extend(table);
-    ep
-}
-
-/// The byte that makes `bytes` add up to 0 modulo 256 (its own slot still 0).
-fn checksum(bytes: &[u8]) -> u8 {
-    bytes
-        .iter()
-        .fold(0u8, |sum, b| sum.wrapping_add(*b))
-        .wrapping_neg()
+    let largest = structures.iter().map(|s| s.bytes().len()).max().unwrap();
+    let entry_point = Sm2EntryPoint {
+        major,
+        minor,
+        max_structure: u16::try_from(largest).unwrap(),
+        table_length: u16::try_from(table.len()).unwrap(),
+        table_address: 0x20,
+        structures: u16::try_from(structures.len() + 1).unwrap(),
+        bcd_revision,
+    };
+    dump(&entry_point.bytes(), &table)
 }

@@ -1,0 +1,29 @@
+//! The posture document's JSON Schema (`src/posture/check-v1.schema.json`), the
+//! contract `check --json` and the snapshot file keep.
+
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+static POSTURE: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    let schema: Value =
+        serde_json::from_str(include_str!("../../../src/posture/check-v1.schema.json")).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+});
+
+/// Where `document` breaks the posture schema, one line each; empty when it is valid.
+pub fn posture_violations(document: &Value) -> Vec<String> {
+    POSTURE
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+/// Asserts `document` is valid against the posture schema.
+pub fn validate_posture(document: &Value) {
+    let errors = posture_violations(document);
+    assert!(
+        errors.is_empty(),
+        "schema violations: {errors:#?}\n{document:#}"
+    );
+}
