@@ -719,7 +719,8 @@ root_test!(
         let tenant = Tenant::start(vec![device_record(json!({}))]);
         tenant.emulator.add_fault(echo_token(401, ""));
         let lab = Lab::new(&tenant);
-        assert_eq!(lab.refresh().0, 0);
+        // Written (there was none), but the refresh could not evaluate: exit 3.
+        assert_eq!(lab.refresh().0, 3);
         let snapshot = lab.snapshot_json();
         let error = snapshot["integrations"][0]["error"].as_str().unwrap();
         assert!(error.contains("ApiToken [redacted]"), "{error}");
