@@ -16,12 +16,13 @@ use toml_edit::{Document, Item, TableLike};
 use crate::fs_trust::{self, Rule, TrustError};
 
 use crate::identity::OsType;
-use crate::posture::factors::{FactorKey, FactorSettings};
+use crate::posture::factors::{FactorKey, FactorSettings, Parameter};
 pub use crate::settings::{
     CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, SnapshotSettings,
     default_config_path, default_snapshot_path, name_key, same_name,
 };
 use crate::tenant::url::ConsoleUrl;
+use crate::version::Version;
 
 /// One problem in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,7 +335,7 @@ impl Walker {
         for (name, entry) in table.iter() {
             let span = table.key(name).and_then(|k| k.span());
             let Some(key) = FactorKey::parse(name) else {
-                let known: Vec<&str> = FactorKey::ALL.iter().map(|k| k.as_str()).collect();
+                let known: Vec<&str> = FactorKey::all().map(FactorKey::as_str).collect();
                 self.problem(
                     span,
                     format!("unknown factor `{name}` (known: {})", known.join(", ")),
@@ -361,8 +362,8 @@ impl Walker {
     ) {
         let allowed: Vec<&str> = FACTOR_KEYS
             .iter()
-            .chain(key.parameters())
             .copied()
+            .chain(key.factor().parameters.iter().map(|p| p.key()))
             .collect();
         self.check_keys(
             table,
@@ -385,20 +386,27 @@ impl Walker {
             self.problem(span, format!("factor `{}` is enabled but selects no operating system; list at least one of macos, windows, linux in `os`", key.as_str()));
         }
         if let Some(text) = self.string(table, "remediation") {
-            settings.remediation = text;
+            settings.remediation = Some(text);
         }
-        settings.max_inactive = self.duration(table, "max_inactive", settings.max_inactive);
-        if let Some(version) = self.string(table, "min_version") {
-            match crate::version::Version::parse(&version) {
-                Some(_) => settings.min_version = Some(version),
-                None => self.problem(
-                    table.get("min_version").and_then(Item::span),
-                    format!(
-                        "`min_version` {version:?} must be a dotted version such as \"24.1.2.6\""
-                    ),
-                ),
-            }
+        // Parameters the factor does not take are unknown keys (above); their values
+        // are still checked, so that every problem is reported at once.
+        let max_inactive = Parameter::MaxInactive.key();
+        settings.max_inactive = self.duration(table, max_inactive, settings.max_inactive);
+        if let Some(version) = self.version(table, Parameter::MinVersion.key()) {
+            settings.min_version = Some(version);
         }
+    }
+
+    fn version(&mut self, table: &dyn TableLike, key: &str) -> Option<Version> {
+        let text = self.string(table, key)?;
+        let version = Version::parse(&text);
+        if version.is_none() {
+            self.problem(
+                table.get(key).and_then(Item::span),
+                format!("`{key}` {text:?} must be a dotted version such as \"24.1.2.6\""),
+            );
+        }
+        version
     }
 
     fn os_list(&mut self, item: &Item) -> Vec<OsType> {
@@ -853,12 +861,15 @@ remediation = "Connect to the VPN"
 [integration.factors.not_active_threat]
 enabled = false
 
+[integration.factors.agent_up_to_date]
+min_version = "24.1.2"
+
 [snapshot]
 max_age = "10m"
 "#;
         let config = parse(text).unwrap();
         let factors = &config.integrations[0].factors;
-        assert_eq!(factors.len(), FactorKey::ALL.len());
+        assert_eq!(factors.len(), FactorKey::all().count());
         let active = factors
             .iter()
             .find(|f| f.key == FactorKey::AgentActive)
@@ -866,12 +877,21 @@ max_age = "10m"
         assert!(active.enabled);
         assert_eq!(active.os, [OsType::Macos, OsType::Windows]);
         assert_eq!(active.max_inactive, Duration::from_secs(7200));
-        assert_eq!(active.remediation, "Connect to the VPN");
+        assert_eq!(active.remediation.as_deref(), Some("Connect to the VPN"));
         let threat = factors
             .iter()
             .find(|f| f.key == FactorKey::NotActiveThreat)
             .unwrap();
         assert!(!threat.enabled);
+        let up_to_date = factors
+            .iter()
+            .find(|f| f.key == FactorKey::AgentUpToDate)
+            .unwrap();
+        assert_eq!(up_to_date.min_version, Version::parse("24.1.2.0"));
+        assert_eq!(
+            up_to_date.min_version.as_ref().unwrap().to_string(),
+            "24.1.2"
+        );
         let registered = factors
             .iter()
             .find(|f| f.key == FactorKey::RegisteredWith)
@@ -905,7 +925,7 @@ os = ["beos"]
             "unknown key `min_version`",
             "selects no operating system",
             "unknown factor `is_cool`",
-            "`min_version` \"latest\"",
+            "Some(12): `min_version` \"latest\" must be a dotted version such as \"24.1.2.6\"",
             "`os` must be a list",
         ] {
             assert!(

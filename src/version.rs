@@ -4,9 +4,12 @@
 use std::cmp::Ordering;
 
 /// A dotted version, compared part by part as numbers, with trailing zeros not
-/// counting (`24.10` > `24.9`, `24.1` == `24.1.0`).
+/// counting (`24.10` > `24.9`, `24.1` == `24.1.0`); shown as it was written.
 #[derive(Debug, Clone)]
-pub struct Version(Vec<u64>);
+pub struct Version {
+    parts: Vec<u64>,
+    written: String,
+}
 
 impl Version {
     /// Exactly a dotted version: two or more parts, digits only (what the agent's
@@ -20,7 +23,9 @@ impl Version {
                     .flatten()
             })
             .collect();
-        parts.filter(|p| p.len() >= 2).map(Self)
+        parts
+            .filter(|p| p.len() >= 2)
+            .map(|parts| Self::new(parts, text))
     }
 
     /// A version as the API or an admin writes it: surrounding space and a build
@@ -31,12 +36,29 @@ impl Version {
         core.split('.')
             .map(|p| p.parse().ok())
             .collect::<Option<Vec<u64>>>()
-            .map(Self)
+            .map(|parts| Self::new(parts, text))
+    }
+
+    fn new(parts: Vec<u64>, written: &str) -> Self {
+        Self {
+            parts,
+            written: written.to_owned(),
+        }
     }
 
     fn significant(&self) -> &[u64] {
-        let end = self.0.iter().rposition(|&p| p != 0).map_or(1, |i| i + 1);
-        &self.0[..end.min(self.0.len())]
+        let end = self
+            .parts
+            .iter()
+            .rposition(|&p| p != 0)
+            .map_or(1, |i| i + 1);
+        &self.parts[..end.min(self.parts.len())]
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.written)
     }
 }
 
@@ -76,6 +98,8 @@ mod tests {
         );
         assert!(Version::parse("24").is_some());
         assert!(Version::parse("x.1").is_none());
+        let written = "24.01.2-beta";
+        assert_eq!(Version::parse(written).unwrap().to_string(), written);
     }
 
     #[test]

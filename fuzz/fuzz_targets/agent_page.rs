@@ -5,6 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use s1trust::identity::OsType;
 use s1trust::lookup::{
     LookupQuery, LookupResult, Selection, davinci_error, davinci_object, select_record,
 };
@@ -15,6 +16,7 @@ use s1trust::tenant::client::parse_retry_after;
 use s1trust::tenant::error::parse_envelope;
 use s1trust::tenant::json::parse_strict;
 use s1trust::tenant::{AgentRecord, TenantError};
+use s1trust::version::Version;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -72,11 +74,11 @@ fuzz_target!(|data: &[u8]| {
     let now = OffsetDateTime::from_unix_timestamp(NOW_UNIX).unwrap();
     for record in &page.records {
         accessors(record);
-        for key in FactorKey::ALL {
+        for key in FactorKey::all() {
             let mut settings = FactorSettings::default_for(key);
-            let _ = judge(&settings, record, now);
-            settings.min_version = Some("24.1.2".into());
-            let _ = judge(&settings, record, now);
+            let _ = judge(&settings, Some(OsType::Linux), Ok(record), now);
+            settings.min_version = Version::parse("24.1.2");
+            let _ = judge(&settings, Some(OsType::Linux), Ok(record), now);
         }
         if let Some(serial) = record.serial_number() {
             let _ = LookupQuery::serial(&serial);

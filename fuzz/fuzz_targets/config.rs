@@ -34,7 +34,8 @@ fuzz_target!(|data: &[u8]| {
                 for factor in &integration.factors {
                     assert!(factor.max_inactive <= Duration::from_secs(30 * 24 * HOUR));
                     if let Some(version) = &factor.min_version {
-                        assert!(Version::parse(version).is_some(), "{version:?}");
+                        let written = version.to_string();
+                        assert_eq!(Version::parse(&written).as_ref(), Some(version), "{written:?}");
                     }
                 }
             }

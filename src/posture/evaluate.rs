@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::factors::{FactorKey, FactorResult, FactorSettings, Verdict, judge};
+use super::factors::{FactorKey, FactorResult, Verdict, judge};
 use super::report::{
     AgentSummary, Binding, DeviceSummary, FactorReport, IntegrationReport, IntegrationStatus,
     MatchedBy, Overall, PostureReport, SCHEMA_VERSION, Source,
@@ -493,7 +493,12 @@ fn judge_all(
         .iter()
         .filter(|settings| settings.enabled)
         .map(|settings| {
-            let mut verdict = judge_one(settings, &assessment.gate, identity, now);
+            let lookup = assessment.gate.as_ref().map_err(|b| Verdict {
+                result: b.result,
+                reason: b.reason,
+                detail: b.detail.clone(),
+            });
+            let mut verdict = judge(settings, identity.os_type, lookup, now);
             if settings.key == FactorKey::RegisteredWith
                 && verdict.result == FactorResult::Satisfied
             {
@@ -506,49 +511,10 @@ fn judge_all(
                 result: verdict.result,
                 reason: verdict.reason,
                 detail: verdict.detail,
-                remediation: settings.remediation.clone(),
+                remediation: settings.remediation_for(verdict.reason).to_owned(),
             }
         })
         .collect()
-}
-
-fn judge_one(
-    settings: &FactorSettings,
-    gate: &Result<AgentRecord, Blocked>,
-    identity: &DeviceIdentity,
-    now: OffsetDateTime,
-) -> Verdict {
-    let applies = identity.os_type.is_some_and(|os| settings.os.contains(&os));
-    if !applies {
-        let reason = if identity.os_type.is_some() {
-            Reason::OsNotSelected
-        } else {
-            Reason::OsUnknown
-        };
-        let result = if identity.os_type.is_some() {
-            FactorResult::NotApplicable
-        } else {
-            FactorResult::Unknown
-        };
-        return Verdict {
-            result,
-            reason,
-            detail: None,
-        };
-    }
-    match gate {
-        Ok(record) => judge(settings, record, now),
-        Err(b) if settings.key == FactorKey::RegisteredWith => Verdict {
-            result: b.result,
-            reason: b.reason,
-            detail: b.detail.clone(),
-        },
-        Err(b) => Verdict {
-            result: FactorResult::Unknown,
-            reason: b.reason,
-            detail: None,
-        },
-    }
 }
 
 #[cfg(test)]
