@@ -25,12 +25,35 @@ pub enum StepStatus {
     Skipped,
 }
 
+crate::reason::codes! {
+    /// Which step (README `s1trust integration test`).
+    pub enum StepKey {
+        /// `GET /system/status` without the token: is this a SentinelOne console?
+        Reachability = "reachability",
+        /// `GET /user`: does the console accept the token, and with which role and scope?
+        Authentication = "authentication",
+        /// `GET /agents?limit=1`: can the token read agent records?
+        AgentsRead = "agents_read",
+    }
+}
+
+impl StepKey {
+    /// The step's name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Reachability => "Reachability",
+            Self::Authentication => "Authentication and scope",
+            Self::AgentsRead => "Read access to agents",
+        }
+    }
+}
+
 /// One checked step.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
-    /// Stable identifier: `reachability`, `authentication`, `agents_read`.
-    pub key: &'static str,
+    /// Which step.
+    pub key: StepKey,
     /// Readable name.
     pub name: &'static str,
     /// Outcome.
@@ -102,7 +125,7 @@ pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -
     let mut token = None;
 
     let reach = client.anonymous().get("/system/status", &[]).await;
-    steps.push(step("reachability", "Reachability", reach, describe_status));
+    steps.push(step(StepKey::Reachability, reach, describe_status));
 
     let user = if passed(&steps) {
         Some(client.get("/user", &[]).await)
@@ -114,24 +137,14 @@ pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -
         warnings.extend(expiry_warning(&info));
         token = Some(info);
     }
-    steps.push(maybe(
-        user,
-        "authentication",
-        "Authentication and scope",
-        describe_user,
-    ));
+    steps.push(maybe(user, StepKey::Authentication, describe_user));
 
     let agents = if passed(&steps) {
         Some(client.get("/agents", &[("limit", "1")]).await)
     } else {
         None
     };
-    steps.push(maybe(
-        agents,
-        "agents_read",
-        "Read access to agents",
-        describe_agents,
-    ));
+    steps.push(maybe(agents, StepKey::AgentsRead, describe_agents));
 
     ConnectionReport {
         url: client.console().to_string(),
@@ -151,15 +164,14 @@ fn passed(steps: &[Step]) -> bool {
 
 fn maybe(
     answer: Option<Answer>,
-    key: &'static str,
-    name: &'static str,
+    key: StepKey,
     describe: fn(&Value) -> Result<String, String>,
 ) -> Step {
     match answer {
-        Some(answer) => step(key, name, answer, describe),
+        Some(answer) => step(key, answer, describe),
         None => Step {
             key,
-            name,
+            name: key.name(),
             status: StepStatus::Skipped,
             latency_ms: None,
             detail: "skipped: an earlier step failed".into(),
@@ -169,15 +181,10 @@ fn maybe(
     }
 }
 
-fn step(
-    key: &'static str,
-    name: &'static str,
-    answer: Answer,
-    describe: fn(&Value) -> Result<String, String>,
-) -> Step {
+fn step(key: StepKey, answer: Answer, describe: fn(&Value) -> Result<String, String>) -> Step {
     let failed = |detail: String, hint: String, latency_ms, unreachable| Step {
         key,
-        name,
+        name: key.name(),
         status: StepStatus::Fail,
         latency_ms,
         detail,
@@ -190,7 +197,7 @@ fn step(
             match describe(&response.body) {
                 Ok(detail) => Step {
                     key,
-                    name,
+                    name: key.name(),
                     status: StepStatus::Pass,
                     latency_ms: latency,
                     detail,

@@ -114,7 +114,7 @@ fn check_identity(identity: &DeviceIdentity, report: &mut Checklist) {
                     format!(
                         "{:?} ({})",
                         c.value,
-                        c.reason.as_deref().unwrap_or("unusable")
+                        c.reason.map_or("unusable", |r| r.as_str())
                     )
                 })
                 .collect();
@@ -168,7 +168,7 @@ fn check_identity(identity: &DeviceIdentity, report: &mut Checklist) {
     for problem in &identity.problems {
         let detail = match &problem.detail {
             Some(detail) => format!("{}: {detail}", problem.reason),
-            None => problem.reason.clone(),
+            None => problem.reason.to_string(),
         };
         let hint = problem
             .hint
@@ -305,7 +305,9 @@ fn bound(integration: &IntegrationReport) -> String {
         }
         (Some(Binding::UuidOnly), _) => format!(
             "bound to this device by agent UUID only ({})",
-            integration.binding_reason.as_deref().unwrap_or("no reason")
+            integration
+                .binding_reason
+                .map_or("no reason", |r| r.as_str())
         ),
         _ => "bound to this device".into(),
     }

@@ -41,10 +41,10 @@ pub(crate) fn print(report: &PostureReport) {
             integration.name,
             integration.url
         );
-        match (integration.binding, integration.binding_reason.as_deref()) {
+        match (integration.binding, integration.binding_reason) {
             (Some(Binding::UuidOnly), reason) => outln!(
                 "  bound by agent UUID only ({}): the record's serial cannot confirm it",
-                reason.unwrap_or("no reason")
+                reason.map_or("no reason", |r| r.as_str())
             ),
             (Some(Binding::Serial), _) => {
                 if let Some(source) = &integration.binding_source {

@@ -54,11 +54,7 @@ fn table(id: &DeviceIdentity) -> String {
     }
     for (i, c) in id.serial_candidates.iter().enumerate() {
         let mark = if c.usable { "✓" } else { "✗" };
-        let why = c
-            .reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
+        let why = c.reason.map(|r| format!(" ({r})")).unwrap_or_default();
         let label = if i == 0 { "Serial candidates" } else { "" };
         row(label, format!("{mark} {:<14} {:?}{why}", c.source, c.value));
     }
@@ -170,7 +166,7 @@ fn summary(completeness: Completeness) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{Fact, IdentityProblem, OsType, Serial, SerialCandidate};
+    use crate::identity::{Fact, IdentityProblem, OsType, ProblemReason, Serial, SerialCandidate};
 
     #[test]
     fn table_shows_facts_sources_and_fixes() {
@@ -189,8 +185,12 @@ mod tests {
             hostname: Some("box".into()),
             os_type: Some(OsType::Linux),
             problems: vec![
-                IdentityProblem::new(Fact::Agent, "sentinelctl management status", "timed_out")
-                    .hint("try again"),
+                IdentityProblem::new(
+                    Fact::Agent,
+                    "sentinelctl management status",
+                    ProblemReason::TimedOut,
+                )
+                .hint("try again"),
             ],
             ..DeviceIdentity::default()
         };

@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use super::ProblemReason;
 use crate::fs_trust::{self, Rule, TrustError};
 
 /// Default time limit for one command (the CLI can hang during agent upgrades).
@@ -107,15 +108,15 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    /// Stable reason code for [`super::IdentityProblem`].
-    pub fn reason(&self) -> &'static str {
+    /// The code of the [`super::IdentityProblem`] this failure becomes.
+    pub fn reason(&self) -> ProblemReason {
         match self {
-            Self::NotPresent(_) => "not_present",
-            Self::Unsafe { .. } => "unsafe",
-            Self::PermissionDenied(_) => "permission_denied",
-            Self::TimedOut { .. } => "timed_out",
-            Self::TooLarge { .. } => "unparsable",
-            Self::Failed { .. } | Self::Io { .. } => "failed",
+            Self::NotPresent(_) => ProblemReason::NotPresent,
+            Self::Unsafe { .. } => ProblemReason::Unsafe,
+            Self::PermissionDenied(_) => ProblemReason::PermissionDenied,
+            Self::TimedOut { .. } => ProblemReason::TimedOut,
+            Self::TooLarge { .. } => ProblemReason::Unparsable,
+            Self::Failed { .. } | Self::Io { .. } => ProblemReason::Failed,
         }
     }
 

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
 
-use super::{Fact, IdentityProblem};
+use super::{Fact, IdentityProblem, ProblemReason};
 
 /// What the OS says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub fn read_host() -> HostFacts {
         Ok(_) => None,
         Err(e) => {
             problems.push(
-                IdentityProblem::new(Fact::Host, format!("sysinfo {what}"), "failed")
+                IdentityProblem::new(Fact::Host, format!("sysinfo {what}"), ProblemReason::Failed)
                     .detail(e.to_string()),
             );
             None

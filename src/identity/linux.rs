@@ -5,8 +5,8 @@
 use super::command::{CommandError, Program, Query};
 use super::sentinelctl::{self, ParseError};
 use super::{
-    AgentReading, Fact, IdentityProblem, SerialCandidate, SerialReading, Sourced, Sources, agent,
-    run_query, serial, smbios,
+    AgentReading, Fact, IdentityProblem, ProblemReason, SerialCandidate, SerialReading, Sourced,
+    Sources, agent, run_query, serial, smbios,
 };
 
 /// Agent process names (the `sentinelctl control status` process table).
@@ -46,8 +46,9 @@ fn read_tables(sources: &Sources) -> Result<smbios::SmbiosSerials, IdentityProbl
         // The table decodes without its entry point; only the version is unknown.
         Err(_) => smbios::from_table(&table, None),
     };
-    decoded
-        .map_err(|e| IdentityProblem::new(Fact::Serial, TABLE, "unparsable").detail(e.to_string()))
+    decoded.map_err(|e| {
+        IdentityProblem::new(Fact::Serial, TABLE, ProblemReason::Unparsable).detail(e.to_string())
+    })
 }
 
 /// `product_serial` (Type 1), `chassis_serial` (Type 3), `board_serial` (Type 2),
@@ -56,7 +57,7 @@ fn read_dmi_id(sources: &Sources) -> SerialReading {
     let mut reading = SerialReading::default();
     if !sources.path(DMI_ID).is_dir() {
         reading.problems.push(
-            IdentityProblem::new(Fact::Serial, DMI_ID, "not_present")
+            IdentityProblem::new(Fact::Serial, DMI_ID, ProblemReason::NotPresent)
                 .detail("this machine exposes no DMI/SMBIOS data (common in containers, some VMs and ARM boards)"),
         );
         return reading;
@@ -88,7 +89,7 @@ fn read_dmi_id(sources: &Sources) -> SerialReading {
 
 fn serial_io_problem(source: &str, error: &std::io::Error) -> IdentityProblem {
     let problem = IdentityProblem::from_io(Fact::Serial, source, error);
-    if problem.reason == "permission_denied" {
+    if problem.reason == ProblemReason::PermissionDenied {
         problem.hint(SERIAL_NEEDS_ROOT)
     } else {
         problem
@@ -116,7 +117,8 @@ pub fn read_agent(sources: &Sources) -> AgentReading {
         Ok(program) => program,
         Err(CommandError::NotPresent(_)) => {
             reading.problems.push(
-                IdentityProblem::new(Fact::Agent, SENTINELCTL, "not_present").hint(INSTALL_AGENT),
+                IdentityProblem::new(Fact::Agent, SENTINELCTL, ProblemReason::NotPresent)
+                    .hint(INSTALL_AGENT),
             );
             return reading;
         }
@@ -160,7 +162,7 @@ fn management_status_once(
     })?;
     sentinelctl::parse_management_status(&output).map_err(|e| match e {
         ParseError::Transient(_) => (
-            IdentityProblem::new(Fact::Agent, STATUS_SOURCE, "failed")
+            IdentityProblem::new(Fact::Agent, STATUS_SOURCE, ProblemReason::Failed)
                 .detail(e.to_string())
                 .hint(AGENT_BUSY),
             true,
@@ -194,7 +196,7 @@ fn read_management_status(program: &Program, reading: &mut AgentReading) {
     match status.uuid {
         Some(uuid) => reading.uuid = Some(Sourced::new(uuid, SOURCE)),
         None => reading.problems.push(
-            IdentityProblem::new(Fact::Agent, SOURCE, "not_registered")
+            IdentityProblem::new(Fact::Agent, SOURCE, ProblemReason::NotRegistered)
                 .detail("UUID is undefined")
                 .hint(REGISTER_AGENT),
         ),
@@ -322,7 +324,10 @@ mod tests {
         let reading = read_serial(&sources);
         assert_eq!(reading.candidates[0].value, "VMware-56 4d e2 c3");
         assert!(reading.candidates[0].usable);
-        assert_eq!(reading.candidates[1].reason.as_deref(), Some("placeholder"));
+        assert_eq!(
+            reading.candidates[1].reason,
+            Some(crate::identity::CandidateReason::Placeholder)
+        );
         assert_eq!(reading.model_platform, Some("vmware"));
         let reasons: Vec<_> = reading
             .problems

@@ -8,8 +8,8 @@
 use super::command::{Program, Query};
 use super::sentinelctl::{self, ParseError};
 use super::{
-    AgentReading, Fact, IdentityProblem, SerialCandidate, SerialReading, Sourced, Sources, agent,
-    run_query, serial,
+    AgentReading, Fact, IdentityProblem, ProblemReason, SerialCandidate, SerialReading, Sourced,
+    Sources, agent, run_query, serial,
 };
 
 /// Agent daemon names.
@@ -40,7 +40,7 @@ pub fn read_serial(sources: &Sources) -> SerialReading {
         return reading;
     }
     reading.problems.push(
-        IdentityProblem::new(Fact::Serial, IOKIT_SOURCE, "not_present")
+        IdentityProblem::new(Fact::Serial, IOKIT_SOURCE, ProblemReason::NotPresent)
             .detail("IOKit returned no IOPlatformSerialNumber"),
     );
     let program = match sources.program(IOREG) {
@@ -71,9 +71,10 @@ pub fn read_serial(sources: &Sources) -> SerialReading {
 pub fn read_agent(sources: &Sources) -> AgentReading {
     let mut reading = AgentReading::default();
     if !sources.path(BUNDLE).is_dir() {
-        reading
-            .problems
-            .push(IdentityProblem::new(Fact::Agent, BUNDLE, "not_present").hint(INSTALL_AGENT));
+        reading.problems.push(
+            IdentityProblem::new(Fact::Agent, BUNDLE, ProblemReason::NotPresent)
+                .hint(INSTALL_AGENT),
+        );
         return reading;
     }
     reading.installed = Some(BUNDLE.to_owned());
@@ -147,7 +148,7 @@ fn read_status(program: &Program, reading: &mut AgentReading) -> Option<Sourced>
     match status.uuid {
         Some(uuid) => reading.uuid = Some(Sourced::new(uuid, STATUS_SOURCE)),
         None => reading.problems.push(
-            IdentityProblem::new(Fact::Agent, STATUS_SOURCE, "not_registered")
+            IdentityProblem::new(Fact::Agent, STATUS_SOURCE, ProblemReason::NotRegistered)
                 .detail("Agent ID is undefined")
                 .hint(REGISTER_AGENT),
         ),

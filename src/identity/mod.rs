@@ -166,8 +166,24 @@ pub struct SerialCandidate {
     pub value: String,
     /// Whether it can identify the device.
     pub usable: bool,
-    /// Why not, when not usable: `empty`, `too_short`, `placeholder`, `comma`, `bad_string`.
-    pub reason: Option<String>,
+    /// Why not, when not usable.
+    pub reason: Option<CandidateReason>,
+}
+
+crate::reason::codes! {
+    /// Why a serial candidate cannot identify the device (README `s1trust identity`).
+    pub enum CandidateReason {
+        /// Nothing left after trimming.
+        Empty = "empty",
+        /// Shorter than the tenant's minimum filter length.
+        TooShort = "too_short",
+        /// A firmware template or filler value shared by many devices.
+        Placeholder = "placeholder",
+        /// The API's filter would read the comma as a list separator.
+        Comma = "comma",
+        /// The SMBIOS structure names a string that is not in its string table.
+        BadString = "bad_string",
+    }
 }
 
 impl SerialCandidate {
@@ -175,7 +191,7 @@ impl SerialCandidate {
     pub fn check(source: impl Into<String>, raw: &str) -> Self {
         let (usable, reason) = match serial::check_serial(raw) {
             Ok(_) => (true, None),
-            Err(problem) => (false, Some(problem.code().to_owned())),
+            Err(problem) => (false, Some(problem.code())),
         };
         Self {
             source: source.into(),
@@ -191,7 +207,7 @@ impl SerialCandidate {
             source: source.into(),
             value: String::new(),
             usable: false,
-            reason: Some("bad_string".into()),
+            reason: Some(CandidateReason::BadString),
         }
     }
 }
@@ -214,9 +230,8 @@ pub enum Fact {
 pub struct IdentityProblem {
     /// The source, e.g. `/sys/firmware/dmi/tables/DMI` or `sentinelctl management status`.
     pub source: String,
-    /// Stable code: `not_present`, `permission_denied`, `timed_out`, `unparsable`,
-    /// `unsafe`, `failed`, `not_registered`.
-    pub reason: String,
+    /// Why it could not be read.
+    pub reason: ProblemReason,
     /// What to do about it.
     pub hint: Option<String>,
     /// Which fact it affects.
@@ -225,12 +240,58 @@ pub struct IdentityProblem {
     pub detail: Option<String>,
 }
 
+crate::reason::codes! {
+    /// Why a source could not be read (README `s1trust identity`).
+    pub enum ProblemReason {
+        /// The file, program or value does not exist (the agent is not installed).
+        NotPresent = "not_present",
+        /// The OS refused to read or run it.
+        PermissionDenied = "permission_denied",
+        /// It did not answer within its time limit.
+        TimedOut = "timed_out",
+        /// Its output or contents are in a format s1trust does not recognize, or too large.
+        Unparsable = "unparsable",
+        /// Someone other than root could have replaced the program or a folder above it.
+        Unsafe = "unsafe",
+        /// Any other failure.
+        Failed = "failed",
+        /// The agent is installed but has no UUID: not registered with a console.
+        NotRegistered = "not_registered",
+    }
+}
+
+impl ProblemReason {
+    /// Whether the source answered that the fact is absent (nothing installed, not
+    /// registered): a definite answer. Every other code leaves the fact unknown.
+    pub fn is_absence(self) -> bool {
+        matches!(self, Self::NotPresent | Self::NotRegistered)
+    }
+}
+
+/// A fact this OS offers no way to read: the identity is read on macOS, Windows and
+/// Linux only, the OSes SentinelOne has an agent for. It becomes a `not_present` problem
+/// whose source is the OS's name, so such a device reads as one without an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("s1trust reads the device identity on macOS, Windows and Linux only")]
+pub struct Unsupported(pub Fact);
+
+impl From<Unsupported> for IdentityProblem {
+    fn from(unsupported: Unsupported) -> Self {
+        Self::new(
+            unsupported.0,
+            std::env::consts::OS,
+            ProblemReason::NotPresent,
+        )
+        .detail(unsupported.to_string())
+    }
+}
+
 impl IdentityProblem {
     /// A problem without detail or hint.
-    pub fn new(fact: Fact, source: impl Into<String>, reason: &str) -> Self {
+    pub fn new(fact: Fact, source: impl Into<String>, reason: ProblemReason) -> Self {
         Self {
             source: source.into(),
-            reason: reason.to_owned(),
+            reason,
             hint: None,
             fact,
             detail: None,
@@ -268,7 +329,7 @@ impl IdentityProblem {
 
     /// Output or a file in a format s1trust does not recognize.
     pub fn unparsable(fact: Fact, source: &str, error: &impl std::fmt::Display) -> Self {
-        Self::new(fact, source, "unparsable")
+        Self::new(fact, source, ProblemReason::Unparsable)
             .detail(error.to_string())
             .hint(format!(
                 "the format is not recognized; report this with the output of `{source}`"
@@ -278,15 +339,17 @@ impl IdentityProblem {
     /// A file that could not be read.
     pub fn from_io(fact: Fact, source: impl Into<String>, error: &std::io::Error) -> Self {
         let reason = match error.kind() {
-            std::io::ErrorKind::NotFound => "not_present",
-            std::io::ErrorKind::PermissionDenied => "permission_denied",
-            std::io::ErrorKind::TimedOut => "timed_out",
-            _ => "failed",
+            std::io::ErrorKind::NotFound => ProblemReason::NotPresent,
+            std::io::ErrorKind::PermissionDenied => ProblemReason::PermissionDenied,
+            std::io::ErrorKind::TimedOut => ProblemReason::TimedOut,
+            _ => ProblemReason::Failed,
         };
         let problem = Self::new(fact, source, reason);
         match reason {
-            "not_present" => problem,
-            "permission_denied" => problem.detail(error.to_string()).hint(RUN_PRIVILEGED),
+            ProblemReason::NotPresent => problem,
+            ProblemReason::PermissionDenied => {
+                problem.detail(error.to_string()).hint(RUN_PRIVILEGED)
+            }
             _ => problem.detail(error.to_string()),
         }
     }
@@ -346,14 +409,14 @@ impl DeviceIdentity {
     /// definite answer and wins over an unreadable serial.
     pub fn completeness(&self) -> Completeness {
         let blocked = |fact: Fact| {
-            self.problems.iter().any(|p| {
-                p.fact == fact && !matches!(p.reason.as_str(), "not_present" | "not_registered")
-            })
+            self.problems
+                .iter()
+                .any(|p| p.fact == fact && !p.reason.is_absence())
         };
         let not_registered = self
             .problems
             .iter()
-            .any(|p| p.fact == Fact::Agent && p.reason == "not_registered");
+            .any(|p| p.fact == Fact::Agent && p.reason == ProblemReason::NotRegistered);
         if self.agent_uuid.is_none() {
             let definite = if self.agent_installed {
                 not_registered
@@ -666,7 +729,7 @@ mod tests {
         }
     }
 
-    fn problem(fact: Fact, reason: &str) -> IdentityProblem {
+    fn problem(fact: Fact, reason: ProblemReason) -> IdentityProblem {
         IdentityProblem::new(fact, "somewhere", reason)
     }
 
@@ -749,8 +812,8 @@ mod tests {
             )
             .completeness()
         };
-        let denied = || vec![problem(Fact::Serial, "permission_denied")];
-        let absent = || vec![problem(Fact::Serial, "not_present")];
+        let denied = || vec![problem(Fact::Serial, ProblemReason::PermissionDenied)];
+        let absent = || vec![problem(Fact::Serial, ProblemReason::NotPresent)];
         let ok_agent = || agent_with(Some(UUID), vec![]);
         // Serial unreadable → unknown; absent or only placeholders → settled.
         assert_eq!(read(&[], denied(), ok_agent()), Completeness::Unreadable);
@@ -761,25 +824,52 @@ mod tests {
         );
         // Agent: not installed, not registered → missing; anything else → unknown.
         let missing = AgentReading {
-            problems: vec![problem(Fact::Agent, "not_present")],
+            problems: vec![problem(Fact::Agent, ProblemReason::NotPresent)],
             ..AgentReading::default()
         };
         assert_eq!(read(&[], denied(), missing), Completeness::AgentMissing);
-        let unregistered = agent_with(None, vec![problem(Fact::Agent, "not_registered")]);
+        let unregistered = agent_with(
+            None,
+            vec![problem(Fact::Agent, ProblemReason::NotRegistered)],
+        );
         assert_eq!(
             read(&[("x", "PF2ABCDE")], vec![], unregistered),
             Completeness::AgentMissing
         );
-        let hung = agent_with(None, vec![problem(Fact::Agent, "timed_out")]);
+        let hung = agent_with(None, vec![problem(Fact::Agent, ProblemReason::TimedOut)]);
         assert_eq!(
             read(&[("x", "PF2ABCDE")], vec![], hung),
             Completeness::Unreadable
         );
         let blocked = AgentReading {
-            problems: vec![problem(Fact::Agent, "permission_denied")],
+            problems: vec![problem(Fact::Agent, ProblemReason::PermissionDenied)],
             ..AgentReading::default()
         };
         assert_eq!(read(&[], vec![], blocked), Completeness::Unreadable);
+    }
+
+    #[test]
+    fn an_unsupported_os_reads_as_a_device_without_an_agent() {
+        let serial = SerialReading {
+            problems: vec![Unsupported(Fact::Serial).into()],
+            ..SerialReading::default()
+        };
+        let agent = AgentReading {
+            problems: vec![Unsupported(Fact::Agent).into()],
+            ..AgentReading::default()
+        };
+        let id = assemble(serial, agent, None, host::HostFacts::default());
+        assert_eq!(id.completeness(), Completeness::AgentMissing);
+        assert_eq!(
+            serde_json::to_value(&id.problems[1]).unwrap(),
+            serde_json::json!({
+                "source": std::env::consts::OS,
+                "reason": "not_present",
+                "hint": null,
+                "fact": "agent",
+                "detail": "s1trust reads the device identity on macOS, Windows and Linux only",
+            })
+        );
     }
 
     #[test]
@@ -788,7 +878,7 @@ mod tests {
             serial_with(&[("smbios:type1", "PF2ABCDE")], vec![]),
             agent_with(
                 Some(UUID),
-                vec![problem(Fact::Agent, "unsafe").hint("fix it")],
+                vec![problem(Fact::Agent, ProblemReason::Unsafe).hint("fix it")],
             ),
             Some(false),
             host::HostFacts::default(),

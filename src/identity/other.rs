@@ -1,19 +1,14 @@
 //! OSes SentinelOne has no agent for: nothing to read, and each fact says so.
 
-use super::{AgentReading, Fact, IdentityProblem, SerialReading, Sources};
+use super::{AgentReading, Fact, SerialReading, Sources, Unsupported};
 
 /// No agent process to look for.
 pub const AGENT_PROCESSES: &[&str] = &[];
 
-const UNSUPPORTED: &str = "s1trust reads the device identity on macOS, Windows and Linux only";
-
 /// Reports that the serial is not read on this OS.
 pub fn read_serial(_sources: &Sources) -> SerialReading {
     SerialReading {
-        problems: vec![
-            IdentityProblem::new(Fact::Serial, std::env::consts::OS, "not_present")
-                .detail(UNSUPPORTED),
-        ],
+        problems: vec![Unsupported(Fact::Serial).into()],
         ..SerialReading::default()
     }
 }
@@ -26,10 +21,7 @@ pub fn read_host_id(_sources: &Sources) -> Option<super::Sourced> {
 /// Reports that the agent is not read on this OS.
 pub fn read_agent(_sources: &Sources) -> AgentReading {
     AgentReading {
-        problems: vec![
-            IdentityProblem::new(Fact::Agent, std::env::consts::OS, "not_present")
-                .detail(UNSUPPORTED),
-        ],
+        problems: vec![Unsupported(Fact::Agent).into()],
         ..AgentReading::default()
     }
 }

@@ -7,6 +7,8 @@
 //! Hypervisors fill the serial with their own patterns (`VMware-56 4d …`);
 //! those are unique per VM and stay usable, but are flagged as virtual.
 
+use super::CandidateReason;
+
 /// Why a serial number cannot identify a device.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SerialProblem {
@@ -25,13 +27,13 @@ pub enum SerialProblem {
 }
 
 impl SerialProblem {
-    /// Stable code for JSON output (`empty`, `too_short`, `placeholder`, `comma`).
-    pub fn code(&self) -> &'static str {
+    /// The code a serial candidate with this problem carries.
+    pub fn code(&self) -> CandidateReason {
         match self {
-            Self::Empty => "empty",
-            Self::TooShort(_) => "too_short",
-            Self::Placeholder(_) => "placeholder",
-            Self::Comma(_) => "comma",
+            Self::Empty => CandidateReason::Empty,
+            Self::TooShort(_) => CandidateReason::TooShort,
+            Self::Placeholder(_) => CandidateReason::Placeholder,
+            Self::Comma(_) => CandidateReason::Comma,
         }
     }
 }

@@ -175,7 +175,7 @@ pub fn candidates(serials: &SmbiosSerials) -> Vec<SerialCandidate> {
                 candidate.source.clone(),
                 candidate.value.clone(),
                 candidate.usable,
-                candidate.reason.clone(),
+                candidate.reason,
             );
             if seen.insert(key) {
                 out.push(candidate);

@@ -12,7 +12,8 @@ use windows_registry::{Key, LOCAL_MACHINE};
 use super::command::{Program, Query};
 use super::sentinelctl;
 use super::{
-    AgentReading, Fact, IdentityProblem, SerialReading, Sourced, Sources, agent, run_query, smbios,
+    AgentReading, Fact, IdentityProblem, ProblemReason, SerialReading, Sourced, Sources, agent,
+    run_query, smbios,
 };
 
 /// Agent process names (the service host and the agent itself).
@@ -41,7 +42,7 @@ pub fn read_serial(_sources: &Sources) -> SerialReading {
         Err(e) => {
             return SerialReading {
                 problems: vec![
-                    IdentityProblem::new(Fact::Serial, FIRMWARE_TABLE, "failed")
+                    IdentityProblem::new(Fact::Serial, FIRMWARE_TABLE, ProblemReason::Failed)
                         .detail(e.to_string()),
                 ],
                 ..SerialReading::default()
@@ -52,7 +53,7 @@ pub fn read_serial(_sources: &Sources) -> SerialReading {
         Ok(serials) => SerialReading::from_smbios(&serials),
         Err(e) => SerialReading {
             problems: vec![
-                IdentityProblem::new(Fact::Serial, FIRMWARE_TABLE, "unparsable")
+                IdentityProblem::new(Fact::Serial, FIRMWARE_TABLE, ProblemReason::Unparsable)
                     .detail(e.to_string()),
             ],
             ..SerialReading::default()
@@ -71,7 +72,7 @@ pub fn read_agent(sources: &Sources) -> AgentReading {
                 .map(|_| format!(r"HKLM\{VENDOR_KEY}"));
         }
         reading.problems.push(
-            IdentityProblem::new(Fact::Agent, CTL, "not_present")
+            IdentityProblem::new(Fact::Agent, CTL, ProblemReason::NotPresent)
                 .detail("no SentinelOne agent folder was found (service ImagePath or Program Files\\SentinelOne)")
                 .hint(INSTALL_AGENT),
         );
@@ -105,7 +106,7 @@ fn install_folder(reading: &mut AgentReading) -> Option<PathBuf> {
             match agent::folder_from_image_path(&image_path, &program_files[0]) {
                 Some(folder) => return Some(PathBuf::from(folder)),
                 None => reading.problems.push(
-                    IdentityProblem::new(Fact::Agent, service_source, "unparsable")
+                    IdentityProblem::new(Fact::Agent, service_source, ProblemReason::Unparsable)
                         .detail(format!("ImagePath {image_path:?} names no program folder")),
                 ),
             }
@@ -173,12 +174,12 @@ fn open_hklm(path: &str) -> windows_registry::Result<Key> {
 
 fn registry_problem(source: &str, code: i32, message: &str) -> IdentityProblem {
     let reason = match code {
-        NOT_FOUND => "not_present",
-        ACCESS_DENIED => "permission_denied",
-        _ => "failed",
+        NOT_FOUND => ProblemReason::NotPresent,
+        ACCESS_DENIED => ProblemReason::PermissionDenied,
+        _ => ProblemReason::Failed,
     };
     let problem = IdentityProblem::new(Fact::Agent, source, reason).detail(message);
-    if reason == "permission_denied" {
+    if reason == ProblemReason::PermissionDenied {
         problem.hint(RUN_AS_ADMIN)
     } else {
         problem
@@ -196,7 +197,7 @@ fn read_agent_id(program: &Program, reading: &mut AgentReading) {
     ) {
         Ok(Some(uuid)) => reading.uuid = Some(Sourced::new(uuid, SOURCE)),
         Ok(None) => reading.problems.push(
-            IdentityProblem::new(Fact::Agent, SOURCE, "not_registered")
+            IdentityProblem::new(Fact::Agent, SOURCE, ProblemReason::NotRegistered)
                 .detail("agent_id printed no UUID")
                 .hint(REGISTER_AGENT),
         ),

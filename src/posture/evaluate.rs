@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use super::factors::{FactorKey, FactorResult, Verdict, judge};
 use super::report::{
-    AgentSummary, Binding, DeviceSummary, FactorReport, IntegrationReport, IntegrationStatus,
-    MatchedBy, Overall, PostureReport, SCHEMA_VERSION, Source,
+    AgentSummary, Binding, BindingReason, DeviceSummary, FactorReport, IntegrationReport,
+    IntegrationStatus, MatchedBy, Overall, PostureReport, SCHEMA_VERSION, Source,
 };
 use crate::identity::serial::SerialProblem;
 use crate::identity::{DeviceIdentity, Serial, SourcedSerial};
@@ -280,9 +280,8 @@ pub enum SerialBinding {
     },
     /// The record's serial cannot confirm the match; the UUID stands alone.
     Unavailable {
-        /// `record_serial_missing`, `record_serial_empty`, `record_serial_too_short`,
-        /// `record_serial_placeholder` or `device_serial_unavailable`.
-        reason: &'static str,
+        /// Why the serial cannot confirm it.
+        reason: BindingReason,
         /// For people.
         detail: String,
     },
@@ -304,22 +303,22 @@ pub enum SerialBinding {
 pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> SerialBinding {
     let Some(theirs) = record.serial_number() else {
         return SerialBinding::Unavailable {
-            reason: "record_serial_missing",
+            reason: BindingReason::RecordSerialMissing,
             detail: "the record has no serial number".into(),
         };
     };
     if let Err(problem) = Serial::parse(&theirs) {
         let (reason, detail) = match problem {
             SerialProblem::Empty => (
-                "record_serial_empty",
+                BindingReason::RecordSerialEmpty,
                 "the record's serial number is empty".to_owned(),
             ),
             SerialProblem::TooShort(_) => (
-                "record_serial_too_short",
+                BindingReason::RecordSerialTooShort,
                 format!("the record's serial {theirs:?} is too short to identify a device"),
             ),
             SerialProblem::Placeholder(_) | SerialProblem::Comma(_) => (
-                "record_serial_placeholder",
+                BindingReason::RecordSerialPlaceholder,
                 format!("the record's serial {theirs:?} is a placeholder"),
             ),
         };
@@ -333,7 +332,7 @@ pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> Serial
     }
     if identity.serial_number.is_none() && identity.serial_candidates.is_empty() {
         return SerialBinding::Unavailable {
-            reason: "device_serial_unavailable",
+            reason: BindingReason::DeviceSerialUnavailable,
             detail: "this device's hardware serial could not be read".into(),
         };
     }
@@ -410,7 +409,7 @@ fn bind(
         }
         Err((reason, detail)) => {
             report.binding = Some(Binding::UuidOnly);
-            report.binding_reason = Some(reason.into());
+            report.binding_reason = Some(reason);
             *note = Some(format!("bound by agent UUID only: {detail}"));
         }
     }
@@ -548,7 +547,7 @@ mod tests {
         }
     }
 
-    fn unavailable(binding: SerialBinding) -> &'static str {
+    fn unavailable(binding: SerialBinding) -> BindingReason {
         match binding {
             SerialBinding::Unavailable { reason, .. } => reason,
             other => panic!("expected an unavailable binding, got {other:?}"),

@@ -170,10 +170,9 @@ pub struct IntegrationReport {
     /// published, so older documents lack it.
     #[serde(default)]
     pub binding: Option<Binding>,
-    /// Why the binding is `uuid_only` (`record_serial_missing`, `record_serial_empty`,
-    /// `record_serial_too_short`, `record_serial_placeholder`, `device_serial_unavailable`).
+    /// Why the binding is `uuid_only`.
     #[serde(default)]
-    pub binding_reason: Option<String>,
+    pub binding_reason: Option<BindingReason>,
     /// For a `serial` binding, the source of this device's serial that the record's
     /// serial equals, e.g. `smbios:type2` or `iokit`.
     #[serde(default)]
@@ -202,6 +201,23 @@ impl Binding {
             Self::Serial => "serial",
             Self::UuidOnly => "uuid_only",
         }
+    }
+}
+
+crate::reason::codes! {
+    /// Why a record found by UUID is bound by the UUID alone: the serial cannot confirm it
+    /// (README "Lookup rules").
+    pub enum BindingReason {
+        /// The record has no serial (absent, `null`, not a string).
+        RecordSerialMissing = "record_serial_missing",
+        /// The record's serial is empty.
+        RecordSerialEmpty = "record_serial_empty",
+        /// The record's serial is too short to identify a device.
+        RecordSerialTooShort = "record_serial_too_short",
+        /// The record's serial is a placeholder.
+        RecordSerialPlaceholder = "record_serial_placeholder",
+        /// This device's hardware serial could not be read.
+        DeviceSerialUnavailable = "device_serial_unavailable",
     }
 }
 
@@ -319,7 +335,7 @@ mod tests {
         assert_eq!(report.binding, None);
         let json = serde_json::to_value(IntegrationReport {
             binding: Some(Binding::UuidOnly),
-            binding_reason: Some("record_serial_placeholder".into()),
+            binding_reason: Some(BindingReason::RecordSerialPlaceholder),
             ..report
         })
         .unwrap();
