@@ -3,7 +3,7 @@
 //! The library holds everything the `s1trust` binary does; README "Architecture"
 //! maps the modules. The public modules are the contract the integration tests and
 //! fuzzers use: [`app`] (every command's decisions), [`identity`] (this device and
-//! its parsers), [`config`] and [`settings`], [`tenant`] (the API client and its
+//! its parsers), [`config`] (with its settings model), [`tenant`] (the API client and its
 //! page parser), [`lookup`], [`posture`] (factors, the report, the snapshot),
 //! [`token`], [`text`] (limits for tenant text), [`conntest`] and [`exit`]. The rest
 //! is internal.
@@ -12,7 +12,6 @@ pub mod app;
 mod atomic;
 mod cli;
 pub mod config;
-mod config_edit;
 pub mod conntest;
 pub mod exit;
 mod fs_trust;
@@ -21,7 +20,6 @@ pub mod install;
 pub mod lookup;
 pub mod posture;
 pub mod reason;
-pub mod settings;
 pub mod tenant;
 pub mod text;
 pub mod token;

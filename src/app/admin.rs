@@ -10,13 +10,13 @@ use serde_json::json;
 use super::client::{Connection, build};
 use super::{Error, Options, runtime};
 use crate::atomic::write_atomic;
+use crate::config::edit::{self as config_edit, IntegrationFields};
 use crate::config::{
     self, ConfigError, NAME_RULE, is_numeric_id, shell_word, token_slug, valid_name,
 };
-use crate::config_edit::{self, IntegrationFields};
+use crate::config::{Config, Integration};
 use crate::conntest::{ConnectionReport, test_connection};
 use crate::exit::Outcome;
-use crate::settings::{Config, Integration};
 use crate::tenant::ConsoleUrl;
 use crate::token::{ApiToken, read_system_token};
 

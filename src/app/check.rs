@@ -11,13 +11,13 @@ use time::OffsetDateTime;
 
 use super::live::{Tokens, identity_notes, live, read_tokens};
 use super::{Device, Error, LoadedConfig, Missing, Options, load_config};
+use crate::config::Config;
 use crate::config::{CONFIG_ENV, ConfigError};
 use crate::identity::DeviceIdentity;
 use crate::posture::report::{
     DeviceSummary, Overall, PostureReport, SCHEMA_VERSION, Source, fmt_time,
 };
 use crate::posture::snapshot::{self, SnapshotProblem};
-use crate::settings::Config;
 
 /// What the caller asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

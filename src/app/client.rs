@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Error, Missing, Options, load_any};
+use crate::config::{Config, HttpSettings, Integration};
 use crate::fs_trust::{self, Rule, TrustError};
-use crate::settings::{Config, HttpSettings, Integration};
 use crate::tenant::{CaFile, ConsoleUrl, Deadline, TenantClient, TenantError};
 use crate::token::{ApiToken, resolve_token};
 

@@ -9,12 +9,12 @@ use super::client::for_integration;
 use super::live::{live, read_tokens};
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
 use crate::config::shell_word;
+use crate::config::{Config, Integration};
 use crate::conntest::{StepStatus, test_connection};
 use crate::identity::DeviceIdentity;
 use crate::posture::factors::FactorResult;
 use crate::posture::report::{Binding, IntegrationReport, PostureReport, fmt_time};
 use crate::posture::snapshot;
-use crate::settings::{Config, Integration};
 use crate::token::{ApiToken, TokenError};
 
 /// Runs every check, in order; the caller prints the checklist.

@@ -6,11 +6,11 @@ use time::OffsetDateTime;
 use super::check::unusable_with;
 use super::client::for_integration;
 use super::{Options, runtime};
+use crate::config::{Config, Integration};
 use crate::identity::DeviceIdentity;
 use crate::posture::evaluate::{Target, evaluate};
 use crate::posture::report::PostureReport;
 use crate::reason::Reason;
-use crate::settings::{Config, Integration};
 use crate::token::{ApiToken, TokenError, read_system_token};
 
 /// Each integration's API token, read once per command (`None`: no `token_file`).

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::Error;
+use crate::config::Config;
 use crate::config::{self, ConfigError};
-use crate::settings::Config;
 
 /// Everything commands share from their invocation.
 #[derive(Debug, Clone)]

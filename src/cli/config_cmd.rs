@@ -5,9 +5,9 @@ use std::path::Path;
 use super::Error;
 use super::render::{errln, outln};
 use crate::app::Options;
+use crate::config::Config;
 use crate::config::{self, ConfigError};
 use crate::exit::Outcome;
-use crate::settings::Config;
 
 /// Validates a config file: its syntax and values (every problem on stderr with its
 /// line), and that the files it names exist.

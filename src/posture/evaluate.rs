@@ -13,10 +13,10 @@ use super::report::{
     AgentSummary, Binding, BindingReason, DeviceSummary, FactorReport, IntegrationReport,
     IntegrationStatus, MatchedBy, Overall, PostureReport, SCHEMA_VERSION, Source,
 };
+use crate::config::Integration;
 use crate::identity::serial::SerialProblem;
 use crate::identity::{DeviceIdentity, Serial, SourcedSerial};
 use crate::lookup::{LookupQuery, LookupResult, Selection, lookup};
-use crate::settings::Integration;
 use crate::tenant::{AgentRecord, TenantClient, TenantError};
 
 /// An integration ready to be asked, or why it cannot be.

@@ -14,7 +14,6 @@ use serde_json::Value;
 
 use super::error::{TenantError, TimeLimit, parse_envelope};
 use super::url::ConsoleUrl;
-use crate::settings::HttpSettings;
 use crate::text::Redactor;
 use crate::token::ApiToken;
 
@@ -60,6 +59,27 @@ impl Deadline {
         Self {
             at: started + budget,
             budget,
+        }
+    }
+}
+
+/// Timeouts for talking to a tenant (the configuration's `[http]` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Time allowed to open a TCP + TLS connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one request, body included.
+    pub request_timeout: Duration,
+    /// Time allowed for the whole command, retries included.
+    pub deadline: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(30),
         }
     }
 }

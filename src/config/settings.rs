@@ -90,43 +90,16 @@ pub struct Integration {
     pub factors: Vec<FactorSettings>,
 }
 
-/// Timeouts for talking to tenants (the `[http]` table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// Time allowed to open a TCP + TLS connection.
-    pub connect_timeout: Duration,
-    /// Time allowed for one request, body included.
-    pub request_timeout: Duration,
-    /// Time allowed for the whole command, retries included.
-    pub deadline: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(15),
-            deadline: Duration::from_secs(30),
-        }
-    }
-}
+/// The `[http]` table: the tenant client's own settings type.
+pub use crate::tenant::client::HttpSettings;
 
 impl Config {
     /// The integration called `name`, compared as [`same_name`] does (ignoring case
     /// and surrounding spaces), so `--integration "production sentinelone"` finds
     /// "Production SentinelOne".
     pub fn integration(&self, name: &str) -> Option<&Integration> {
-        self.integrations.iter().find(|i| same_name(&i.name, name))
+        self.integrations
+            .iter()
+            .find(|i| super::name::same_name(&i.name, name))
     }
-}
-
-/// Whether two integration names are the same name: equal ignoring case and
-/// surrounding spaces. Names are unique under this rule.
-pub fn same_name(a: &str, b: &str) -> bool {
-    name_key(a) == name_key(b)
-}
-
-/// The form integration names are compared in: trimmed and lowercased.
-pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
 }

@@ -1,4 +1,6 @@
-//! Reading the TOML configuration into [`crate::settings`] values.
+//! The configuration: the settings model (`settings.rs`), the integration-name rules
+//! (`name.rs`), editing the file in place (`edit.rs`), and here loading and reading
+//! the TOML into settings.
 //!
 //! Parsing walks a `toml_edit` document rather than using serde so that every
 //! problem (unknown key, wrong type, bad URL, duplicate name) is reported at
@@ -17,12 +19,17 @@ use crate::fs_trust::{self, Rule, TrustError};
 
 use crate::identity::OsType;
 use crate::posture::factors::{FactorKey, FactorSettings, Parameter};
-pub use crate::settings::{
-    CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, SnapshotSettings,
-    default_config_path, default_snapshot_path, name_key, same_name,
-};
+pub(crate) mod edit;
+pub mod name;
+pub mod settings;
+
 use crate::tenant::url::ConsoleUrl;
 use crate::version::Version;
+pub use name::{NAME_RULE, name_key, same_name, shell_word, token_slug, valid_name};
+pub use settings::{
+    CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, SnapshotSettings,
+    default_config_path, default_snapshot_path,
+};
 
 /// One problem in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -590,119 +597,6 @@ fn max_duration(key: &str) -> Duration {
         "max_inactive" => Duration::from_secs(30 * 24 * HOUR),
         _ => Duration::from_secs(HOUR),
     }
-}
-
-/// What a valid integration name is, for messages.
-pub const NAME_RULE: &str = "1-64 printable characters (letters, digits, spaces, punctuation), not only spaces and without control characters";
-
-/// Whether `name` is a valid integration name: 1-64 characters of any printable
-/// Unicode, spaces included (e.g. "Production SentinelOne", the name the Banyan
-/// integration page suggests), not only spaces, and no control characters or
-/// invisible formatting characters (bidirectional overrides, zero-width spaces…)
-/// that would make the name print differently from how it compares.
-pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.chars().count())
-        && !name.trim().is_empty()
-        && !name
-            .chars()
-            .any(|c| c.is_control() || is_invisible_format(c))
-}
-
-/// Unicode format characters (category Cf) and separators that change how text is
-/// shown without being seen: bidirectional marks and overrides, zero-width
-/// characters, the byte-order mark, line and paragraph separators.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{061C}' | '\u{180E}'
-        | '\u{200B}'..='\u{200F}'
-        | '\u{2028}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}'
-        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
-        | '\u{E0000}'..='\u{E007F}')
-}
-
-/// The token file name s1trust derives from an integration name, without the
-/// `.token` extension: lowercase ASCII letters and digits, with every run of other
-/// characters turned into one `-` (`Production SentinelOne` → `production-sentinelone`).
-/// `.` and `_` are kept inside the name, so names valid before (`corp`, `eu_prod`,
-/// `corp.eu`) keep their file names. Never empty, never hidden, never a path.
-pub fn token_slug(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.trim().chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_') {
-            slug.push(c);
-        } else if let Some(plain) = latin_letter(c) {
-            slug.push_str(plain);
-        } else if !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_matches(|c| matches!(c, '-' | '.' | '_'));
-    let slug: String = slug.chars().take(64).collect();
-    let slug = slug.trim_end_matches(['-', '.', '_']);
-    if slug.is_empty() || is_reserved_on_windows(slug) {
-        format!("integration-{slug}")
-            .trim_end_matches('-')
-            .to_owned()
-    } else {
-        slug.to_owned()
-    }
-}
-
-/// The plain letters of a lowercase accented Latin letter (`é` → `e`, `ß` → `ss`).
-fn latin_letter(c: char) -> Option<&'static str> {
-    const LETTERS: [(&str, &str); 14] = [
-        ("àáâãäåāă", "a"),
-        ("çćč", "c"),
-        ("ďđ", "d"),
-        ("èéêëēěę", "e"),
-        ("ìíîïī", "i"),
-        ("ľłĺ", "l"),
-        ("ñńň", "n"),
-        ("òóôõöøō", "o"),
-        ("řŕ", "r"),
-        ("śšş", "s"),
-        ("ťţ", "t"),
-        ("ùúûüūů", "u"),
-        ("ýÿ", "y"),
-        ("źżž", "z"),
-    ];
-    let pairs = [("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th")];
-    LETTERS
-        .iter()
-        .chain(pairs.iter())
-        .find(|(from, _)| from.contains(c))
-        .map(|(_, to)| *to)
-}
-
-/// Windows refuses these file names with any extension (`con.token`).
-fn is_reserved_on_windows(slug: &str) -> bool {
-    let stem = slug.split('.').next().unwrap_or(slug);
-    matches!(stem, "con" | "prn" | "aux" | "nul")
-        || ((stem.starts_with("com") || stem.starts_with("lpt"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit())
-}
-
-/// An integration name as a word for the shell in a hint: as is when it needs no
-/// quoting, else in double quotes (`"Production SentinelOne"`).
-pub fn shell_word(name: &str) -> String {
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if plain {
-        return name.to_owned();
-    }
-    let mut quoted = String::from('"');
-    for c in name.chars() {
-        if matches!(c, '"' | '\\' | '$' | '`') {
-            quoted.push('\\');
-        }
-        quoted.push(c);
-    }
-    quoted.push('"');
-    quoted
 }
 
 /// Whether `id` looks like a SentinelOne account or site ID (digits only).

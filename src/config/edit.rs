@@ -4,7 +4,7 @@
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
 
-use crate::settings::same_name;
+use crate::config::same_name;
 
 /// Why a config could not be edited.
 #[derive(Debug, thiserror::Error)]
