@@ -4,11 +4,11 @@
 //! of the code, next to it, not a list kept in step elsewhere.
 //!
 //! The other code lists of the JSON output (identity problems, serial candidates,
-//! binding reasons, connection-test steps) are made with the same [`codes!`] macro,
+//! binding reasons, connection-test steps) are made with the same `codes!` macro,
 //! and one test checks every list against the README.
 
 /// Defines a closed list of stable codes: an enum whose variants serialize to exactly
-/// the given strings, with `ALL` (in the order written, which the README follows),
+/// the given strings, with `ALL` (in the order written),
 /// `as_str`, `Display`, and comparison with the text as JSON and tests spell it.
 macro_rules! codes {
     (
