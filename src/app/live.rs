@@ -8,7 +8,7 @@ use super::client::for_integration;
 use super::{Options, runtime};
 use crate::config::{Config, Integration};
 use crate::identity::DeviceIdentity;
-use crate::posture::evaluate::{Target, evaluate};
+use crate::posture::evaluate::{IntegrationClient, evaluate};
 use crate::posture::report::PostureReport;
 use crate::reason::Reason;
 use crate::token::{ApiToken, TokenError, read_system_token};
@@ -35,7 +35,7 @@ pub(crate) fn live(
     now: OffsetDateTime,
 ) -> PostureReport {
     let started = std::time::Instant::now();
-    let targets: Vec<Target<'_>> = config
+    let targets: Vec<IntegrationClient<'_>> = config
         .integrations
         .iter()
         .zip(tokens)
@@ -64,7 +64,7 @@ fn target<'a>(
     config: &Config,
     integration: &'a Integration,
     token: &Option<Result<ApiToken, TokenError>>,
-) -> Target<'a> {
+) -> IntegrationClient<'a> {
     let client = match token {
         None => Err((
             Reason::TokenUnreadable,
@@ -80,7 +80,7 @@ fn target<'a>(
         for_integration(integration, token, config, options.started)
             .map_err(|e| (Reason::ConfigError, e.to_string()))
     });
-    Target {
+    IntegrationClient {
         integration,
         client,
     }

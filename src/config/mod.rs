@@ -202,16 +202,16 @@ pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
             return Err(vec![Problem { line, message }]);
         }
     };
-    let mut walker = Walker {
+    let mut collector = ProblemCollector {
         lines: LineIndex::new(text),
         problems: Vec::new(),
     };
-    let config = walker.config(doc.as_table());
-    if walker.problems.is_empty() {
+    let config = collector.config(doc.as_table());
+    if collector.problems.is_empty() {
         Ok(config)
     } else {
-        walker.problems.sort_by_key(|p| p.line);
-        Err(walker.problems)
+        collector.problems.sort_by_key(|p| p.line);
+        Err(collector.problems)
     }
 }
 
@@ -275,12 +275,12 @@ const SNAPSHOT_KEYS: &[&str] = &["path", "max_age"];
 const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
 /// Collects problems while reading a document.
-struct Walker {
+struct ProblemCollector {
     lines: LineIndex,
     problems: Vec<Problem>,
 }
 
-impl Walker {
+impl ProblemCollector {
     fn problem(&mut self, span: Option<Range<usize>>, message: String) {
         let line = span.map(|s| self.lines.line_of(s.start));
         self.problems.push(Problem { line, message });
