@@ -23,7 +23,7 @@ pub fn doctor(options: &Options) -> Checklist {
     let config = check_config(options, &mut report);
     let mut device = Device::quick(options.started);
     let identity = device.full();
-    check_identity(identity, &mut report);
+    check_identity(identity, options.privileged, &mut report);
     if let Some(config) = &config {
         let tokens = read_tokens(config);
         for (integration, token) in config.integrations.iter().zip(&tokens) {
@@ -92,8 +92,11 @@ fn check_config(options: &Options, report: &mut Checklist) -> Option<Config> {
     }
 }
 
-fn check_identity(identity: &DeviceIdentity, report: &mut Checklist) {
+/// The device's facts. One root cause gets one ✗: a missing agent is not also a
+/// missing UUID, version and process; and "run as root" is said only to those who are not.
+fn check_identity(identity: &DeviceIdentity, privileged: bool, report: &mut Checklist) {
     report.section("This device");
+    let as_root = |fix: &'static str| if privileged { None } else { Some(fix) };
     match (&identity.serial_number, &identity.serial_source) {
         (Some(serial), source) => {
             let virt = if identity.is_virtual {
@@ -118,26 +121,33 @@ fn check_identity(identity: &DeviceIdentity, report: &mut Checklist) {
                     )
                 })
                 .collect();
-            let detail = if seen.is_empty() {
-                "none could be read".to_string()
+            let (detail, hint) = if seen.is_empty() {
+                (
+                    "none could be read".to_string(),
+                    as_root("run as root: the firmware tables are root-only on Linux")
+                        .unwrap_or("the firmware reports no serial; ask the vendor for a BIOS/firmware fix, or look the device up by agent UUID"),
+                )
             } else {
-                format!("only placeholders: {}", seen.join(", "))
+                (
+                    format!("only placeholders: {}", seen.join(", ")),
+                    "a placeholder serial needs a firmware/BIOS fix by the vendor; the agent UUID still identifies the device",
+                )
             };
-            report.fail("hardware serial", detail, "run as root (the firmware tables are root-only on Linux); a placeholder serial needs a firmware/BIOS fix by the vendor");
+            report.fail("hardware serial", detail, hint);
         }
     }
-    if identity.agent_installed {
-        report.pass(
-            "agent installed",
-            identity.agent_installed_source.clone().unwrap_or_default(),
-        );
-    } else {
-        report.fail(
+    if !identity.agent_installed {
+        // The root cause of every agent fact below: one ✗, one fix.
+        return report.fail(
             "agent installed",
             "the SentinelOne agent was not found",
             "install the SentinelOne agent from the company console",
         );
     }
+    report.pass(
+        "agent installed",
+        identity.agent_installed_source.clone().unwrap_or_default(),
+    );
     match &identity.agent_uuid {
         Some(uuid) => report.pass(
             "agent UUID",
@@ -149,12 +159,17 @@ fn check_identity(identity: &DeviceIdentity, report: &mut Checklist) {
         None => report.fail(
             "agent UUID",
             "not read",
-            "run as root; if it still fails the agent may not be registered (see problems below)",
+            as_root("run as root; if it still fails the agent may not be registered (see below)")
+                .unwrap_or("the agent may not be registered: see the problems below, or register it from the console"),
         ),
     }
     match &identity.agent_version {
         Some(version) => report.pass("agent version", version.clone()),
-        None => report.fail("agent version", "not read", "run as root"),
+        None => report.fail(
+            "agent version",
+            "not read",
+            as_root("run as root").unwrap_or("see the problems below"),
+        ),
     }
     match identity.agent_running {
         Some(true) => report.pass("agent running", "yes"),
@@ -163,7 +178,12 @@ fn check_identity(identity: &DeviceIdentity, report: &mut Checklist) {
             "no agent process found",
             "start the SentinelOne service or reboot",
         ),
-        None => report.fail("agent running", "could not be checked", "run as root"),
+        None => report.fail(
+            "agent running",
+            "could not be checked",
+            as_root("run as root")
+                .unwrap_or("the process list could not be read; see `s1trust identity -v`"),
+        ),
     }
     for problem in &identity.problems {
         let detail = match &problem.detail {
@@ -199,11 +219,12 @@ fn check_integration(
             token.clone()
         }
         Some(Err(e)) => {
-            return report.fail(
-                "token file",
-                e.to_string(),
-                format!("fix the token file, or re-add it with {edit}"),
-            );
+            let hint = if options.privileged {
+                format!("fix the token file, or re-add it with {edit}")
+            } else {
+                "only root can read the token files: run `sudo s1trust doctor` to check them".into()
+            };
+            return report.fail("token file", e.to_string(), hint);
         }
         None => {
             return report.fail(
@@ -261,8 +282,12 @@ fn check_integration(
     }
 }
 
+/// The live posture. A lookup that found no record is one ✗ (none at all when the
+/// cause, a missing agent, is already listed); the factors it left unknown or
+/// unsatisfied for that same reason are its consequences and are not listed again.
 fn check_posture(posture: &PostureReport, report: &mut Checklist) {
     report.section("Posture (evaluated live)");
+    let mut blocked: Vec<(&str, Reason)> = Vec::new();
     for integration in &posture.integrations {
         let what = format!("record in {}", integration.name);
         match (&integration.agent, integration.matched_by) {
@@ -270,10 +295,18 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
                 &what,
                 format!("{} (id {}) found by {}, {}", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe(), bound(integration)),
             ),
-            _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.to_string()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
+            _ => {
+                blocked.push((&integration.name, integration.reason));
+                if integration.reason != Reason::NoLocalAgent {
+                    report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.to_string()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record");
+                }
+            }
         }
     }
     for factor in &posture.factors {
+        if blocked.contains(&(factor.source.as_str(), factor.reason)) {
+            continue;
+        }
         let what = format!("{} [{}]", factor.name, factor.source);
         let detail = factor
             .detail

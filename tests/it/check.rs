@@ -666,3 +666,28 @@ root_test!(
         );
     }
 );
+
+root_test!(
+    fn doctor_gives_one_cause_one_fix() {
+        let tenant = Tenant::start(vec![healthy()]);
+        let device = Device::new(&tenant);
+        device.set_identity(
+            json!({"agentInstalled": false, "agentUuid": null, "agentVersion": null}),
+        );
+        let run = device.run(&["doctor"]);
+        let agent_lines: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.contains('✗') && l.to_lowercase().contains("agent"))
+            .collect();
+        assert_eq!(
+            agent_lines.len(),
+            1,
+            "one ✗ for a missing agent:\n{}",
+            run.stdout
+        );
+        assert!(agent_lines[0].contains("agent installed"), "{}", run.stdout);
+        // Root is never told to run as root.
+        assert!(!run.stdout.contains("run as root"), "{}", run.stdout);
+    }
+);
