@@ -46,6 +46,8 @@ pub(crate) struct Rule<'a> {
     pub follow_final: bool,
     /// Root may own the file too: for files a caller names itself (`--token-file`,
     /// `--ca-file`), where root's file is no less trustworthy than the caller's own.
+    /// Unix only: Windows does not judge the owner of a file the caller names.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub root_too: bool,
 }
 
