@@ -24,6 +24,10 @@ pub enum SerialProblem {
     /// The API's filter treats commas as list separators.
     #[error("the serial number {0:?} contains a comma, which the API reads as a list separator")]
     Comma(String),
+    /// Control characters: no firmware or console serial holds them, and they must not
+    /// travel to the tenant or a terminal.
+    #[error("the serial number {0:?} contains control characters")]
+    Control(String),
 }
 
 impl SerialProblem {
@@ -34,6 +38,7 @@ impl SerialProblem {
             Self::TooShort(_) => CandidateReason::TooShort,
             Self::Placeholder(_) => CandidateReason::Placeholder,
             Self::Comma(_) => CandidateReason::Comma,
+            Self::Control(_) => CandidateReason::BadString,
         }
     }
 }
@@ -172,6 +177,9 @@ pub fn check_identifying(raw: &str) -> Result<&str, SerialProblem> {
     }
     if serial.chars().count() < MIN_SERIAL_LEN {
         return Err(SerialProblem::TooShort(serial.to_owned()));
+    }
+    if serial.chars().any(char::is_control) {
+        return Err(SerialProblem::Control(serial.to_owned()));
     }
     if is_placeholder(serial) {
         return Err(SerialProblem::Placeholder(serial.to_owned()));
@@ -344,6 +352,17 @@ mod tests {
         assert_eq!(check_serial("PF2ABCDE"), Ok("PF2ABCDE"));
         assert_eq!(check_serial("VMware-56 4d 12 34"), Ok("VMware-56 4d 12 34"));
         assert_eq!(check_serial("AB"), Ok("AB"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_before_anything_is_sent() {
+        for bad in ["PF2AB\u{1b}[2KCDE", "PF2AB\u{0}CDE", "PF2\u{85}ABCDE"] {
+            assert!(
+                matches!(Serial::parse(bad), Err(SerialProblem::Control(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(Serial::parse("  PF2ABCDE\n").is_ok(), "surrounding blanks are trimmed");
     }
 
     #[test]
