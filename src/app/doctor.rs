@@ -293,7 +293,13 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
         match (&integration.agent, integration.matched_by) {
             (Some(agent), Some(by)) if integration.reason == Reason::AgentFound => report.pass(
                 &what,
-                format!("{} (id {}) found by {}, {}", agent.computer_name.as_deref().unwrap_or("?"), agent.id.as_deref().unwrap_or("?"), by.describe(), bound(integration)),
+                format!(
+                    "{} (id {}) found by {}, {}",
+                    agent.computer_name.as_deref().unwrap_or("?"),
+                    agent.id.as_deref().unwrap_or("?"),
+                    by.describe(),
+                    bound(integration)
+                ),
             ),
             _ => {
                 blocked.push((&integration.name, integration.reason));

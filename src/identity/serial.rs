@@ -362,7 +362,10 @@ mod tests {
                 "{bad:?}"
             );
         }
-        assert!(Serial::parse("  PF2ABCDE\n").is_ok(), "surrounding blanks are trimmed");
+        assert!(
+            Serial::parse("  PF2ABCDE\n").is_ok(),
+            "surrounding blanks are trimmed"
+        );
     }
 
     #[test]

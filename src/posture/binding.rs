@@ -53,10 +53,12 @@ pub fn serial_binding(record: &AgentRecord, identity: &DeviceIdentity) -> Serial
                 BindingReason::RecordSerialTooShort,
                 format!("the record's serial {theirs:?} is too short to identify a device"),
             ),
-            SerialProblem::Placeholder(_) | SerialProblem::Comma(_) | SerialProblem::Control(_) => (
-                BindingReason::RecordSerialPlaceholder,
-                format!("the record's serial {theirs:?} is a placeholder"),
-            ),
+            SerialProblem::Placeholder(_) | SerialProblem::Comma(_) | SerialProblem::Control(_) => {
+                (
+                    BindingReason::RecordSerialPlaceholder,
+                    format!("the record's serial {theirs:?} is a placeholder"),
+                )
+            }
         };
         return SerialBinding::Unavailable { reason, detail };
     }
