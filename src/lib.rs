@@ -25,6 +25,7 @@ pub mod settings;
 pub mod tenant;
 pub mod text;
 pub mod token;
+pub mod verdict;
 pub mod version;
 
 pub use cli::main;
