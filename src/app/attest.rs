@@ -181,16 +181,24 @@ fn work(signer: &Signer, waiting: &Mutex<Receiver<UnixStream>>) {
 
 fn answer(signer: &Signer, mut stream: UnixStream) -> std::io::Result<()> {
     stream.set_write_timeout(Some(READ_DEADLINE))?;
-    let reply = match read_request(&mut stream) {
+    let (reply, unread) = match read_request(&mut stream) {
         Ok(request) => match signer.sign(&request.nonce, request.aud.as_deref()) {
-            Ok(token) => serde_json::json!({ "token": token }),
-            Err(error) => serde_json::json!({ "error": error }),
+            Ok(token) => (serde_json::json!({ "token": token }), false),
+            Err(error) => (serde_json::json!({ "error": error }), false),
         },
-        Err(error) => serde_json::json!({ "error": error }),
+        Err(error) => (serde_json::json!({ "error": error }), true),
     };
     let mut line = reply.to_string();
     line.push('\n');
-    stream.write_all(line.as_bytes())
+    stream.write_all(line.as_bytes())?;
+    if unread {
+        // Closing with unread input resets the connection, and the client would see
+        // the reset instead of the reason: take a little more, briefly, then close.
+        stream.shutdown(std::net::Shutdown::Write)?;
+        stream.set_read_timeout(Some(Duration::from_millis(100)))?;
+        let _ = std::io::copy(&mut (&stream).take(MAX_ANSWER), &mut std::io::sink());
+    }
+    Ok(())
 }
 
 /// One line of at most [`MAX_REQUEST`] bytes, all of it within [`READ_DEADLINE`].

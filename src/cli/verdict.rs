@@ -172,7 +172,7 @@ pub(crate) fn key_show(options: &Options, format: KeyFormat) -> Result<Outcome, 
     let key = verdict::public_key(options)?;
     match format {
         KeyFormat::Jwk => outln!("{}", key.jwk()),
-        KeyFormat::Pem => outln!("{}", key.pem().trim_end()),
+        KeyFormat::Pem => key.pem().lines().for_each(|line| outln!("{line}")),
         KeyFormat::Thumbprint => outln!("{}", key.thumbprint()),
     }
     Ok(Outcome::Ok)

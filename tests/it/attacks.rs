@@ -20,9 +20,9 @@ use crate::helpers::{TOKEN, Tenant, agent, path_arg, set_mode, write_private};
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
 
-const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
+pub(crate) const UUID: &str = "b7b2d39171be4ae1af90f93d7ed20f07";
 const SERIAL: &str = "PF2ABCDE";
-const NOBODY: u32 = 65534;
+pub(crate) const NOBODY: u32 = 65534;
 /// Attempts per race: enough to have hit the old check-then-read windows dozens of
 /// times (they were won 7–29 % of the time), few enough to stay a few seconds.
 /// `S1TRUST_RACE_ATTEMPTS` raises it for a longer campaign.
@@ -37,7 +37,7 @@ fn is_root() -> bool {
     crate::helpers::is_root("the attack tests (root plays the administrator and a normal user)")
 }
 
-fn healthy(overrides: Value) -> Value {
+pub(crate) fn healthy(overrides: Value) -> Value {
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
@@ -48,23 +48,23 @@ fn healthy(overrides: Value) -> Value {
     record
 }
 
-fn threatened() -> Value {
+pub(crate) fn threatened() -> Value {
     healthy(json!({"activeThreats": 3}))
 }
 
 /// A device set up by root: `system/` (config, token, CA, state) owned by root, and
 /// `home/` owned by the normal user, everything traversable by that user.
-struct Lab {
+pub(crate) struct Lab {
     _dir: tempfile::TempDir,
-    system: PathBuf,
+    pub(crate) system: PathBuf,
     home: PathBuf,
-    config: PathBuf,
-    snapshot: PathBuf,
+    pub(crate) config: PathBuf,
+    pub(crate) snapshot: PathBuf,
     identity: PathBuf,
 }
 
 impl Lab {
-    fn new(tenant: &Tenant) -> Self {
+    pub(crate) fn new(tenant: &Tenant) -> Self {
         let dir = crate::helpers::scratch();
         set_mode(dir.path(), 0o755);
         let system = dir.path().join("system");
@@ -90,7 +90,7 @@ impl Lab {
         lab
     }
 
-    fn set_identity(&self, overrides: Value) {
+    pub(crate) fn set_identity(&self, overrides: Value) {
         let mut identity = json!({
             "serialNumber": SERIAL, "serialSource": "test", "serialCandidates": [],
             "virtual": false, "agentInstalled": true, "agentRunning": true,
@@ -107,7 +107,12 @@ impl Lab {
 
     /// Runs s1trust as root (`user: None`), or as the normal user on a device whose
     /// OS-path configuration (`/etc/s1trust`) is this lab's `system/` folder.
-    fn run(&self, user: Option<u32>, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    pub(crate) fn run(
+        &self,
+        user: Option<u32>,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, String, String) {
         self.run_with(user, "", args, env)
     }
 
@@ -181,7 +186,7 @@ impl Lab {
         serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("no JSON: {stderr}"))
     }
 
-    fn refresh(&self) -> (i32, String) {
+    pub(crate) fn refresh(&self) -> (i32, String) {
         let config = path_arg(&self.config);
         let (code, _, stderr) = self.run(None, &["--config", &config, "refresh"], &[]);
         (code, stderr)

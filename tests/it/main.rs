@@ -28,3 +28,5 @@ mod lookup;
 mod packaging;
 mod sentinelctl_real;
 mod smbios_tables;
+#[cfg(target_os = "linux")]
+mod verdict;
