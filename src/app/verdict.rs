@@ -77,7 +77,12 @@ pub(crate) fn store(paths: &Paths, token: &str) {
 /// No verdict for this snapshot: say why where the refresh logs, and leave none.
 pub(crate) fn unsigned(paths: &Paths, why: &FileError) {
     verdict::remove_token(paths);
-    tracing::warn!("no signed verdict for this snapshot: {why}");
+    if matches!(why, FileError::Unsupported) {
+        // Expected on every Windows refresh: not worth an event-log warning each time.
+        tracing::debug!("no signed verdict: {why}");
+    } else {
+        tracing::warn!("no signed verdict for this snapshot: {why}");
+    }
 }
 
 fn now_secs() -> i64 {
