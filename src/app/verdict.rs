@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::check::refuse_a_users_config;
 use super::{Device, Error, Missing, Options, load_config};
+use crate::config::ConfigError;
 use crate::posture::report::{Overall, PostureReport};
 use crate::posture::snapshot;
 use crate::settings::Config;
@@ -93,7 +94,13 @@ fn now_secs() -> i64 {
 /// applies and the verdict was made from that very snapshot file.
 pub fn stored(options: &Options) -> Result<Signed, Error> {
     refuse_a_users_config(options)?;
-    let loaded = load_config(options, Missing::Fail)?;
+    // Like `check` on a fresh machine: no tenant yet is an `unknown`, not a usage error.
+    let loaded = match load_config(options, Missing::Fail) {
+        Err(Error::Config(e @ ConfigError::NotFound(_))) => {
+            return Err(unavailable(format!("{e}: no snapshot and no verdict yet")));
+        }
+        other => other?,
+    };
     let path = &loaded.config.snapshot.path;
     let (bytes, _) = usable_snapshot(&loaded.config, options.started)?;
     let paths = Paths::beside(path);
