@@ -25,6 +25,7 @@ pub enum SetupCommand {
 pub(crate) fn run(command: &SetupCommand) -> Result<Outcome, Error> {
     #[cfg(windows)]
     {
+        use super::render::{errln, outln};
         use crate::install::windows::{Action, run};
         let action = match command {
             SetupCommand::Install => Action::Install,
