@@ -479,3 +479,49 @@ fn the_signer_serves_a_socket_systemd_passes() {
         "{answer}"
     );
 }
+
+#[test]
+fn a_refresh_that_keeps_the_snapshot_signs_it_when_its_verdict_is_missing() {
+    if !is_root() {
+        return;
+    }
+    let tenant = Tenant::start(vec![healthy(json!({}))]);
+    let lab = Lab::new(&tenant);
+    assert_eq!(lab.refresh().0, 0);
+    let verdict = state(&lab).join("verdict.jwt");
+    let snapshot = std::fs::read(&lab.snapshot).unwrap();
+    // As after an upgrade from a version without verdicts, during a tenant outage.
+    std::fs::remove_file(&verdict).unwrap();
+    tenant.emulator.set_faults(vec![s1_emulator::Fault::new(
+        s1_emulator::FaultKind::Status {
+            code: 503,
+            retry_after: Some("0".into()),
+        },
+    )]);
+    assert_eq!(lab.refresh().0, 3, "the snapshot is kept");
+    assert_eq!(std::fs::read(&lab.snapshot).unwrap(), snapshot);
+    let (code, token, why) = user_jwt(&lab, &[]);
+    assert_eq!(code, 0, "{why}");
+    let signed = std::fs::read(&verdict).unwrap();
+    assert_eq!(lab.refresh().0, 3);
+    assert_eq!(
+        std::fs::read(&verdict).unwrap(),
+        signed,
+        "a current verdict is left alone"
+    );
+
+    // `verify` reads the token from stdin too.
+    let key = public_key(&lab, "pem");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s1trust"))
+        .args(["verify", "-", "--key", &path_arg(&key), "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{token}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let claims: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(claims["result"], "trusted");
+}
