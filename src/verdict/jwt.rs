@@ -195,7 +195,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Signs `claims` with `key`: `header.payload.signature`, each base64url.
 pub fn sign(key: &DeviceKey, claims: &Claims) -> Result<String, KeyError> {
     let header = serde_json::json!({"alg": "ES256", "typ": TYP, "kid": key.public().thumbprint()});
-    let payload = serde_json::to_vec(claims).map_err(|e| KeyError::BadPrivate(e.to_string()))?;
+    let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Encode(e.to_string()))?;
     let mut token = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -312,9 +312,10 @@ fn check_header<'k>(
             .unwrap_or_default()
     };
     if text("alg") != "ES256" {
-        return Err(Invalid::Algorithm(
-            header.get("alg").map(|v| v.to_string()).unwrap_or_default(),
-        ));
+        let alg = header.get("alg");
+        return Err(Invalid::Algorithm(alg.map_or_else(String::new, |v| {
+            v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+        })));
     }
     if text("typ") != TYP {
         return Err(Invalid::Type(text("typ").into()));

@@ -31,6 +31,9 @@ pub enum KeyError {
     /// Not a PKCS#8 P-256 private key.
     #[error("not a PKCS#8 P-256 private key: {0}")]
     BadPrivate(String),
+    /// The claims could not be encoded.
+    #[error("cannot encode the verdict's claims: {0}")]
+    Encode(String),
     /// The system's random source failed.
     #[error("cannot generate a key: the system's random source failed")]
     Random,
