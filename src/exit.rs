@@ -11,6 +11,8 @@ pub enum Outcome {
     Usage = 2,
     /// The answer could not be determined (network, TLS, auth, rate limit, timeout, bad response).
     Unknown = 3,
+    /// `verify`: the token is not a valid verdict.
+    Invalid = 4,
 }
 
 impl Outcome {

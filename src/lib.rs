@@ -23,6 +23,7 @@ pub mod reason;
 pub mod tenant;
 pub mod text;
 pub mod token;
+pub mod verdict;
 pub mod version;
 
 pub use cli::main;

@@ -71,6 +71,8 @@ cp -R packaging/deb/debian "$STAGE/debian"
 # debhelper's naming for `dh_installsystemd --name=s1trust-refresh`.
 cp packaging/deb/s1trust-refresh.service "$STAGE/debian/s1trust.s1trust-refresh.service"
 cp packaging/deb/s1trust-refresh.timer "$STAGE/debian/s1trust.s1trust-refresh.timer"
+cp packaging/deb/s1trust-attest.service "$STAGE/debian/s1trust.s1trust-attest.service"
+cp packaging/deb/s1trust-attest.socket "$STAGE/debian/s1trust.s1trust-attest.socket"
 sed -i "s|@MAINTAINER@|$MAINTAINER|" "$STAGE/debian/control"
 # The Debian changelog is generated: the project's history is in git, and the package
 # version must follow Cargo.toml.

@@ -28,10 +28,12 @@ PAYLOAD=(
     /usr/local/share/s1trust/config.example.toml
     /usr/local/share/s1trust/uninstall.sh
     /Library/LaunchDaemons/com.s1trust.refresh.plist
+    /Library/LaunchDaemons/com.s1trust.attest.plist
     /private/etc/newsyslog.d/s1trust.conf
 )
 
 /bin/launchctl bootout system/com.s1trust.refresh >/dev/null 2>&1 || true
+/bin/launchctl bootout system/com.s1trust.attest >/dev/null 2>&1 || true
 for pattern in "${PAYLOAD[@]}"; do
     # Unquoted on purpose: the man page pattern is a glob.
     # shellcheck disable=SC2086

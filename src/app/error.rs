@@ -46,6 +46,9 @@ pub enum Error {
     /// Another run holds the lock this command needs.
     #[error("{0}")]
     Busy(String),
+    /// No usable answer of the kind asked for (a signed verdict): `unknown`.
+    #[error("{0}")]
+    Unavailable(String),
     /// Writing the output (or reading input) failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
@@ -67,7 +70,9 @@ impl Error {
                 source: TenantError::CaFile { .. },
                 ..
             } => Outcome::Usage,
-            Self::Tenant { .. } | Self::Output(_) | Self::Busy(_) => Outcome::Unknown,
+            Self::Tenant { .. } | Self::Output(_) | Self::Busy(_) | Self::Unavailable(_) => {
+                Outcome::Unknown
+            }
             _ => Outcome::Usage,
         }
     }

@@ -7,6 +7,7 @@
 //! - [`doctor`]: the support checklist, as data.
 //! - [`admin`]: `integration add | edit | remove | list | test` on the config file.
 //! - [`lookup`]: one device's record by serial or UUID.
+//! - [`verdict`]: signed verdicts (`check --jwt`, `key`), and [`attest`]'s socket signer.
 //!
 //! `identity` and `config validate` call the library directly (`identity::read_identity`,
 //! `config::load`): each reads one thing and shows it, with no decision to make here.
@@ -15,6 +16,8 @@
 //!   identity read per command.
 
 pub mod admin;
+#[cfg(unix)]
+pub mod attest;
 pub mod check;
 pub mod checklist;
 mod client;
@@ -25,6 +28,7 @@ mod live;
 pub mod lookup;
 mod options;
 pub mod refresh;
+pub mod verdict;
 
 pub use client::{ConnectedClient, Connection, connect};
 pub use device::Device;

@@ -7,12 +7,14 @@ use std::path::Path;
 use time::OffsetDateTime;
 
 use super::live::{live, read_tokens};
+use super::verdict;
 use super::{Device, Error, Missing, Options, load_config};
 use crate::exit::Outcome;
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
 use crate::posture::snapshot;
 use crate::reason::Reason;
 use crate::text::Redactor;
+use crate::verdict::jwt::Binding;
 
 /// What a refresh did.
 #[derive(Debug)]
@@ -47,7 +49,9 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
         Ok(lock) => lock,
         Err(e) => return Err(lock_failed(snapshot_path, e)),
     };
-    let removed = snapshot::remove_stale_temps(snapshot_path);
+    let verdict_paths = crate::verdict::Paths::beside(snapshot_path);
+    let removed = snapshot::remove_stale_temps(snapshot_path)
+        + crate::verdict::remove_stale_temps(&verdict_paths);
     if removed > 0 {
         tracing::info!("removed {removed} temp file(s) left by an interrupted refresh");
     }
@@ -56,9 +60,9 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     let tokens = read_tokens(config);
     let report = live(options, config, &tokens, device.full(), now);
     let redactor = Redactor::new(tokens.into_iter().flatten().flatten());
-    let current = snapshot::read_snapshot(snapshot_path, now, config.snapshot.max_age)
+    let current = snapshot::read_snapshot_bytes(snapshot_path, now, config.snapshot.max_age)
         .ok()
-        .filter(|c| snapshot::check_device(c, device.known()).is_ok());
+        .filter(|(_, c)| snapshot::check_device(c, device.known()).is_ok());
     let write_error = |e: std::io::Error| {
         Error::usage(
             format!(
@@ -68,8 +72,20 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
             "run `s1trust refresh` as root (or SYSTEM); the scheduled task does",
         )
     };
-    if snapshot::should_replace(current.as_ref(), &report) {
-        snapshot::write_snapshot(snapshot_path, &report, &redactor).map_err(write_error)?;
+    if snapshot::should_replace(current.as_ref().map(|(_, c)| c), &report) {
+        let bytes = snapshot::encode_snapshot(&report, &redactor).map_err(write_error)?;
+        // Signed over what readers will read (redacted, clipped), before the rename:
+        // the verdict follows the snapshot, and `check --jwt` refuses one that does
+        // not match the snapshot it sits beside.
+        let written: PostureReport =
+            serde_json::from_slice(&bytes).map_err(|e| write_error(std::io::Error::other(e)))?;
+        let signed =
+            verdict::sign_snapshot(&verdict_paths, &bytes, &written, now, Binding::default());
+        snapshot::write_snapshot_bytes(snapshot_path, &bytes).map_err(write_error)?;
+        match signed {
+            Ok(token) => verdict::store(&verdict_paths, &token),
+            Err(e) => verdict::unsigned(&verdict_paths, &e),
+        }
         // Written, but an answer the tenant was never asked for (a first refresh that
         // timed out, say) is not an evaluation: exit 3 and a failed record say so.
         let failed = could_not_evaluate(&report).then(|| {
@@ -102,8 +118,11 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
             report,
         });
     }
+    if let Some((bytes, current)) = &current {
+        verdict::keep_signed(snapshot_path, bytes, current);
+    }
     let kept = current
-        .map(|c| fmt_time(c.evaluated_at))
+        .map(|(_, c)| fmt_time(c.evaluated_at))
         .unwrap_or_default();
     let message = format!(
         "kept the snapshot from {kept}: this refresh ended {} ({})",

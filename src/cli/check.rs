@@ -11,6 +11,9 @@ use crate::posture::report::Overall;
 
 /// Runs `check` and prints the report (table, or JSON with `--json`).
 pub(crate) fn check(options: &Options, args: &CheckArgs) -> Result<Outcome, Error> {
+    if args.jwt {
+        return super::verdict::check_jwt(options, args);
+    }
     let mode = if args.live {
         Mode::Live
     } else if args.snapshot {
@@ -39,7 +42,7 @@ pub(crate) fn check(options: &Options, args: &CheckArgs) -> Result<Outcome, Erro
 }
 
 /// The exit status for a result (README "Exit codes").
-fn outcome(result: Overall) -> Outcome {
+pub(super) fn outcome(result: Overall) -> Outcome {
     match result {
         Overall::Trusted => Outcome::Ok,
         Overall::NotTrusted => Outcome::Negative,

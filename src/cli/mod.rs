@@ -13,6 +13,7 @@ mod lookup;
 mod output;
 mod render;
 mod setup;
+mod verdict;
 
 use std::path::PathBuf;
 
@@ -63,6 +64,13 @@ pub(crate) enum Command {
     /// Work with the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check a signed verdict (from `check --jwt`) with the device's public key.
+    Verify(VerifyArgs),
+    /// The device key that signs verdicts: show its public half, or replace it.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Serve nonce-bound verdicts on a local socket (privileged; run by the socket unit).
+    Attest(AttestArgs),
     /// Man pages and shell completions from this definition (used by the package builds).
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
@@ -83,6 +91,77 @@ pub(crate) struct CheckArgs {
     /// Only use the snapshot; never evaluate live.
     #[arg(long)]
     pub snapshot: bool,
+    /// Print the signed verdict (a JWT) for the snapshot instead; exits like check.
+    #[arg(long, conflicts_with_all = ["json", "live"])]
+    pub jwt: bool,
+    /// Get a verdict signed now and bound to this nonce, from the signer (`attest`).
+    #[arg(long, requires = "jwt", value_name = "NONCE")]
+    pub nonce: Option<String>,
+    /// The audience to bind the nonce-bound verdict to.
+    #[arg(long, requires = "nonce", value_name = "AUD")]
+    pub aud: Option<String>,
+    /// The signer's socket [default: /run/s1trust/attest.sock; macOS /var/run/s1trust/attest.sock].
+    #[arg(long, requires = "nonce", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+/// `s1trust verify`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("keys").required(true).args(["key", "jwks"])))]
+pub(crate) struct VerifyArgs {
+    /// The token; `-` or none reads it from standard input.
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// The device's public key, PEM or JWK (from `s1trust key show`).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// A JWKS file (`{"keys": [...]}`) of many devices' keys; picked by `kid`.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+    /// The nonce the verifier sent; required for a nonce-bound token.
+    #[arg(long, value_name = "NONCE")]
+    pub nonce: Option<String>,
+    /// The verifier's audience; required for a token that names one.
+    #[arg(long, value_name = "AUD")]
+    pub aud: Option<String>,
+    /// Refuse a token issued longer ago than this (e.g. 5m, 1h).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
+    /// Print the verified claims as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `s1trust key ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Print the device's public key (any user).
+    Show {
+        /// pem, jwk or thumbprint (the `kid` of its verdicts).
+        #[arg(long, value_enum, default_value = "jwk")]
+        format: KeyFormat,
+    },
+    /// Replace the device key (root); the next refresh signs with the new one.
+    Rotate,
+}
+
+/// `key show --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum KeyFormat {
+    /// SubjectPublicKeyInfo PEM.
+    Pem,
+    /// JSON Web Key.
+    Jwk,
+    /// RFC 7638 thumbprint.
+    Thumbprint,
+}
+
+/// `s1trust attest`.
+#[derive(Debug, Args)]
+pub(crate) struct AttestArgs {
+    /// Bind this socket instead of using the socket unit's (tests, containers).
+    #[arg(long, value_name = "PATH")]
+    pub listen: Option<PathBuf>,
 }
 
 /// How to reach a tenant when not (only) from the config.
@@ -337,6 +416,10 @@ fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
         Command::Config(ConfigCommand::Validate { path }) => {
             config_cmd::validate(options, path.as_deref())
         }
+        Command::Verify(args) => verdict::verify(args),
+        Command::Key(KeyCommand::Show { format }) => verdict::key_show(options, *format),
+        Command::Key(KeyCommand::Rotate) => verdict::key_rotate(options),
+        Command::Attest(args) => verdict::attest(options, args),
         Command::Generate(command) => generate::run(command),
         Command::Setup(command) => setup::run(command),
     }

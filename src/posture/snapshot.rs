@@ -100,8 +100,18 @@ pub fn read_snapshot(
     now: OffsetDateTime,
     max_age: Duration,
 ) -> Result<PostureReport, SnapshotProblem> {
+    read_snapshot_bytes(path, now, max_age).map(|(_, report)| report)
+}
+
+/// [`read_snapshot`], with the file's bytes (a signed verdict is bound to them).
+pub fn read_snapshot_bytes(
+    path: &Path,
+    now: OffsetDateTime,
+    max_age: Duration,
+) -> Result<(Vec<u8>, PostureReport), SnapshotProblem> {
     let bytes = read_trusted(path)?;
-    parse_snapshot(&bytes, path, now, max_age)
+    let report = parse_snapshot(&bytes, path, now, max_age)?;
+    Ok((bytes, report))
 }
 
 /// Judges a snapshot's bytes (read from `path`, named in errors): valid, of this
@@ -235,8 +245,17 @@ pub fn write_snapshot(
     report: &PostureReport,
     redactor: &Redactor,
 ) -> std::io::Result<()> {
-    let bytes = encode(report, redactor, "snapshot")?;
-    write_atomic(path, &bytes, 0o644, 0o755)
+    write_snapshot_bytes(path, &encode_snapshot(report, redactor)?)
+}
+
+/// The bytes [`write_snapshot`] writes (see [`encode`]).
+pub fn encode_snapshot(report: &PostureReport, redactor: &Redactor) -> std::io::Result<Vec<u8>> {
+    encode(report, redactor, "snapshot")
+}
+
+/// Writes bytes from [`encode_snapshot`] as [`write_snapshot`] does.
+pub fn write_snapshot_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic(path, bytes, 0o644, 0o755)
 }
 
 /// A document every user may read, as written beside the snapshot: credentials

@@ -23,7 +23,7 @@ use crate::helpers::{
 use s1_emulator::{EmulatorConfig, Fault, FaultKind, TokenSpec};
 use serde_json::{Value, json};
 
-const NOBODY: u32 = 65534;
+pub(crate) const NOBODY: u32 = 65534;
 /// Attempts per race: enough to have hit the old check-then-read windows dozens of
 /// times (they were won 7–29 % of the time), few enough to stay a few seconds.
 /// `S1TRUST_RACE_ATTEMPTS` raises it for a longer campaign.
@@ -34,23 +34,23 @@ fn race_attempts() -> usize {
         .unwrap_or(300)
 }
 
-fn threatened() -> Value {
+pub(crate) fn threatened() -> Value {
     device_record(json!({"activeThreats": 3}))
 }
 
 /// A device set up by root: `system/` (config, token, CA, state) owned by root, and
 /// `home/` owned by the normal user, everything traversable by that user.
-struct Lab {
+pub(crate) struct Lab {
     _dir: tempfile::TempDir,
-    system: PathBuf,
+    pub(crate) system: PathBuf,
     home: PathBuf,
-    config: PathBuf,
-    snapshot: PathBuf,
+    pub(crate) config: PathBuf,
+    pub(crate) snapshot: PathBuf,
     identity: PathBuf,
 }
 
 impl Lab {
-    fn new(tenant: &Tenant) -> Self {
+    pub(crate) fn new(tenant: &Tenant) -> Self {
         let dir = scratch();
         set_mode(dir.path(), 0o755);
         let system = dir.path().join("system");
@@ -79,7 +79,7 @@ impl Lab {
     }
 
     /// The device's identity ([`SERIAL`], [`UUID`]) with `overrides`, readable by all.
-    fn set_identity(&self, overrides: Value) {
+    pub(crate) fn set_identity(&self, overrides: Value) {
         let device = json!({"serialNumber": SERIAL, "agentUuid": UUID});
         write_identity(&self.identity, overlay(device, &overrides));
         set_mode(&self.identity, 0o644);
@@ -87,7 +87,12 @@ impl Lab {
 
     /// Runs s1trust as root (`user: None`), or as the normal user on a device whose
     /// OS-path configuration (`/etc/s1trust`) is this lab's `system/` folder.
-    fn run(&self, user: Option<u32>, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    pub(crate) fn run(
+        &self,
+        user: Option<u32>,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, String, String) {
         self.run_with(user, "", args, env)
     }
 
@@ -161,7 +166,7 @@ impl Lab {
         serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("no JSON: {stderr}"))
     }
 
-    fn refresh(&self) -> (i32, String) {
+    pub(crate) fn refresh(&self) -> (i32, String) {
         let config = path_arg(&self.config);
         let (code, _, stderr) = self.run(None, &["--config", &config, "refresh"], &[]);
         (code, stderr)

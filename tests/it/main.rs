@@ -34,3 +34,5 @@ mod lookup;
 mod packaging;
 mod sentinelctl_real;
 mod smbios_tables;
+#[cfg(target_os = "linux")]
+mod verdict;

@@ -151,3 +151,89 @@ fn wix_source_keeps_its_upgrade_code_and_runs_setup() {
     assert_eq!(wxs.matches(r#"Impersonate="no""#).count(), 3);
     assert!(wxs.contains("NOT UPGRADINGPRODUCTCODE"));
 }
+
+#[test]
+fn the_signer_socket_is_for_every_user_and_its_service_is_hardened() {
+    let socket = read("deb/s1trust-attest.socket");
+    assert_eq!(
+        unit_value(&socket, "ListenStream"),
+        Some("/run/s1trust/attest.sock")
+    );
+    assert_eq!(unit_value(&socket, "SocketMode"), Some("0666"));
+    assert_eq!(unit_value(&socket, "DirectoryMode"), Some("0755"));
+    assert_eq!(unit_value(&socket, "Accept"), Some("no"));
+    assert_eq!(unit_value(&socket, "WantedBy"), Some("sockets.target"));
+    let service = read("deb/s1trust-attest.service");
+    assert_eq!(
+        unit_value(&service, "ExecStart"),
+        Some("/usr/bin/s1trust attest")
+    );
+    assert!(!service.contains("[Install]"), "started by the socket only");
+    // Every hardening setting of the refresh unit, except the state folder's write access.
+    let refresh = read("deb/s1trust-refresh.service");
+    let hardening = refresh
+        .split("# Hardening.")
+        .nth(1)
+        .expect("the refresh unit's hardening block");
+    for (key, value) in hardening
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+    {
+        if [
+            "StateDirectory",
+            "StateDirectoryMode",
+            "ReadWritePaths",
+            "RestrictAddressFamilies",
+        ]
+        .contains(&key)
+        {
+            continue;
+        }
+        assert_eq!(unit_value(&service, key), Some(value.trim()), "{key}");
+    }
+    assert_eq!(
+        unit_value(&service, "ReadWritePaths"),
+        None,
+        "it writes nothing"
+    );
+    assert_eq!(unit_value(&service, "PrivateNetwork"), Some("yes"));
+    assert_eq!(
+        unit_value(&service, "RestrictAddressFamilies"),
+        Some("AF_UNIX")
+    );
+    assert!(
+        read("deb/debian/rules")
+            .contains("dh_installsystemd --name=s1trust-attest s1trust-attest.socket")
+    );
+}
+
+#[test]
+fn launch_daemon_plist_keeps_the_signer_running_on_its_socket() {
+    let value = plist::Value::from_file(packaging("macos/com.s1trust.attest.plist")).unwrap();
+    let dict = value.as_dictionary().expect("a dictionary at the top");
+    let args: Vec<&str> = dict
+        .get("ProgramArguments")
+        .and_then(plist::Value::as_array)
+        .expect("ProgramArguments")
+        .iter()
+        .map(|v| v.as_string().unwrap())
+        .collect();
+    assert_eq!(
+        args,
+        [
+            "/usr/local/bin/s1trust",
+            "attest",
+            "--listen",
+            "/var/run/s1trust/attest.sock"
+        ]
+    );
+    assert_eq!(
+        dict.get("UserName").and_then(plist::Value::as_string),
+        Some("root")
+    );
+    assert_eq!(
+        dict.get("KeepAlive").and_then(plist::Value::as_boolean),
+        Some(true)
+    );
+}
