@@ -68,6 +68,33 @@ impl Checklist {
         });
     }
 
+    /// The checklist as `doctor --json` prints it (src/app/doctor-v1.schema.json).
+    pub fn to_json(&self, version: &str) -> serde_json::Value {
+        let sections: Vec<serde_json::Value> = self
+            .sections
+            .iter()
+            .map(|section| {
+                let steps: Vec<serde_json::Value> = section
+                    .steps
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "ok": s.ok, "what": s.what, "detail": s.detail, "hint": s.hint,
+                        })
+                    })
+                    .collect();
+                serde_json::json!({ "title": section.title, "steps": steps })
+            })
+            .collect();
+        serde_json::json!({
+            "schemaVersion": 1,
+            "version": version,
+            "ok": self.failures() == 0,
+            "failures": self.failures(),
+            "sections": sections,
+        })
+    }
+
     /// How many steps failed.
     pub fn failures(&self) -> usize {
         self.sections

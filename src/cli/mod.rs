@@ -53,7 +53,7 @@ pub(crate) enum Command {
     /// Evaluate live and write the posture snapshot (privileged; run by the scheduler).
     Refresh,
     /// Check everything a support engineer would: config, tenants, identity, factors, snapshot, scheduler.
-    Doctor,
+    Doctor(DoctorArgs),
     /// Find a device's agent record by serial number or agent UUID (PingOne DaVinci JSON).
     Lookup(LookupArgs),
     /// Show this device's serial number, SentinelOne agent UUID and host facts, read locally.
@@ -77,6 +77,14 @@ pub(crate) enum Command {
     /// The Windows installer's steps: data folders, ACLs, scheduled task.
     #[command(subcommand, hide = true)]
     Setup(SetupCommand),
+}
+
+/// `s1trust doctor`.
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Print the checklist as one versioned JSON document (schema: src/app/doctor-v1.schema.json).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `s1trust check`.
@@ -401,7 +409,7 @@ fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Check(args) => check::check(options, args),
         Command::Refresh => check::refresh(options),
-        Command::Doctor => doctor::run(options),
+        Command::Doctor(args) => doctor::run(options, args.json),
         Command::Lookup(args) => lookup::run(options, args),
         Command::Identity(args) => identity::run(args),
         Command::Integration(IntegrationCommand::Test(args)) => integration::test(options, args),

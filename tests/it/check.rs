@@ -689,5 +689,19 @@ root_test!(
         assert!(agent_lines[0].contains("agent installed"), "{}", run.stdout);
         // Root is never told to run as root.
         assert!(!run.stdout.contains("run as root"), "{}", run.stdout);
+        // The same checklist as one JSON document, and nothing else on stdout.
+        let json = device.run(&["doctor", "--json"]);
+        assert_eq!(json.code, run.code);
+        let document = json.json();
+        crate::helpers::validate_doctor(&document);
+        assert_eq!(document["ok"], false);
+        let failed = document["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["steps"].as_array().unwrap())
+            .filter(|s| s["ok"] == false)
+            .count();
+        assert_eq!(document["failures"], failed);
     }
 );

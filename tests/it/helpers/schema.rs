@@ -27,3 +27,21 @@ pub fn validate_posture(document: &Value) {
         "schema violations: {errors:#?}\n{document:#}"
     );
 }
+
+static DOCTOR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    let schema: Value =
+        serde_json::from_str(include_str!("../../../src/app/doctor-v1.schema.json")).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+});
+
+/// Asserts `document` is valid against the `doctor --json` schema.
+pub fn validate_doctor(document: &Value) {
+    let errors: Vec<String> = DOCTOR
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "schema violations: {errors:#?}\n{document:#}"
+    );
+}
