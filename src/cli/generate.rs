@@ -44,16 +44,78 @@ pub(crate) fn run(command: &GenerateCommand) -> Result<Outcome, Error> {
     Ok(Outcome::Ok)
 }
 
-/// The top-level page, s1trust.1.
+/// The top-level page, s1trust.1: clap's sections, then the ones clap cannot know.
 pub(crate) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
-    clap_mangen::Man::new(Cli::command()).render(out)
+    let man = clap_mangen::Man::new(Cli::command());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    out.write_all(EXTRA_SECTIONS.as_bytes())?;
+    man.render_version_section(out)
 }
+
+/// EXIT STATUS, FILES, ENVIRONMENT and EXAMPLES, in roff (README "Exit codes",
+/// "Installing", "Configuration" say the same at length).
+const EXTRA_SECTIONS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+trusted (check), success (other commands)
+.TP
+\fB1\fR
+not trusted (check); not found (lookup); a failed step (doctor, integration test)
+.TP
+\fB2\fR
+usage or configuration error
+.TP
+\fB3\fR
+unknown: the answer could not be reached (no usable snapshot, the tenant did not answer, a refresh that could not evaluate)
+.TP
+\fB4\fR
+verify: the token is invalid
+.SH FILES
+.TP
+\fI/etc/s1trust/config.toml\fR
+the configuration (macOS: \fI/Library/Application Support/s1trust/config.toml\fR; Windows: \fI%ProgramData%\\s1trust\\config.toml\fR); root-owned, 0644
+.TP
+\fI/etc/s1trust/tokens/\fR
+API tokens, one 0600 file per integration, in a 0700 folder
+.TP
+\fI/var/lib/s1trust/posture.json\fR
+the posture snapshot written by \fBs1trust refresh\fR (0644), with \fIposture.last-refresh.json\fR, \fIverdict.jwt\fR and the root-only \fIposture.lock\fR beside it
+.SH ENVIRONMENT
+.TP
+\fBS1TRUST_CONFIG\fR
+another configuration file (root only for check; a normal user's check refuses it)
+.TP
+\fBS1_API_TOKEN\fR
+the API token for lookup and integration test with \fB\-\-url\fR
+.TP
+\fBNO_COLOR\fR
+no colour in log output (also when \fBTERM=dumb\fR)
+.SH EXAMPLES
+.TP
+\fBs1trust check\fR
+is this device trusted? (any user; from the snapshot)
+.TP
+\fBsudo s1trust integration add \-\-name corp \-\-url https://usea1.sentinelone.net \-\-token\-stdin\fR
+add a tenant (the token is prompted for and not shown)
+.TP
+\fBsudo s1trust doctor\fR
+check everything, with a fix for each problem
+.TP
+\fBs1trust lookup \-\-serial PF2ABCDE\fR
+the tenant's record for a serial, as JSON
+"#;
 
 /// Writes s1trust.1 and a page for every visible subcommand (hidden ones, like this
 /// command, are left out) into `dir`, creating it; returns the files, sorted.
 pub(crate) fn man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     clap_mangen::generate_to(Cli::command(), dir)?;
+    man_page(&mut std::fs::File::create(dir.join("s1trust.1"))?)?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "1"))
@@ -90,6 +152,13 @@ mod tests {
         assert!(page.contains(".TH s1trust 1"));
         assert!(page.contains("s1trust\\-check(1)"));
         assert!(page.contains("s1trust\\-refresh(1)"));
+        for section in ["EXIT STATUS", "FILES", "ENVIRONMENT", "EXAMPLES"] {
+            assert!(
+                page.contains(&format!(".SH \"{section}\""))
+                    || page.contains(&format!(".SH {section}")),
+                "{section}"
+            );
+        }
         // Hidden packaging helpers stay out of the documentation.
         assert!(!page.contains("s1trust\\-generate"));
         assert!(!page.contains("s1trust\\-setup"));
