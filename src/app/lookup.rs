@@ -17,6 +17,16 @@ pub enum LookupKey<'a> {
     Uuid(&'a str),
 }
 
+impl LookupKey<'_> {
+    /// "serial PF2ABCDE", "agent UUID …", for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Serial(serial) => format!("serial {}", crate::text::quoted(serial)),
+            Self::Uuid(uuid) => format!("agent UUID {uuid}"),
+        }
+    }
+}
+
 /// What a lookup that reached the tenant found.
 #[derive(Debug)]
 pub struct Looked {

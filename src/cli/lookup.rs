@@ -1,7 +1,7 @@
 //! `s1trust lookup`: one device's agent record as the PingOne DaVinci object.
 
 use super::output::print_json;
-use super::render::{answer_is, errln};
+use super::render::{answer_is, errln, outln};
 use super::{Error, LookupArgs, connection};
 use crate::app::Options;
 use crate::app::lookup::{LookupKey, lookup};
@@ -26,8 +26,14 @@ pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error
         key,
     )?;
     let answer = answer_is(looked.outcome);
-    if let Some(object) = &looked.object {
-        print_json(object)?;
+    let json = args.json || !std::io::IsTerminal::is_terminal(&std::io::stdout());
+    match &looked.object {
+        Some(object) if json => print_json(object)?,
+        Some(object) => summary(object),
+        None => {}
+    }
+    if looked.outcome == Outcome::Negative {
+        errln!("s1trust: no agent record matches this {}", key.describe());
     }
     if let Some((what, hint)) = &looked.ambiguous {
         errln!("s1trust: {what}");
@@ -37,4 +43,35 @@ pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error
         Some(failure) => Err(failure),
         None => Ok(answer),
     }
+}
+
+/// A person's view of the object: found or not, which record, its state.
+fn summary(object: &serde_json::Value) {
+    if object["agentFound"] != true {
+        outln!("No agent record found.");
+        return;
+    }
+    let field = |key: &str| match &object[key] {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    outln!(
+        "Found {} (agent id {})",
+        field("computerName"),
+        field("agentId")
+    );
+    for (label, key) in [
+        ("UUID", "uuid"),
+        ("Serial", "serialNumber"),
+        ("OS", "osName"),
+        ("Agent version", "agentVersion"),
+        ("Active", "isActive"),
+        ("Last active", "lastActiveDate"),
+        ("Decommissioned", "isDecommissioned"),
+        ("Site", "siteId"),
+    ] {
+        outln!("  {label:<15} {}", field(key));
+    }
+    outln!("(--json for the whole object)");
 }

@@ -202,6 +202,9 @@ pub(crate) struct LookupArgs {
     /// Configured integration to ask, by name as written (default: the only one configured).
     #[arg(long, value_name = "NAME", conflicts_with = "url")]
     pub integration: Option<String>,
+    /// Print the DaVinci-shaped JSON object (the default when stdout is not a terminal).
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -29,6 +29,13 @@ fn exact_serial_is_found_and_partial_or_longer_is_not() {
     let partial = tenant.run(&["lookup", "--serial", "PF2ABC"]);
     partial.expect_code(1);
     assert_eq!(partial.json()["agentFound"], json!(false));
+    assert!(
+        partial
+            .stderr
+            .contains("no agent record matches this serial \"PF2ABC\""),
+        "not found is said on stderr: {}",
+        partial.stderr
+    );
     assert_eq!(partial.json()["totalItems"], json!(2));
 
     let longer = tenant.run(&["lookup", "--serial", "PF2ABCDE12"]);
@@ -479,4 +486,31 @@ fn plain_http_works_on_loopback_only() {
         path_arg(&tenant.token_file),
     ];
     run_s1trust(&args, &tenant.config_file, &[]).expect_code(0);
+}
+
+#[test]
+fn on_a_terminal_lookup_prints_a_summary() {
+    if !crate::helpers::have_tool("script") {
+        return;
+    }
+    let tenant = Tenant::start(fleet());
+    let mut command = format!(
+        "{} --config {} lookup --serial PF2ABCDE",
+        crate::helpers::s1trust_bin().display(),
+        crate::helpers::path_arg(&tenant.config_file)
+    );
+    for arg in tenant.conn_args() {
+        command.push(' ');
+        command.push_str(&arg);
+    }
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("Found "), "{shown}");
+    assert!(shown.contains("Serial          PF2ABCDE"), "{shown}");
+    assert!(!shown.contains("rawResponse"), "{shown}");
+    assert!(!shown.contains(crate::helpers::TOKEN));
 }
