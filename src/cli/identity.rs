@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::output::print_json;
+use super::output::print_versioned;
 use super::render::{answer_is, outln};
 use super::{Error, IdentityArgs};
 use crate::exit::Outcome;
@@ -14,7 +14,7 @@ pub(crate) fn run(args: &IdentityArgs) -> Result<Outcome, Error> {
     let identity = read_identity(&Sources::budgeted(std::time::Instant::now()));
     let answer = answer_is(outcome(identity.completeness()));
     if args.json {
-        print_json(&serde_json::to_value(&identity).map_err(std::io::Error::from)?)?;
+        print_versioned(&serde_json::to_value(&identity).map_err(std::io::Error::from)?)?;
     } else {
         // Line by line through the renderer: the agent's CLI and the OS supply some
         // of these values.

@@ -1,6 +1,6 @@
 //! `s1trust integration ...`: the connection test, and the admin operations rendered.
 
-use super::output::print_json;
+use super::output::print_versioned;
 use super::render::{answer_is, errln, outln, step};
 use super::{
     Error, IntegrationAddArgs, IntegrationEditArgs, IntegrationSettings, IntegrationTestArgs,
@@ -23,7 +23,7 @@ pub(crate) fn test(options: &Options, args: &IntegrationTestArgs) -> Result<Outc
 /// Prints a connection report as a table or JSON.
 fn show(report: &ConnectionReport, json: bool) -> Result<(), Error> {
     if json {
-        print_json(&serde_json::to_value(report).map_err(std::io::Error::from)?)?;
+        print_versioned(&serde_json::to_value(report).map_err(std::io::Error::from)?)?;
     } else {
         print_table(report);
     }
@@ -72,7 +72,7 @@ pub(crate) fn list(options: &Options, json: bool) -> Result<Outcome, Error> {
     let (config, rows) = admin::list(options)?;
     let path = &options.config_path;
     if json {
-        print_json(
+        print_versioned(
             &serde_json::json!({"config": path.display().to_string(), "integrations": rows}),
         )?;
         return Ok(Outcome::Ok);

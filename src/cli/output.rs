@@ -13,3 +13,14 @@ pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), Error> {
     std::io::stdout().lock().write_all(&text)?;
     Ok(())
 }
+
+/// [`print_json`] for a document whose shape is s1trust's own: `schemaVersion` first,
+/// so a consumer can tell an incompatible change (docs/schemas/).
+pub(crate) fn print_versioned(value: &serde_json::Value) -> Result<(), Error> {
+    let mut document = serde_json::Map::new();
+    document.insert("schemaVersion".into(), serde_json::json!(1));
+    if let serde_json::Value::Object(fields) = value {
+        document.extend(fields.clone());
+    }
+    print_json(&serde_json::Value::Object(document))
+}

@@ -170,6 +170,7 @@ fn add_list_edit_remove_round_trip() {
     let run = admin(&tenant, &config, &["integration", "list", "--json"]);
     run.expect_code(0);
     let listed: Value = run.json();
+    helpers::validate_against(helpers::Schema::IntegrationList, &listed);
     assert_eq!(listed["integrations"][0]["name"], "corp");
     assert!(
         listed["integrations"][0]["token"]

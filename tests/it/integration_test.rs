@@ -50,6 +50,7 @@ fn json_report_and_expiry_warning() {
     let run = tenant.run(&["integration", "test", "--json"]);
     run.expect_code(0);
     let report = run.json();
+    helpers::validate_against(helpers::Schema::IntegrationTest, &report);
     assert_eq!(report["ok"], json!(true));
     assert_eq!(report["steps"].as_array().unwrap().len(), 3);
     assert_eq!(report["steps"][2]["key"], json!("agents_read"));

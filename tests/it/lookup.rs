@@ -24,6 +24,7 @@ fn exact_serial_is_found_and_partial_or_longer_is_not() {
     );
     assert_eq!(object["rawResponse"]["data"].as_array().unwrap().len(), 2);
     assert_eq!(object.as_object().unwrap().len(), 18);
+    crate::helpers::validate_against(crate::helpers::Schema::Lookup, &object);
     tenant.assert_token_kept_secret(&run);
 
     let partial = tenant.run(&["lookup", "--serial", "PF2ABC"]);

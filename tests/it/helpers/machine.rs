@@ -146,6 +146,7 @@ impl Machine {
                 String::from_utf8_lossy(&out.stdout)
             )
         });
+        super::validate_against(super::Schema::Identity, &json);
         (out.status.code().unwrap_or(-1), json)
     }
 }

@@ -45,3 +45,39 @@ pub fn validate_doctor(document: &Value) {
         "schema violations: {errors:#?}\n{document:#}"
     );
 }
+
+/// The JSON Schemas of the other `--json` outputs (docs/schemas/).
+#[derive(Debug, Clone, Copy)]
+pub enum Schema {
+    /// `identity --json`.
+    Identity,
+    /// `integration test | add | edit --json`.
+    IntegrationTest,
+    /// `integration list --json`.
+    IntegrationList,
+    /// `lookup --json` (the DaVinci object).
+    Lookup,
+}
+
+/// Asserts `document` is valid against `schema`.
+pub fn validate_against(schema: Schema, document: &Value) {
+    let text = match schema {
+        Schema::Identity => include_str!("../../../docs/schemas/identity-v1.schema.json"),
+        Schema::IntegrationTest => {
+            include_str!("../../../docs/schemas/integration-test-v1.schema.json")
+        }
+        Schema::IntegrationList => {
+            include_str!("../../../docs/schemas/integration-list-v1.schema.json")
+        }
+        Schema::Lookup => include_str!("../../../docs/schemas/lookup.schema.json"),
+    };
+    let validator = jsonschema::validator_for(&serde_json::from_str(text).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{schema:?} schema violations: {errors:#?}\n{document:#}"
+    );
+}
