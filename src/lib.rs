@@ -10,6 +10,7 @@
 
 pub mod app;
 mod atomic;
+pub mod catalogue;
 mod cli;
 pub mod config;
 pub mod conntest;

@@ -210,7 +210,7 @@ deadline = "20s" # keep login fast
         assert!(
             corp.factors
                 .iter()
-                .any(|f| f.key == crate::posture::factors::FactorKey::AgentActive && f.enabled)
+                .any(|f| f.key == crate::catalogue::FactorKey::AgentActive && f.enabled)
         );
         assert!(matches!(
             add_integration(&text, "lab", &fields("https://x.example")),

@@ -17,8 +17,8 @@ use toml_edit::{Document, Item, TableLike};
 
 use crate::fs_trust::{self, Rule, TrustError};
 
+use crate::catalogue::{FactorKey, FactorSettings, Parameter};
 use crate::identity::OsType;
-use crate::posture::factors::{FactorKey, FactorSettings, Parameter};
 pub(crate) mod edit;
 pub mod name;
 pub mod settings;

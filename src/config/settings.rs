@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::posture::factors::FactorSettings;
+use crate::catalogue::FactorSettings;
 use crate::tenant::url::ConsoleUrl;
 
 /// Environment variable that overrides the config path.
