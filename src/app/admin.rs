@@ -11,9 +11,7 @@ use super::client::{Connection, build};
 use super::{Error, Options, runtime};
 use crate::atomic::write_atomic;
 use crate::config::edit::{self as config_edit, IntegrationFields};
-use crate::config::{
-    self, ConfigError, NAME_RULE, is_numeric_id, shell_word, token_slug, valid_name,
-};
+use crate::config::{self, ConfigError, is_numeric_id, shell_word, token_slug};
 use crate::config::{Config, Integration};
 use crate::conntest::{ConnectionReport, test_connection};
 use crate::exit::Outcome;
@@ -244,14 +242,8 @@ pub fn add(
     let _lock = lock_config(options)?;
     let file = ConfigFile::load(options)?;
     let name = &request.name;
-    if !valid_name(name) {
-        return Err(Error::usage(
-            format!(
-                "{} is not a valid integration name",
-                crate::text::quoted(name)
-            ),
-            format!("use {NAME_RULE}, e.g. \"Production SentinelOne\""),
-        ));
+    if let Err(why) = config::IntegrationName::parse(name) {
+        return Err(Error::usage(why, "for example \"Production SentinelOne\""));
     }
     if let Some(existing) = file.config.integration(name) {
         return Err(Error::usage(

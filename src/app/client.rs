@@ -140,7 +140,7 @@ pub fn connect(
     })?;
     Ok(ConnectedClient {
         client,
-        name: integration.map(|i| i.name.clone()),
+        name: integration.map(|i| i.name.to_string()),
     })
 }
 

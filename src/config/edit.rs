@@ -223,7 +223,9 @@ deadline = "20s" # keep login fast
         let text = add_integration("", "corp", &fields("https://usea1.sentinelone.net")).unwrap();
         assert!(text.starts_with("# s1trust configuration"));
         assert_eq!(
-            crate::config::parse(&text).unwrap().integrations[0].name,
+            crate::config::parse(&text).unwrap().integrations[0]
+                .name
+                .as_str(),
             "corp"
         );
     }
@@ -267,7 +269,7 @@ deadline = "20s" # keep login fast
         let text = add_integration(EXISTING, name, &fields).unwrap();
         assert!(text.contains("name = \"Production SentinelOne\""), "{text}");
         let config = crate::config::parse(&text).unwrap();
-        assert_eq!(config.integrations[1].name, name);
+        assert_eq!(config.integrations[1].name.as_str(), name);
         // The same name in another case or with spaces around is the same integration.
         let err = add_integration(&text, " production sentinelone ", &fields).unwrap_err();
         assert_eq!(

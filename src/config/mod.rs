@@ -25,7 +25,9 @@ pub mod settings;
 
 use crate::tenant::url::ConsoleUrl;
 use crate::version::Version;
-pub use name::{NAME_RULE, name_key, same_name, shell_word, token_slug, valid_name};
+pub use name::{
+    IntegrationName, NAME_RULE, name_key, same_name, shell_word, token_slug, valid_name,
+};
 pub use settings::{
     CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, SnapshotSettings,
     default_config_path, default_snapshot_path,
@@ -498,13 +500,14 @@ impl ProblemCollector {
         let account_ids = self.id_list(table, "account_ids");
         let site_ids = self.id_list(table, "site_ids");
         let factors = self.factors(table);
-        let name = name?;
-        if !valid_name(&name) {
-            self.problem(
-                table.get("name").and_then(Item::span),
-                format!("integration name {name:?} must be {NAME_RULE}"),
-            );
-        }
+        let name = match name.map(|n| IntegrationName::parse(&n)) {
+            Some(Ok(name)) => name,
+            Some(Err(why)) => {
+                self.problem(table.get("name").and_then(Item::span), why);
+                return None;
+            }
+            None => return None,
+        };
         Some(Integration {
             name,
             description,
@@ -695,7 +698,7 @@ retries = 3
         )
         .unwrap();
         let found = config.integration(" production SENTINELONE ").unwrap();
-        assert_eq!(found.name, "Production SentinelOne");
+        assert_eq!(found.name.as_str(), "Production SentinelOne");
         // Unique ignoring case and surrounding spaces.
         let twice = "[[integration]]\nname = \"Prod\"\nurl = \"https://a.sentinelone.net\"\n\n[[integration]]\nname = \" prod \"\nurl = \"https://b.sentinelone.net\"\n";
         let problems = parse(twice).unwrap_err();

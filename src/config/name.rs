@@ -125,3 +125,57 @@ pub fn same_name(a: &str, b: &str) -> bool {
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
+
+/// An integration's name, as the admin wrote it: only made by [`IntegrationName::parse`]
+/// (the [`valid_name`] rule), compared as [`same_name`] does, and derefs to the text.
+#[derive(Debug, Clone, Eq)]
+pub struct IntegrationName(String);
+
+impl IntegrationName {
+    /// A valid name, or why not (the rule in words).
+    pub fn parse(name: &str) -> Result<Self, String> {
+        if valid_name(name) {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(format!(
+                "integration name {} must be {NAME_RULE}",
+                crate::text::quoted(name)
+            ))
+        }
+    }
+
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The token file name derived from it ([`token_slug`]).
+    pub fn slug(&self) -> String {
+        token_slug(&self.0)
+    }
+}
+
+impl PartialEq for IntegrationName {
+    fn eq(&self, other: &Self) -> bool {
+        same_name(&self.0, &other.0)
+    }
+}
+
+impl serde::Serialize for IntegrationName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for IntegrationName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for IntegrationName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -72,8 +72,8 @@ impl Default for SnapshotSettings {
 #[derive(Debug, Clone)]
 pub struct Integration {
     /// Unique name as people write it (e.g. "Production SentinelOne"), shown as written
-    /// in every output and accepted on the command line ([`same_name`]).
-    pub name: String,
+    /// in every output and accepted on the command line (compared as `same_name` does).
+    pub name: super::name::IntegrationName,
     /// Free text for admins.
     pub description: Option<String>,
     /// The console address.

@@ -101,7 +101,7 @@ pub fn overall(no_integrations: bool, factors: &[FactorReport]) -> (Overall, Opt
 async fn assess(target: &IntegrationClient<'_>, identity: &DeviceIdentity) -> Assessment {
     let integration = target.integration;
     let mut report = IntegrationReport {
-        name: integration.name.clone(),
+        name: integration.name.to_string(),
         url: integration.url.to_string(),
         status: IntegrationStatus::Ok,
         reason: Reason::AgentFound,
@@ -423,7 +423,7 @@ fn judge_all(
             FactorReport {
                 key: settings.key,
                 name: settings.key.name().into(),
-                source: integration.name.clone(),
+                source: integration.name.to_string(),
                 result: verdict.result,
                 reason: verdict.reason,
                 detail: verdict.detail,

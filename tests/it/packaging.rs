@@ -49,7 +49,7 @@ fn example_config_examples_validate_when_uncommented() {
     let config = s1trust::config::from_text(&text, Path::new("/etc/s1trust/config.toml"))
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(config.integrations.len(), 1);
-    assert_eq!(config.integrations[0].name, "corp");
+    assert_eq!(config.integrations[0].name.as_str(), "corp");
     assert_eq!(
         config.integrations[0].token_file.as_deref(),
         Some(Path::new("/etc/s1trust/tokens/corp.token"))
