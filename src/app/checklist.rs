@@ -23,16 +23,45 @@ pub struct Section {
     pub steps: Vec<CheckedItem>,
 }
 
+/// What a checklist reports as it grows, so a terminal can show each step as it
+/// finishes (a doctor run waits on the network between them).
+pub enum Progress<'a> {
+    /// A new section starts.
+    Section(&'a str),
+    /// A step finished.
+    Item(&'a CheckedItem),
+}
+
 /// Collects sections and steps in order.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Checklist {
     /// Every section so far.
     pub sections: Vec<Section>,
+    observer: Option<Box<dyn FnMut(Progress<'_>)>>,
+}
+
+impl std::fmt::Debug for Checklist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checklist")
+            .field("sections", &self.sections)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Checklist {
+    /// A checklist that tells `observer` of every section and step as it is added.
+    pub fn observed(observer: impl FnMut(Progress<'_>) + 'static) -> Self {
+        Self {
+            sections: Vec::new(),
+            observer: Some(Box::new(observer)),
+        }
+    }
+
     /// Starts a new section.
     pub fn section(&mut self, title: &str) {
+        if let Some(observer) = &mut self.observer {
+            observer(Progress::Section(title));
+        }
         self.sections.push(Section {
             title: title.into(),
             steps: Vec::new(),
@@ -42,6 +71,9 @@ impl Checklist {
     fn push(&mut self, step: CheckedItem) {
         if self.sections.is_empty() {
             self.section("");
+        }
+        if let Some(observer) = &mut self.observer {
+            observer(Progress::Item(&step));
         }
         if let Some(last) = self.sections.last_mut() {
             last.steps.push(step);

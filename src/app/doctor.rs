@@ -17,9 +17,9 @@ use crate::posture::report::{Binding, IntegrationReport, PostureReport, fmt_time
 use crate::posture::snapshot;
 use crate::token::{ApiToken, TokenError};
 
-/// Runs every check, in order; the caller prints the checklist.
-pub fn doctor(options: &Options) -> Checklist {
-    let mut report = Checklist::default();
+/// Runs every check, in order, into `report` (which may show each step as it is
+/// added); the caller prints the checklist.
+pub fn doctor(options: &Options, mut report: Checklist) -> Checklist {
     let config = check_config(options, &mut report);
     let mut device = Device::quick(options.started);
     let identity = device.full();
@@ -286,8 +286,23 @@ fn check_integration(
 /// cause, a missing agent, is already listed); the factors it left unknown or
 /// unsatisfied for that same reason are its consequences and are not listed again.
 fn check_posture(posture: &PostureReport, report: &mut Checklist) {
-    report.section("Posture (evaluated live)");
     let mut blocked: Vec<(&str, Reason)> = Vec::new();
+    let consequences = posture
+        .integrations
+        .iter()
+        .filter(|i| i.reason == Reason::NoLocalAgent)
+        .map(|i| (i.name.as_str(), i.reason))
+        .collect::<Vec<_>>();
+    let nothing_new = posture.integrations.len() == consequences.len()
+        && posture
+            .factors
+            .iter()
+            .all(|f| consequences.contains(&(f.source.as_str(), f.reason)));
+    if nothing_new {
+        // Every line would repeat the missing agent already listed above.
+        return;
+    }
+    report.section("Posture (evaluated live)");
     for integration in &posture.integrations {
         let what = format!("record in {}", integration.name);
         match (&integration.agent, integration.matched_by) {

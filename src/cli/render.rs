@@ -115,20 +115,28 @@ pub(crate) fn step(mark: &str, label: &str, detail: &str, hint: Option<&str>) {
 /// for failed steps).
 pub(crate) fn checklist(list: &Checklist) {
     for section in &list.sections {
-        outln!();
-        outln!("{}", section.title);
-        for s in &section.steps {
-            let CheckedItem {
-                ok,
-                what,
-                detail,
-                hint,
-            } = s;
-            let mark = if *ok { "✓" } else { "✗" };
-            let hint = hint.as_deref().filter(|_| !ok);
-            step(mark, &format!("{what:<26}"), detail, hint);
-        }
+        section_title(&section.title);
+        section.steps.iter().for_each(checked_item);
     }
+}
+
+/// A section's title, after a blank line.
+pub(crate) fn section_title(title: &str) {
+    outln!();
+    outln!("{title}");
+}
+
+/// One ✓/✗ line (and its fix).
+pub(crate) fn checked_item(item: &CheckedItem) {
+    let CheckedItem {
+        ok,
+        what,
+        detail,
+        hint,
+    } = item;
+    let mark = if *ok { "✓" } else { "✗" };
+    let hint = hint.as_deref().filter(|_| !ok);
+    step(mark, &format!("{what:<26}"), detail, hint);
 }
 
 #[cfg(test)]
