@@ -37,8 +37,11 @@ pub enum Progress<'a> {
 pub struct Checklist {
     /// Every section so far.
     pub sections: Vec<Section>,
-    observer: Option<Box<dyn FnMut(Progress<'_>)>>,
+    observer: Option<Observer>,
 }
+
+/// Told of every section and step as it is added.
+type Observer = Box<dyn FnMut(Progress<'_>)>;
 
 impl std::fmt::Debug for Checklist {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
