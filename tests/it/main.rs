@@ -32,6 +32,8 @@ mod integration_admin;
 mod integration_test;
 mod lookup;
 mod packaging;
+#[cfg(unix)]
+mod publish;
 mod sentinelctl_real;
 mod smbios_tables;
 #[cfg(target_os = "linux")]

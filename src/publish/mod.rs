@@ -1,0 +1,67 @@
+//! Native stores that zero-trust clients and MDMs read without running s1trust,
+//! kept in step with the snapshot by every privileged refresh.
+//!
+//! A store says what the snapshot says only while refreshes run: none of them can
+//! expire by itself (`doctor` reports a refresh that stopped).
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use crate::config::PublishSettings;
+use crate::posture::report::{Overall, PostureReport};
+
+/// The marker's content: constant, so a client can pin its SHA-256.
+pub const MARKER_CONTENT: &[u8] = b"s1trust: trusted\n";
+
+/// The marker file beside `snapshot`, present only while the answer is trusted.
+pub fn marker_path(snapshot: &Path) -> PathBuf {
+    snapshot.with_file_name("trusted")
+}
+
+/// Whether `report` (the snapshot readers now see, if any) is a trusted answer
+/// that has not expired at `now`.
+pub fn is_trusted(report: Option<&PostureReport>, now: OffsetDateTime) -> bool {
+    report.is_some_and(|r| r.result == Overall::Trusted && now < r.expires_at)
+}
+
+/// Brings every enabled store in line with `report`, the snapshot as it stands after
+/// this refresh (`None`: none valid). A store that cannot be updated is reported
+/// where the refresh logs; `doctor` sees the refresh that keeps failing.
+pub fn publish(
+    settings: &PublishSettings,
+    snapshot: &Path,
+    report: Option<&PostureReport>,
+    now: OffsetDateTime,
+) {
+    let trusted = is_trusted(report, now);
+    if settings.marker
+        && let Err(e) = set_marker(snapshot, trusted)
+    {
+        tracing::warn!(
+            "cannot update the marker {}: {e}",
+            marker_path(snapshot).display()
+        );
+    }
+}
+
+/// Writes or removes the marker beside `snapshot`.
+pub fn set_marker(snapshot: &Path, trusted: bool) -> std::io::Result<()> {
+    if trusted {
+        crate::atomic::write_atomic(&marker_path(snapshot), MARKER_CONTENT, 0o644, 0o755)
+    } else {
+        remove_marker(snapshot)
+    }
+}
+
+fn remove_marker(snapshot: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(marker_path(snapshot)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Removes temp files a killed refresh left for the stores (under the refresh lock).
+pub fn remove_stale_temps(snapshot: &Path) -> usize {
+    crate::atomic::remove_stale_temps(&marker_path(snapshot))
+}
