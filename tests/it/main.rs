@@ -31,6 +31,8 @@ mod identity_smbios;
 mod integration_admin;
 mod integration_test;
 mod lookup;
+#[cfg(unix)]
+mod mdm;
 mod packaging;
 #[cfg(unix)]
 mod publish;
