@@ -31,7 +31,7 @@ mod identity_smbios;
 mod integration_admin;
 mod integration_test;
 mod lookup;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 mod mdm;
 mod packaging;
 #[cfg(unix)]

@@ -1,7 +1,10 @@
 //! `check --format intune|jamf|kandji|workspace-one`, each against what its MDM
 //! reads; the Intune line is judged by the shipped rules, as Intune would.
 
-use crate::helpers::{Device, Tenant, agent, device_record, root_test};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::helpers::{Device, Tenant, agent, device_record, namespace_test, root_test};
 use serde_json::{Value, json};
 
 const RULES: &str = include_str!("../../packaging/mdm/intune/rules.json");
@@ -133,3 +136,149 @@ root_test!(
         assert_eq!(failures, ["result", "not_active_threat"]);
     }
 );
+
+/// In a private mount namespace, with `/usr/bin` and `/usr/local/bin` overlaid (the
+/// host's untouched), puts `$1` at both installed paths unless it is empty, then runs
+/// the shipped script `$3`.
+const INSTALLED: &str = r#"
+set -e
+bin=$1; layer=$2; script=$3
+for dir in /usr/bin /usr/local/bin; do
+    name=$(echo "$dir" | tr / _)
+    mkdir -p "$dir" "$layer/$name/upper" "$layer/$name/work"
+    mount -t overlay overlay -o "lowerdir=$dir,upperdir=$layer/$name/upper,workdir=$layer/$name/work" "$dir"
+    if [ -n "$bin" ]; then cp "$bin" "$dir/s1trust"; fi
+done
+exec sh "$script"
+"#;
+
+/// Runs a script of `packaging/mdm` on `device`, with s1trust installed or not.
+fn run_script(device: &Device, script: &str, installed: bool) -> (i32, String) {
+    let layer = crate::helpers::scratch();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("packaging/mdm")
+        .join(script);
+    let bin = if installed {
+        crate::helpers::s1trust_bin()
+    } else {
+        PathBuf::new()
+    };
+    let out = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            INSTALLED,
+            "sh",
+        ])
+        .arg(&bin)
+        .arg(layer.path())
+        .arg(&script)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("S1TRUST_CONFIG", &device.config)
+        .env("S1TRUST_TEST_IDENTITY", &device.identity)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{script:?}: one line: {stdout:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), lines[0].to_owned())
+}
+
+namespace_test!(
+    fn every_shipped_shell_script_reports_the_device_through_the_installed_binary() {
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        let device = Device::new(&tenant);
+        device.run(&["refresh"]).expect_code(0);
+        let (code, line) = run_script(&device, "intune/s1trust-compliance.sh", true);
+        let output: Value = serde_json::from_str(&line).unwrap();
+        let rules: Value = serde_json::from_str(RULES).unwrap();
+        assert_eq!(
+            (code, intune_failures(&output, &rules)),
+            (0, Vec::<String>::new())
+        );
+        let expect = [
+            (
+                "jamf/s1trust-extension-attribute.sh",
+                0,
+                "<result>trusted</result>",
+            ),
+            ("kandji/s1trust-audit.sh", 0, "s1trust: trusted"),
+            ("workspace-one/s1trust-sensor.sh", 0, "trusted"),
+        ];
+        for (script, code, line) in expect {
+            assert_eq!(
+                run_script(&device, script, true),
+                (code, line.to_owned()),
+                "{script}"
+            );
+        }
+        let missing = [
+            (
+                "intune/s1trust-compliance.sh",
+                0,
+                r#"{"result":"not_installed"}"#,
+            ),
+            (
+                "jamf/s1trust-extension-attribute.sh",
+                0,
+                "<result>not_installed</result>",
+            ),
+            ("kandji/s1trust-audit.sh", 1, "s1trust: not installed"),
+            ("workspace-one/s1trust-sensor.sh", 0, "not_installed"),
+        ];
+        for (script, code, line) in missing {
+            assert_eq!(
+                run_script(&device, script, false),
+                (code, line.to_owned()),
+                "{script}"
+            );
+        }
+    }
+);
+
+#[test]
+fn the_shipped_shell_scripts_are_shellcheck_clean_and_the_powershell_only_runs_the_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/mdm");
+    let scripts = [
+        "intune/s1trust-compliance.sh",
+        "jamf/s1trust-extension-attribute.sh",
+        "kandji/s1trust-audit.sh",
+        "workspace-one/s1trust-sensor.sh",
+    ];
+    for ps1 in [
+        "intune/s1trust-compliance.ps1",
+        "workspace-one/s1trust-sensor.ps1",
+    ] {
+        let text = std::fs::read_to_string(root.join(ps1)).unwrap();
+        let code: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(code.len(), 1, "{ps1}");
+        assert!(
+            code[0].starts_with(
+                r#"& "C:\Program Files\s1trust\s1trust.exe" check --snapshot --format "#
+            ),
+            "{ps1}"
+        );
+    }
+    if !crate::helpers::have_tool("shellcheck") {
+        return;
+    }
+    let out = Command::new("shellcheck")
+        .args(scripts.map(|s| root.join(s)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
