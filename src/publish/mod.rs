@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 use crate::config::PublishSettings;
 use crate::posture::report::{Overall, PostureReport};
 
+pub mod plist;
+
 /// The marker's content: constant, so a client can pin its SHA-256.
 pub const MARKER_CONTENT: &[u8] = b"s1trust: trusted\n";
 
@@ -41,6 +43,15 @@ pub fn publish(
         tracing::warn!(
             "cannot update the marker {}: {e}",
             marker_path(snapshot).display()
+        );
+    }
+    if cfg!(target_os = "macos")
+        && settings.plist
+        && let Err(e) = plist::write_plist(Path::new("/"), report, now)
+    {
+        tracing::warn!(
+            "cannot update {}: {e}",
+            plist::plist_path(Path::new("/")).display()
         );
     }
 }
