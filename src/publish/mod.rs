@@ -12,6 +12,10 @@ use crate::config::PublishSettings;
 use crate::posture::report::{Overall, PostureReport};
 
 pub mod plist;
+#[cfg(windows)]
+mod registry;
+
+use crate::reason::Reason;
 
 /// The marker's content: constant, so a client can pin its SHA-256.
 pub const MARKER_CONTENT: &[u8] = b"s1trust: trusted\n";
@@ -53,6 +57,75 @@ pub fn publish(
             "cannot update {}: {e}",
             plist::plist_path(Path::new("/")).display()
         );
+    }
+    #[cfg(windows)]
+    if settings.registry
+        && let Err(e) = registry::write(&Published::new(report, now))
+    {
+        tracing::warn!("cannot update HKLM\\{}: {e}", registry::KEY);
+    }
+}
+
+/// What the plist and registry stores say, from the snapshot after a refresh
+/// (`None`: none valid). A trusted answer past its expiry is `unknown`, never trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// `trusted`, `not_trusted` or `unknown`.
+    pub result: &'static str,
+    /// Whether the answer is trusted and unexpired.
+    pub trusted: bool,
+    /// The reason code, empty when trusted.
+    pub reason: &'static str,
+    /// RFC 3339, empty without a snapshot.
+    pub evaluated_at: String,
+    /// RFC 3339, empty without a snapshot.
+    pub expires_at: String,
+    /// As the snapshot names the device; empty when it does not.
+    pub agent_uuid: String,
+    /// As the snapshot names the device; empty when it does not.
+    pub serial: String,
+}
+
+impl Published {
+    /// The values for `report` at `now`.
+    pub fn new(report: Option<&PostureReport>, now: OffsetDateTime) -> Self {
+        let trusted = is_trusted(report, now);
+        let (result, reason) = match report {
+            None => (Overall::Unknown, Some(Reason::NoSnapshot)),
+            Some(r) if r.result == Overall::Trusted && !trusted => {
+                (Overall::Unknown, Some(Reason::StaleSnapshot))
+            }
+            Some(r) => (r.result, r.reason),
+        };
+        let time = |t: Option<OffsetDateTime>| {
+            t.and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+        };
+        let device = report.map(|r| &r.device);
+        let text = |v: Option<&String>| v.cloned().unwrap_or_default();
+        Self {
+            result: result.as_str(),
+            trusted,
+            reason: reason.map_or("", Reason::as_str),
+            evaluated_at: time(report.map(|r| r.evaluated_at)),
+            expires_at: time(report.map(|r| r.expires_at)),
+            agent_uuid: text(device.and_then(|d| d.agent_uuid.as_ref())),
+            serial: text(device.and_then(|d| d.serial_number.as_ref())),
+        }
+    }
+
+    /// The string values by the name both stores give them (`Result` and `Trusted` aside).
+    pub fn strings(&self) -> [(&'static str, &str); 5] {
+        [
+            ("Reason", self.reason),
+            ("EvaluatedAt", &self.evaluated_at),
+            ("ExpiresAt", &self.expires_at),
+            ("AgentUuid", &self.agent_uuid),
+            ("Serial", &self.serial),
+        ]
     }
 }
 

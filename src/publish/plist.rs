@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
-use crate::posture::report::{Overall, PostureReport};
-use crate::reason::Reason;
+use crate::posture::report::PostureReport;
 
 /// The store's path below `/`.
 pub const PLIST_PATH: &str = "Library/Preferences/com.s1trust.posture.plist";
@@ -17,46 +16,15 @@ pub fn plist_path(root: &Path) -> PathBuf {
     root.join(PLIST_PATH)
 }
 
-/// The store's content for `report`, the snapshot after this refresh (`None`: none
-/// valid). A trusted answer past its expiry is written as `unknown`, never trusted.
+/// The store's content for `report` ([`super::Published`]).
 pub fn posture_plist(report: Option<&PostureReport>, now: OffsetDateTime) -> plist::Dictionary {
-    let trusted = super::is_trusted(report, now);
-    let (result, reason) = match report {
-        None => (Overall::Unknown, Some(Reason::NoSnapshot)),
-        Some(r) if r.result == Overall::Trusted && !trusted => {
-            (Overall::Unknown, Some(Reason::StaleSnapshot))
-        }
-        Some(r) => (r.result, r.reason),
-    };
-    let time = |t: Option<OffsetDateTime>| {
-        t.and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-    };
-    let device = report.map(|r| &r.device);
+    let published = super::Published::new(report, now);
     let mut dict = plist::Dictionary::new();
-    dict.insert("Result".into(), result.as_str().into());
-    dict.insert("Trusted".into(), trusted.into());
-    dict.insert("Reason".into(), reason.map_or("", |r| r.as_str()).into());
-    dict.insert(
-        "EvaluatedAt".into(),
-        time(report.map(|r| r.evaluated_at)).into(),
-    );
-    dict.insert(
-        "ExpiresAt".into(),
-        time(report.map(|r| r.expires_at)).into(),
-    );
-    let text = |v: Option<&String>| v.cloned().unwrap_or_default();
-    dict.insert(
-        "AgentUuid".into(),
-        text(device.and_then(|d| d.agent_uuid.as_ref())).into(),
-    );
-    dict.insert(
-        "Serial".into(),
-        text(device.and_then(|d| d.serial_number.as_ref())).into(),
-    );
+    dict.insert("Result".into(), published.result.into());
+    dict.insert("Trusted".into(), published.trusted.into());
+    for (key, value) in published.strings() {
+        dict.insert(key.into(), value.into());
+    }
     dict
 }
 
@@ -76,7 +44,8 @@ pub fn write_plist(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::posture::report::{DeviceSummary, Source};
+    use crate::posture::report::{DeviceSummary, Overall, Source};
+    use crate::reason::Reason;
 
     fn report(result: Overall, expires_in: time::Duration) -> PostureReport {
         let now = OffsetDateTime::now_utc();
