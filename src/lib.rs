@@ -20,6 +20,7 @@ pub mod identity;
 pub mod install;
 pub mod lookup;
 pub mod posture;
+pub mod publish;
 pub mod reason;
 pub mod tenant;
 pub mod text;

@@ -62,6 +62,7 @@ mkdir -p "$STAGE/build/man" "$STAGE/build/completions"/{bash,zsh,fish} "$OUT"
 install -m 0755 "$BINARY" "$STAGE/build/s1trust"
 install -m 0644 packaging/config.example.toml "$STAGE/build/config.toml"
 install -m 0644 README.md "$STAGE/build/README.md"
+cp -R packaging/mdm "$STAGE/build/mdm"
 "$BINARY" generate man --out-dir "$STAGE/build/man" >/dev/null
 "$BINARY" generate completions bash >"$STAGE/build/completions/bash/s1trust"
 "$BINARY" generate completions zsh >"$STAGE/build/completions/zsh/_s1trust"

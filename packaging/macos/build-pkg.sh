@@ -16,6 +16,7 @@
 #   /usr/local/share/fish/vendor_completions.d/s1trust.fish
 #   /usr/local/share/s1trust/config.example.toml         copied to the config by postinstall
 #   /usr/local/share/s1trust/uninstall.sh                removal (--purge: also config/tokens)
+#   /usr/local/share/s1trust/mdm/                        MDM scripts and rules (docs/adapters.md)
 #   /Library/LaunchDaemons/com.s1trust.refresh.plist     the scheduled refresh (root, 900 s)
 #   /Library/LaunchDaemons/com.s1trust.attest.plist      the nonce-bound verdict signer (root)
 #   /private/etc/newsyslog.d/s1trust.conf                rotation of its log
@@ -107,6 +108,7 @@ chmod 0644 "$PAYLOAD/usr/local/share/man/man1"/*.1
 "$DOCS_BINARY" generate completions fish >"$PAYLOAD/usr/local/share/fish/vendor_completions.d/s1trust.fish"
 install -m 0644 packaging/config.example.toml "$PAYLOAD/usr/local/share/s1trust/config.example.toml"
 install -m 0755 "$HERE/uninstall.sh" "$PAYLOAD/usr/local/share/s1trust/uninstall.sh"
+cp -R packaging/mdm "$PAYLOAD/usr/local/share/s1trust/mdm"
 install -m 0644 "$HERE/com.s1trust.refresh.plist" "$PAYLOAD/Library/LaunchDaemons/com.s1trust.refresh.plist"
 install -m 0644 "$HERE/com.s1trust.attest.plist" "$PAYLOAD/Library/LaunchDaemons/com.s1trust.attest.plist"
 install -m 0644 "$HERE/newsyslog.conf" "$PAYLOAD/private/etc/newsyslog.d/s1trust.conf"

@@ -27,6 +27,7 @@ PAYLOAD=(
     /usr/local/share/fish/vendor_completions.d/s1trust.fish
     /usr/local/share/s1trust/config.example.toml
     /usr/local/share/s1trust/uninstall.sh
+    "/usr/local/share/s1trust/mdm/*/*"
     /Library/LaunchDaemons/com.s1trust.refresh.plist
     /Library/LaunchDaemons/com.s1trust.attest.plist
     /private/etc/newsyslog.d/s1trust.conf
@@ -39,7 +40,7 @@ for pattern in "${PAYLOAD[@]}"; do
     # shellcheck disable=SC2086
     rm -f $pattern
 done
-rmdir /usr/local/share/s1trust 2>/dev/null || true
+rmdir /usr/local/share/s1trust/mdm/* /usr/local/share/s1trust/mdm /usr/local/share/s1trust 2>/dev/null || true
 /usr/sbin/pkgutil --forget com.s1trust.pkg >/dev/null 2>&1 || true
 
 if $purge; then

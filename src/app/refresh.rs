@@ -12,6 +12,7 @@ use super::{Device, Error, Missing, Options, load_config};
 use crate::exit::Outcome;
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
 use crate::posture::snapshot;
+use crate::publish;
 use crate::reason::Reason;
 use crate::text::Redactor;
 use crate::verdict::jwt::Binding;
@@ -51,7 +52,8 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     };
     let verdict_paths = crate::verdict::Paths::beside(snapshot_path);
     let removed = snapshot::remove_stale_temps(snapshot_path)
-        + crate::verdict::remove_stale_temps(&verdict_paths);
+        + crate::verdict::remove_stale_temps(&verdict_paths)
+        + publish::remove_stale_temps(snapshot_path);
     if removed > 0 {
         tracing::info!("removed {removed} temp file(s) left by an interrupted refresh");
     }
@@ -81,7 +83,13 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
             serde_json::from_slice(&bytes).map_err(|e| write_error(std::io::Error::other(e)))?;
         let signed =
             verdict::sign_snapshot(&verdict_paths, &bytes, &written, now, Binding::default());
+        // A store never says trusted while the snapshot beneath it says otherwise:
+        // withdrawn before the new snapshot lands, granted after.
+        if !publish::is_trusted(Some(&written), now) {
+            publish::publish(&config.publish, snapshot_path, None, now);
+        }
         snapshot::write_snapshot_bytes(snapshot_path, &bytes).map_err(write_error)?;
+        publish::publish(&config.publish, snapshot_path, Some(&written), now);
         match signed {
             Ok(token) => verdict::store(&verdict_paths, &token),
             Err(e) => verdict::unsigned(&verdict_paths, &e),
@@ -121,6 +129,14 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     if let Some((bytes, current)) = &current {
         verdict::keep_signed(snapshot_path, bytes, current);
     }
+    // An expired or foreign snapshot was not read back (`current` is None): the
+    // stores stop saying trusted even though the file stays.
+    publish::publish(
+        &config.publish,
+        snapshot_path,
+        current.as_ref().map(|(_, c)| c),
+        now,
+    );
     let kept = current
         .map(|(_, c)| fmt_time(c.evaluated_at))
         .unwrap_or_default();

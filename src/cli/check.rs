@@ -2,7 +2,7 @@
 
 use super::output::print_json;
 use super::render::answer_is;
-use super::{CheckArgs, Error};
+use super::{CheckArgs, Error, MdmFormat};
 use crate::app::Options;
 use crate::app::check::{Mode, check as run_check, refused};
 use crate::app::refresh::refresh as run_refresh;
@@ -21,6 +21,9 @@ pub(crate) fn check(options: &Options, args: &CheckArgs) -> Result<Outcome, Erro
     } else {
         Mode::Auto
     };
+    if let Some(format) = args.format {
+        return for_mdm(options, mode, format);
+    }
     let report = match run_check(options, mode) {
         Ok(report) => report,
         Err(e) => {
@@ -39,6 +42,22 @@ pub(crate) fn check(options: &Options, args: &CheckArgs) -> Result<Outcome, Erro
         super::check_table::print(&report);
     }
     Ok(answer)
+}
+
+/// `check --format`: one line on stdout. Kandji reads the exit code; the others read
+/// the line and take a failing script for no data, so they exit 0 with `unknown`.
+fn for_mdm(options: &Options, mode: Mode, format: MdmFormat) -> Result<Outcome, Error> {
+    let report = run_check(options, mode);
+    if let Err(e) = &report {
+        eprintln!("s1trust: {e}");
+    }
+    let report = report.ok();
+    println!("{}", super::mdm::render(format, report.as_ref()));
+    let answer = report.map_or(Outcome::Unknown, |r| outcome(r.result));
+    Ok(match format {
+        MdmFormat::Kandji => answer,
+        MdmFormat::Intune | MdmFormat::Jamf | MdmFormat::WorkspaceOne => Outcome::Ok,
+    })
 }
 
 /// The exit status for a result (README "Exit codes").

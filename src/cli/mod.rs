@@ -10,6 +10,7 @@ mod generate;
 mod identity;
 mod integration;
 mod lookup;
+mod mdm;
 mod output;
 mod render;
 mod setup;
@@ -111,6 +112,23 @@ pub(crate) struct CheckArgs {
     /// The signer's socket [default: /run/s1trust/attest.sock; macOS /var/run/s1trust/attest.sock].
     #[arg(long, requires = "nonce", value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Print one line as an MDM script reads it; intune, jamf and workspace-one exit
+    /// 0 with the answer in the line, kandji exits 0 only when trusted.
+    #[arg(long, value_name = "MDM", conflicts_with_all = ["json", "jwt"])]
+    pub format: Option<MdmFormat>,
+}
+
+/// `check --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum MdmFormat {
+    /// One line of JSON for Intune custom compliance (packaging/mdm/intune/rules.json).
+    Intune,
+    /// A Jamf Pro extension attribute: `<result>…</result>`.
+    Jamf,
+    /// A Kandji audit script: exit 0 only when trusted.
+    Kandji,
+    /// A Workspace ONE sensor: the answer alone.
+    WorkspaceOne,
 }
 
 /// `s1trust verify`.

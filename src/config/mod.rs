@@ -29,8 +29,8 @@ pub use name::{
     IntegrationName, NAME_RULE, name_key, same_name, shell_word, token_slug, valid_name,
 };
 pub use settings::{
-    CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, SnapshotSettings,
-    default_config_path, default_snapshot_path,
+    CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, PublishSettings,
+    SnapshotSettings, default_config_path, default_snapshot_path,
 };
 
 /// One problem in a configuration file.
@@ -261,7 +261,7 @@ impl LineIndex {
     }
 }
 
-const TOP_KEYS: &[&str] = &["integration", "http", "snapshot"];
+const TOP_KEYS: &[&str] = &["integration", "http", "snapshot", "publish"];
 const INTEGRATION_KEYS: &[&str] = &[
     "name",
     "description",
@@ -274,6 +274,7 @@ const INTEGRATION_KEYS: &[&str] = &[
 ];
 const HTTP_KEYS: &[&str] = &["connect_timeout", "request_timeout", "deadline"];
 const SNAPSHOT_KEYS: &[&str] = &["path", "max_age"];
+const PUBLISH_KEYS: &[&str] = &["marker", "plist", "registry"];
 const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
 /// Collects problems while reading a document.
@@ -310,12 +311,43 @@ impl ProblemCollector {
                 }
             },
         };
+        let publish = match root.get("publish") {
+            None => PublishSettings::default(),
+            Some(item) => match item.as_table_like() {
+                Some(table) => self.publish(table),
+                None => {
+                    self.problem(item.span(), "`publish` must be a table: [publish]".into());
+                    PublishSettings::default()
+                }
+            },
+        };
         Config {
             path: None,
             integrations: self.integrations(root.get("integration")),
             http,
             snapshot,
+            publish,
         }
+    }
+
+    fn publish(&mut self, table: &dyn TableLike) -> PublishSettings {
+        self.check_keys(table, PUBLISH_KEYS, "[publish]");
+        let defaults = PublishSettings::default();
+        PublishSettings {
+            marker: self.switch(table, "marker", defaults.marker),
+            plist: self.switch(table, "plist", defaults.plist),
+            registry: self.switch(table, "registry", defaults.registry),
+        }
+    }
+
+    fn switch(&mut self, table: &dyn TableLike, key: &str, default: bool) -> bool {
+        let Some(item) = table.get(key) else {
+            return default;
+        };
+        item.as_bool().unwrap_or_else(|| {
+            self.problem(item.span(), format!("`{key}` must be true or false"));
+            default
+        })
     }
 
     fn snapshot(&mut self, table: &dyn TableLike) -> SnapshotSettings {
@@ -634,6 +666,29 @@ connect_timeout = "2s"
         assert_eq!(corp.site_ids, ["901345720792880606"]);
         assert_eq!(config.http.deadline, Duration::from_secs(20));
         assert_eq!(config.http.request_timeout, Duration::from_secs(15));
+        assert_eq!(config.publish, PublishSettings::default());
+    }
+
+    #[test]
+    fn publish_switches_each_store_and_refuses_anything_but_booleans() {
+        let config = parse(&format!(
+            "{GOOD}\n[publish]\nmarker = false\nregistry = false\n"
+        ))
+        .unwrap();
+        assert!(!config.publish.marker && config.publish.plist && !config.publish.registry);
+        let problems =
+            parse(&format!("{GOOD}\n[publish]\nplist = \"no\"\nfile = true\n")).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("`plist` must be true or false"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("unknown key `file` in [publish]"))
+        );
     }
 
     #[test]

@@ -48,6 +48,30 @@ pub struct Config {
     pub http: HttpSettings,
     /// Where the posture snapshot lives and how long it is good for.
     pub snapshot: SnapshotSettings,
+    /// Which native stores a refresh keeps in step with the snapshot.
+    pub publish: PublishSettings,
+}
+
+/// The `[publish]` table: the stores zero-trust clients and MDMs read without
+/// running s1trust. Each is on unless switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishSettings {
+    /// The `trusted` marker file beside the snapshot (every OS).
+    pub marker: bool,
+    /// `/Library/Preferences/com.s1trust.posture.plist` (macOS).
+    pub plist: bool,
+    /// `HKLM\SOFTWARE\s1trust\Posture` (Windows).
+    pub registry: bool,
+}
+
+impl Default for PublishSettings {
+    fn default() -> Self {
+        Self {
+            marker: true,
+            plist: true,
+            registry: true,
+        }
+    }
 }
 
 /// The `[snapshot]` table.

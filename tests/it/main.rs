@@ -31,7 +31,11 @@ mod identity_smbios;
 mod integration_admin;
 mod integration_test;
 mod lookup;
+#[cfg(target_os = "linux")]
+mod mdm;
 mod packaging;
+#[cfg(unix)]
+mod publish;
 mod sentinelctl_real;
 mod smbios_tables;
 #[cfg(target_os = "linux")]

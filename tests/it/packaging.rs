@@ -237,3 +237,23 @@ fn launch_daemon_plist_keeps_the_signer_running_on_its_socket() {
         Some(true)
     );
 }
+
+#[test]
+fn the_deb_and_the_pkg_ship_the_mdm_scripts_and_rules() {
+    assert!(read("deb/build-deb.sh").contains(r#"cp -R packaging/mdm "$STAGE/build/mdm""#));
+    assert!(read("deb/debian/s1trust.install").contains("build/mdm usr/share/s1trust\n"));
+    assert!(
+        read("macos/build-pkg.sh")
+            .contains(r#"cp -R packaging/mdm "$PAYLOAD/usr/local/share/s1trust/mdm""#)
+    );
+    // The scripts call the binary where each package installs it.
+    assert!(read("deb/debian/s1trust.install").contains("build/s1trust usr/bin\n"));
+    assert!(read("mdm/intune/s1trust-compliance.sh").contains("exec /usr/bin/s1trust "));
+    assert!(read("macos/build-pkg.sh").contains(r#""$PAYLOAD/usr/local/bin/s1trust""#));
+    for script in [
+        "jamf/s1trust-extension-attribute.sh",
+        "kandji/s1trust-audit.sh",
+    ] {
+        assert!(read(&format!("mdm/{script}")).contains("exec /usr/local/bin/s1trust "));
+    }
+}
