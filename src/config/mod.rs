@@ -289,38 +289,30 @@ impl ProblemCollector {
         self.problems.push(Problem { line, message });
     }
 
+    /// The top-level table `key` read by `read`; its defaults when absent or not a table.
+    fn section<T: Default>(
+        &mut self,
+        root: &dyn TableLike,
+        key: &str,
+        read: fn(&mut Self, &dyn TableLike) -> T,
+    ) -> T {
+        let Some(item) = root.get(key) else {
+            return T::default();
+        };
+        match item.as_table_like() {
+            Some(table) => read(self, table),
+            None => {
+                self.problem(item.span(), format!("`{key}` must be a table: [{key}]"));
+                T::default()
+            }
+        }
+    }
+
     fn config(&mut self, root: &dyn TableLike) -> Config {
         self.check_keys(root, TOP_KEYS, "the top level");
-        let http = match root.get("http") {
-            None => HttpSettings::default(),
-            Some(item) => match item.as_table_like() {
-                Some(table) => self.http(table),
-                None => {
-                    self.problem(item.span(), "`http` must be a table: [http]".into());
-                    HttpSettings::default()
-                }
-            },
-        };
-        let snapshot = match root.get("snapshot") {
-            None => SnapshotSettings::default(),
-            Some(item) => match item.as_table_like() {
-                Some(table) => self.snapshot(table),
-                None => {
-                    self.problem(item.span(), "`snapshot` must be a table: [snapshot]".into());
-                    SnapshotSettings::default()
-                }
-            },
-        };
-        let publish = match root.get("publish") {
-            None => PublishSettings::default(),
-            Some(item) => match item.as_table_like() {
-                Some(table) => self.publish(table),
-                None => {
-                    self.problem(item.span(), "`publish` must be a table: [publish]".into());
-                    PublishSettings::default()
-                }
-            },
-        };
+        let http = self.section(root, "http", Self::http);
+        let snapshot = self.section(root, "snapshot", Self::snapshot);
+        let publish = self.section(root, "publish", Self::publish);
         Config {
             path: None,
             integrations: self.integrations(root.get("integration")),
