@@ -181,6 +181,16 @@ impl Reason {
                 | Self::BadResponse
         )
     }
+
+    /// The tenant could not be asked, or gave no usable answer: no evaluation took
+    /// place (a refresh with only this to write exits 3 and records a failure).
+    pub fn is_evaluation_failure(self) -> bool {
+        self.is_transient()
+            || matches!(
+                self,
+                Self::TokenUnreadable | Self::ConfigError | Self::RuntimeError
+            )
+    }
 }
 
 impl std::str::FromStr for Reason {

@@ -164,13 +164,7 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
 /// as opposed to one the tenant's answer decided (no record, ambiguous records).
 fn could_not_evaluate(report: &PostureReport) -> bool {
     report.result == crate::posture::report::Overall::Unknown
-        && report.reason.is_some_and(|r| {
-            r.is_transient()
-                || matches!(
-                    r,
-                    Reason::TokenUnreadable | Reason::ConfigError | Reason::RuntimeError
-                )
-        })
+        && report.reason.is_some_and(Reason::is_evaluation_failure)
 }
 
 /// A refresh that could not lock records that, so `check` and `doctor` can say the
