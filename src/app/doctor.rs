@@ -286,19 +286,23 @@ fn check_integration(
 /// cause, a missing agent, is already listed); the factors it left unknown or
 /// unsatisfied for that same reason are its consequences and are not listed again.
 fn check_posture(posture: &PostureReport, report: &mut Checklist) {
-    let mut blocked: Vec<(&str, Reason)> = Vec::new();
-    let consequences = posture
+    let found = |i: &IntegrationReport| {
+        i.reason == Reason::AgentFound && i.agent.is_some() && i.matched_by.is_some()
+    };
+    // Lookups that bound no record: the factors they left unjudged are not listed again.
+    let blocked: Vec<(&str, Reason)> = posture
         .integrations
         .iter()
-        .filter(|i| i.reason == Reason::NoLocalAgent)
+        .filter(|i| !found(i))
         .map(|i| (i.name.as_str(), i.reason))
-        .collect::<Vec<_>>();
-    let nothing_new = posture.integrations.len() == consequences.len()
+        .collect();
+    let only_the_missing_agent = blocked.len() == posture.integrations.len()
+        && blocked.iter().all(|(_, r)| *r == Reason::NoLocalAgent)
         && posture
             .factors
             .iter()
-            .all(|f| consequences.contains(&(f.source.as_str(), f.reason)));
-    if nothing_new {
+            .all(|f| blocked.contains(&(f.source.as_str(), f.reason)));
+    if only_the_missing_agent {
         // Every line would repeat the missing agent already listed above.
         return;
     }
@@ -306,7 +310,7 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
     for integration in &posture.integrations {
         let what = format!("record in {}", integration.name);
         match (&integration.agent, integration.matched_by) {
-            (Some(agent), Some(by)) if integration.reason == Reason::AgentFound => report.pass(
+            (Some(agent), Some(by)) if found(integration) => report.pass(
                 &what,
                 format!(
                     "{} (id {}) found by {}, {}",
@@ -316,12 +320,8 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
                     bound(integration)
                 ),
             ),
-            _ => {
-                blocked.push((&integration.name, integration.reason));
-                if integration.reason != Reason::NoLocalAgent {
-                    report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.to_string()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record");
-                }
-            }
+            _ if integration.reason == Reason::NoLocalAgent => {}
+            _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.to_string()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
         }
     }
     for factor in &posture.factors {
