@@ -176,6 +176,14 @@ fn root_snapshot_answer(lab: &Lab, folder: &Path, setup: &str) -> Value {
     serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"))
 }
 
+/// A token file of the user's own (the valid token, so only the rules can refuse it).
+fn users_own_token(lab: &Lab) -> PathBuf {
+    let token = lab.home.join("mine.token");
+    write_private(&token, &format!("{TOKEN}\n"));
+    chown_user(&token);
+    token
+}
+
 /// Unmounts a FUSE mount when the test ends, however it ends.
 struct FuseMount(PathBuf);
 
@@ -635,9 +643,7 @@ root_test!(
         let tenant = Tenant::start(vec![device_record(json!({}))]);
         let lab = Lab::new(&tenant);
         // The user's own token, with the administrator's root-owned CA file.
-        let token = lab.home.join("mine.token");
-        write_private(&token, &format!("{TOKEN}\n"));
-        chown_user(&token);
+        let token = users_own_token(&lab);
         let url = tenant.emulator.url();
         let (token, ca) = (path_arg(&token), path_arg(&lab.system.join("ca.pem")));
         let args = [
@@ -677,9 +683,7 @@ root_test!(
     fn a_normal_users_add_fails_on_permissions_before_any_test() {
         let tenant = Tenant::start(vec![device_record(json!({}))]);
         let lab = Lab::new(&tenant);
-        let token = lab.home.join("mine.token");
-        write_private(&token, &format!("{TOKEN}\n"));
-        chown_user(&token);
+        let token = users_own_token(&lab);
         let url = tenant.emulator.url();
         let before = tenant.requests().len();
         let (code, _, stderr) = lab.run(
