@@ -4,6 +4,7 @@ pub mod agents;
 pub mod client;
 pub mod error;
 pub mod json;
+pub mod relay;
 pub mod url;
 
 pub use agents::{AgentPage, AgentRecord};
