@@ -34,6 +34,9 @@ crate::reason::codes! {
         Authentication = "authentication",
         /// `GET /agents?limit=1`: can the token read agent records?
         AgentsRead = "agents_read",
+        /// Through a relay, one lookup: does the relay accept this device, answer for
+        /// its tenant, and from a fresh enough inventory?
+        Relay = "relay",
     }
 }
 
@@ -44,6 +47,7 @@ impl StepKey {
             Self::Reachability => "Reachability",
             Self::Authentication => "Authentication and scope",
             Self::AgentsRead => "Read access to agents",
+            Self::Relay => "Lookup through the relay",
         }
     }
 }
@@ -120,6 +124,9 @@ impl ConnectionReport {
 
 /// Runs the three steps; a step is skipped once an earlier one failed.
 pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -> ConnectionReport {
+    if client.is_relay() {
+        return test_relay(client, integration).await;
+    }
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
     let mut token = None;
@@ -153,6 +160,40 @@ pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -
         steps,
         token,
         warnings,
+    }
+}
+
+/// A UUID no agent has: the relay's answer to it proves access and freshness, and
+/// names no device.
+const NO_AGENT: &str = "00000000000000000000000000000000";
+
+/// Through a relay there is one thing to test (it serves nothing but lookups): a lookup.
+async fn test_relay(client: &TenantClient, integration: Option<&str>) -> ConnectionReport {
+    let answer = client
+        .get("/agents", &[("uuids", NO_AGENT), ("limit", "1")])
+        .await;
+    let synced_at = answer.as_ref().ok().and_then(|r| r.synced_at);
+    let refused = matches!(
+        answer,
+        Err(TenantError::Unauthorized { .. } | TenantError::Forbidden { .. })
+    );
+    let mut step = step(StepKey::Relay, answer, describe_agents);
+    if let Some(at) = synced_at.filter(|_| step.status == StepStatus::Pass) {
+        step.detail = format!(
+            "the relay answered; its inventory was synced at {}",
+            crate::tenant::relay::format_synced_at(at)
+        );
+    }
+    if refused {
+        step.hint = Some("the relay refused this device: check relay_secret_file, or client_cert and client_key, against the relay's [server] settings (docs/relay.md)".into());
+    }
+    ConnectionReport {
+        url: client.console().to_string(),
+        integration: integration.map(str::to_owned),
+        ok: step.status == StepStatus::Pass,
+        steps: vec![step],
+        token: None,
+        warnings: Vec::new(),
     }
 }
 

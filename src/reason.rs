@@ -90,6 +90,8 @@ codes! {
         Timeout = "timeout",
         /// The tenant's answer was not usable.
         BadResponse = "bad_response",
+        /// The relay's inventory is older than `[relay] max_age`, or undated.
+        RelayStale = "relay_stale",
         /// The integration's token file is unusable.
         TokenUnreadable = "token_unreadable",
         /// The integration's CA file or client set-up is unusable.
@@ -179,6 +181,7 @@ impl Reason {
                 | Self::AuthFailed
                 | Self::Forbidden
                 | Self::BadResponse
+                | Self::RelayStale
         )
     }
 

@@ -97,6 +97,14 @@ pub enum TokenError {
         /// What is wrong with its content.
         source: Box<TokenError>,
     },
+    /// A relay credential file (client certificate or key) is unusable.
+    #[error("{what} {source}")]
+    Credential {
+        /// Which file, for people ("relay client key").
+        what: &'static str,
+        /// What is wrong with it.
+        source: crate::fs_trust::TrustError,
+    },
     /// No source provided a token.
     #[error(
         "no API token: pass --token-file FILE, set {TOKEN_ENV}, or set token_file for the integration in the config"
@@ -114,6 +122,22 @@ pub fn read_token_file(path: &Path) -> Result<ApiToken, TokenError> {
 /// and every folder above it must belong to root (SYSTEM or Administrators).
 pub fn read_system_token(path: &Path) -> Result<ApiToken, TokenError> {
     read_with(path, 0)
+}
+
+/// Reads a relay credential file a trusted configuration names (`client_cert`,
+/// `client_key`): root's, like the configuration, and for a key readable by root only.
+pub fn read_credential_file(
+    path: &Path,
+    what: &'static str,
+    private: bool,
+) -> Result<Vec<u8>, TokenError> {
+    let rule = Rule {
+        forbidden_mode: if private { 0o077 } else { 0o022 },
+        ..Rule::system(MAX_TOKEN_FILE)
+    };
+    fs_trust::read(path, &rule)
+        .map(|(bytes, _)| bytes)
+        .map_err(|source| TokenError::Credential { what, source })
 }
 
 fn read_with(path: &Path, owner: u32) -> Result<ApiToken, TokenError> {

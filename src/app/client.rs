@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::live::Credential;
 use super::{Error, Missing, Options, load_any};
 use crate::config::{Config, HttpSettings, Integration};
 use crate::fs_trust::{self, Rule, TrustError};
@@ -43,28 +44,66 @@ pub(crate) fn build(
     connection: &Connection,
     started: Instant,
 ) -> Result<TenantClient, TenantError> {
+    let (ca, deadline) = ca_and_deadline(http, integration_ca, connection, started)?;
+    TenantClient::new(console, Some(token), http, ca.as_ref(), deadline)
+}
+
+fn ca_and_deadline(
+    http: &HttpSettings,
+    integration_ca: Option<&Path>,
+    connection: &Connection,
+    started: Instant,
+) -> Result<(Option<CaFile>, Deadline), TenantError> {
     let ca = match (&connection.ca_file, integration_ca) {
         (Some(own), _) => Some(read_ca(own, fs_trust::caller())?),
         (None, Some(configured)) => Some(read_ca(configured, 0)?),
         (None, None) => None,
     };
     let deadline = Deadline::after(started, connection.timeout.unwrap_or(http.deadline));
-    TenantClient::new(console, Some(token), http, ca.as_ref(), deadline)
+    Ok((ca, deadline))
+}
+
+/// The client for a configured integration: its console with the token, or its relay
+/// with the relay's credentials (`ca_file` then vouches for the relay).
+pub(crate) fn for_credential(
+    integration: &Integration,
+    credential: &Credential,
+    http: &HttpSettings,
+    connection: &Connection,
+    started: Instant,
+) -> Result<TenantClient, TenantError> {
+    let ca_file = integration.ca_file.as_deref();
+    match (credential, &integration.relay) {
+        (Credential::Relay(access), Some(relay)) => {
+            let (ca, deadline) = ca_and_deadline(http, ca_file, connection, started)?;
+            TenantClient::through_relay(relay.url.clone(), access, http, ca.as_ref(), deadline)
+        }
+        (Credential::Token(token), _) => build(
+            integration.url.clone(),
+            token.clone(),
+            http,
+            ca_file,
+            connection,
+            started,
+        ),
+        (Credential::Relay(_), None) => Err(TenantError::Setup(
+            "relay credentials for an integration without a relay".into(),
+        )),
+    }
 }
 
 /// The client for a configured integration as its config states it, with no
 /// command-line overrides (the scheduled refresh, `check`, `doctor`).
 pub(crate) fn for_integration(
     integration: &Integration,
-    token: ApiToken,
+    credential: &Credential,
     config: &Config,
     started: Instant,
 ) -> Result<TenantClient, TenantError> {
-    build(
-        integration.url.clone(),
-        token,
+    for_credential(
+        integration,
+        credential,
         &config.http,
-        integration.ca_file.as_deref(),
         &Connection::default(),
         started,
     )
@@ -121,19 +160,36 @@ pub fn connect(
             (only.url.clone(), Some(only))
         }
     };
-    let token = resolve_token(
-        connection.token_file.as_deref(),
-        connection.env_token.as_deref(),
-        integration.and_then(|i| i.token_file.as_deref()),
-    )?;
-    let client = build(
-        console.clone(),
-        token,
-        &config.http,
-        integration.and_then(|i| i.ca_file.as_deref()),
-        connection,
-        options.started,
-    )
+    let via_relay = integration
+        .filter(|_| connection.token_file.is_none())
+        .and_then(|i| Some((i, i.relay.as_ref()?)));
+    let client = match via_relay {
+        Some((integration, relay)) => {
+            let access = super::live::read_relay(integration, relay, &config)?;
+            for_credential(
+                integration,
+                &Credential::Relay(access),
+                &config.http,
+                connection,
+                options.started,
+            )
+        }
+        None => {
+            let token = resolve_token(
+                connection.token_file.as_deref(),
+                connection.env_token.as_deref(),
+                integration.and_then(|i| i.token_file.as_deref()),
+            )?;
+            build(
+                console.clone(),
+                token,
+                &config.http,
+                integration.and_then(|i| i.ca_file.as_deref()),
+                connection,
+                options.started,
+            )
+        }
+    }
     .map_err(|source| Error::Tenant {
         console: console.to_string(),
         source,

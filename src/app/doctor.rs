@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::checklist::Checklist;
 use super::client::for_integration;
-use super::live::{live, read_tokens};
+use super::live::{Credential, live, read_tokens};
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
 use crate::config::shell_word;
 use crate::config::{Config, Integration};
@@ -15,7 +15,7 @@ use crate::identity::DeviceIdentity;
 use crate::posture::factors::FactorResult;
 use crate::posture::report::{Binding, IntegrationReport, PostureReport, fmt_time};
 use crate::posture::snapshot;
-use crate::token::{ApiToken, TokenError};
+use crate::token::TokenError;
 
 /// Runs every check, in order, into `report` (which may show each step as it is
 /// added); the caller prints the checklist.
@@ -202,29 +202,45 @@ fn check_integration(
     options: &Options,
     config: &Config,
     integration: &Integration,
-    token: &Option<Result<ApiToken, TokenError>>,
+    token: &Option<Result<Credential, TokenError>>,
     report: &mut Checklist,
 ) {
+    let through = integration
+        .relay
+        .as_ref()
+        .map(|r| format!(", through the relay {}", r.url))
+        .unwrap_or_default();
     report.section(&format!(
-        "Integration {} ({})",
+        "Integration {} ({}{through})",
         integration.name, integration.url
     ));
     let edit = format!(
         "`s1trust integration edit {} --token-stdin`",
         shell_word(&integration.name)
     );
-    let token = match token {
-        Some(Ok(token)) => {
-            report.pass("token file", "readable by its owner only");
-            token.clone()
+    let what = if integration.relay.is_some() {
+        "relay credentials"
+    } else {
+        "token file"
+    };
+    let credential = match token {
+        Some(Ok(credential)) => {
+            let detail = match credential {
+                Credential::Token(_) => "readable by its owner only",
+                Credential::Relay(_) => "readable by root only (docs/relay.md)",
+            };
+            report.pass(what, detail);
+            credential
         }
         Some(Err(e)) => {
-            let hint = if options.privileged {
-                format!("fix the token file, or re-add it with {edit}")
-            } else {
-                "only root can read the token files: run `sudo s1trust doctor` to check them".into()
+            let hint = match (options.privileged, integration.relay.is_some()) {
+                (true, false) => format!("fix the token file, or re-add it with {edit}"),
+                (true, true) => "fix the file named in the message (docs/relay.md)".into(),
+                (false, _) => format!(
+                    "only root can read the {what}: run `sudo s1trust doctor` to check them"
+                ),
             };
-            return report.fail("token file", e.to_string(), hint);
+            return report.fail(what, e.to_string(), hint);
         }
         None => {
             return report.fail(
@@ -234,7 +250,7 @@ fn check_integration(
             );
         }
     };
-    let client = match for_integration(integration, token, config, options.started) {
+    let client = match for_integration(integration, credential, config, options.started) {
         Ok(client) => client,
         Err(e) => return report.fail("HTTP client", e.to_string(), e.hint()),
     };
@@ -277,7 +293,10 @@ fn check_integration(
             format!("{when} ({days} days left)"),
             format!("create a new API token and update it with {edit}"),
         ),
-        None if test.ok => report.pass("token expiry", "not reported by the console"),
+        // Through a relay the token is the relay's to watch (its /metrics and logs).
+        None if test.ok && integration.relay.is_none() => {
+            report.pass("token expiry", "not reported by the console")
+        }
         None => {}
     }
 }

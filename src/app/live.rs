@@ -11,18 +11,76 @@ use crate::identity::DeviceIdentity;
 use crate::posture::evaluate::{IntegrationClient, evaluate};
 use crate::posture::report::PostureReport;
 use crate::reason::Reason;
-use crate::token::{ApiToken, TokenError, read_system_token};
+use crate::config::RelayEndpoint;
+use crate::tenant::relay::{ClientIdentity, RelayAccess};
+use crate::token::{ApiToken, TokenError, read_credential_file, read_system_token};
 
-/// Each integration's API token, read once per command (`None`: no `token_file`).
-pub(crate) type Tokens = Vec<Option<Result<ApiToken, TokenError>>>;
+/// What an integration presents to whoever answers for its tenant.
+#[derive(Debug, Clone)]
+pub(crate) enum Credential {
+    /// The console's API token.
+    Token(ApiToken),
+    /// A relay's credentials: the relay holds the token (docs/relay.md).
+    Relay(RelayAccess),
+}
 
-/// Reads every integration's token file.
+impl Credential {
+    /// The secret it carries, for redaction.
+    pub(crate) fn secret(&self) -> Option<&ApiToken> {
+        match self {
+            Self::Token(token) => Some(token),
+            Self::Relay(access) => access.secret.as_ref(),
+        }
+    }
+}
+
+/// Each integration's credential, read once per command (`None`: neither `token_file`
+/// nor `relay`).
+pub(crate) type Tokens = Vec<Option<Result<Credential, TokenError>>>;
+
+/// Reads every integration's token file, or its relay credentials.
 pub(crate) fn read_tokens(config: &Config) -> Tokens {
     config
         .integrations
         .iter()
-        .map(|i| i.token_file.as_deref().map(read_system_token))
+        .map(|i| read_credential(i, config))
         .collect()
+}
+
+fn read_credential(
+    integration: &Integration,
+    config: &Config,
+) -> Option<Result<Credential, TokenError>> {
+    if let Some(relay) = &integration.relay {
+        return Some(read_relay(integration, relay, config).map(Credential::Relay));
+    }
+    let file = integration.token_file.as_deref()?;
+    Some(read_system_token(file).map(Credential::Token))
+}
+
+pub(crate) fn read_relay(
+    integration: &Integration,
+    relay: &RelayEndpoint,
+    config: &Config,
+) -> Result<RelayAccess, TokenError> {
+    let secret = relay
+        .secret_file
+        .as_deref()
+        .map(read_system_token)
+        .transpose()?;
+    let identity = match (&relay.client_cert, &relay.client_key) {
+        (Some(cert), Some(key)) => Some(ClientIdentity::new(
+            read_credential_file(cert, "relay client certificate", false)?,
+            read_credential_file(key, "relay client key", true)?,
+        )),
+        _ => None,
+    };
+    Ok(RelayAccess {
+        console: integration.url.clone(),
+        secret,
+        identity,
+        max_age: config.relay.max_age,
+    })
 }
 
 /// Evaluates every integration now, for `identity` (which must be complete).
@@ -63,7 +121,7 @@ fn target<'a>(
     options: &Options,
     config: &Config,
     integration: &'a Integration,
-    token: &Option<Result<ApiToken, TokenError>>,
+    token: &Option<Result<Credential, TokenError>>,
 ) -> IntegrationClient<'a> {
     let client = match token {
         None => Err((
@@ -77,7 +135,7 @@ fn target<'a>(
         Some(Ok(token)) => Ok(token.clone()),
     }
     .and_then(|token| {
-        for_integration(integration, token, config, options.started)
+        for_integration(integration, &token, config, options.started)
             .map_err(|e| (Reason::ConfigError, e.to_string()))
     });
     IntegrationClient {

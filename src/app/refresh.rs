@@ -61,7 +61,13 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     let now = OffsetDateTime::now_utc();
     let tokens = read_tokens(config);
     let report = live(options, config, &tokens, device.full(), now);
-    let redactor = Redactor::new(tokens.into_iter().flatten().flatten());
+    let redactor = Redactor::new(
+        tokens
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|c| c.secret().cloned()),
+    );
     let current = snapshot::read_snapshot_bytes(snapshot_path, now, config.snapshot.max_age)
         .ok()
         .filter(|(_, c)| snapshot::check_device(c, device.known()).is_ok());

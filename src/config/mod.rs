@@ -29,8 +29,9 @@ pub use name::{
     IntegrationName, NAME_RULE, name_key, same_name, shell_word, token_slug, valid_name,
 };
 pub use settings::{
-    CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, PublishSettings,
-    SnapshotSettings, default_config_path, default_snapshot_path,
+    CONFIG_ENV, Config, DEFAULT_MAX_AGE, DEFAULT_RELAY_MAX_AGE, HttpSettings, Integration,
+    PublishSettings, RelayEndpoint, RelaySettings, SnapshotSettings, default_config_path,
+    default_snapshot_path,
 };
 
 /// One problem in a configuration file.
@@ -230,8 +231,16 @@ fn resolve_relative_paths(config: &mut Config, config_path: &Path) {
         config.snapshot.path = dir.join(&config.snapshot.path);
     }
     for integration in &mut config.integrations {
+        let relay_files = integration.relay.as_mut().map(|r| {
+            [
+                &mut r.secret_file,
+                &mut r.client_cert,
+                &mut r.client_key,
+            ]
+        });
         for file in [&mut integration.token_file, &mut integration.ca_file]
             .into_iter()
+            .chain(relay_files.into_iter().flatten())
             .flatten()
         {
             if file.is_relative() {
@@ -261,12 +270,16 @@ impl LineIndex {
     }
 }
 
-const TOP_KEYS: &[&str] = &["integration", "http", "snapshot", "publish"];
+const TOP_KEYS: &[&str] = &["integration", "http", "snapshot", "publish", "relay"];
 const INTEGRATION_KEYS: &[&str] = &[
     "name",
     "description",
     "url",
     "token_file",
+    "relay",
+    "relay_secret_file",
+    "client_cert",
+    "client_key",
     "ca_file",
     "account_ids",
     "site_ids",
@@ -275,6 +288,7 @@ const INTEGRATION_KEYS: &[&str] = &[
 const HTTP_KEYS: &[&str] = &["connect_timeout", "request_timeout", "deadline"];
 const SNAPSHOT_KEYS: &[&str] = &["path", "max_age"];
 const PUBLISH_KEYS: &[&str] = &["marker", "plist", "registry"];
+const RELAY_KEYS: &[&str] = &["max_age"];
 const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
 /// Collects problems while reading a document.
@@ -313,13 +327,65 @@ impl ProblemCollector {
         let http = self.section(root, "http", Self::http);
         let snapshot = self.section(root, "snapshot", Self::snapshot);
         let publish = self.section(root, "publish", Self::publish);
+        let relay = self.section(root, "relay", Self::relay);
         Config {
             path: None,
             integrations: self.integrations(root.get("integration")),
             http,
             snapshot,
             publish,
+            relay,
         }
+    }
+
+    fn relay(&mut self, table: &dyn TableLike) -> RelaySettings {
+        self.check_keys(table, RELAY_KEYS, "[relay]");
+        RelaySettings {
+            max_age: self.duration(table, "max_age", DEFAULT_RELAY_MAX_AGE),
+        }
+    }
+
+    /// `relay` and its credentials: either the relay or a token file, never both, and a
+    /// relay needs a way to prove who asks (a secret, a client certificate, or both).
+    fn relay_endpoint(
+        &mut self,
+        table: &toml_edit::Table,
+        token_file: bool,
+    ) -> Option<RelayEndpoint> {
+        let file = |this: &mut Self, key| this.string(table, key).map(PathBuf::from);
+        let secret_file = file(self, "relay_secret_file");
+        let client_cert = file(self, "client_cert");
+        let client_key = file(self, "client_key");
+        let span = |key: &str| table.get(key).and_then(Item::span);
+        let Some(text) = self.string(table, "relay") else {
+            for key in ["relay_secret_file", "client_cert", "client_key"] {
+                if table.contains_key(key) {
+                    self.problem(span(key), format!("`{key}` is set but `relay` is not; it only applies to an integration reached through a relay"));
+                }
+            }
+            return None;
+        };
+        let url = match ConsoleUrl::parse(&text) {
+            Ok(url) => url,
+            Err(e) => {
+                self.problem(span("relay"), format!("relay: {e}"));
+                return None;
+            }
+        };
+        if token_file {
+            self.problem(span("relay"), "set either `token_file` (this device asks the console) or `relay` (the relay holds the token), not both".into());
+        }
+        if client_cert.is_some() != client_key.is_some() {
+            self.problem(span("relay"), "`client_cert` and `client_key` go together: set both for mutual TLS with the relay, or neither".into());
+        } else if secret_file.is_none() && client_cert.is_none() {
+            self.problem(span("relay"), "a relay needs a credential: set `relay_secret_file`, or `client_cert` and `client_key` (docs/relay.md)".into());
+        }
+        Some(RelayEndpoint {
+            url,
+            secret_file,
+            client_cert,
+            client_key,
+        })
     }
 
     fn publish(&mut self, table: &dyn TableLike) -> PublishSettings {
@@ -520,6 +586,7 @@ impl ProblemCollector {
         });
         let description = self.string(table, "description");
         let token_file = self.string(table, "token_file").map(PathBuf::from);
+        let relay = self.relay_endpoint(table, token_file.is_some());
         let ca_file = self.string(table, "ca_file").map(PathBuf::from);
         let account_ids = self.id_list(table, "account_ids");
         let site_ids = self.id_list(table, "site_ids");
@@ -537,6 +604,7 @@ impl ProblemCollector {
             description,
             url: url?,
             token_file,
+            relay,
             ca_file,
             account_ids,
             site_ids,

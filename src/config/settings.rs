@@ -50,6 +50,41 @@ pub struct Config {
     pub snapshot: SnapshotSettings,
     /// Which native stores a refresh keeps in step with the snapshot.
     pub publish: PublishSettings,
+    /// What an answer through a relay must satisfy.
+    pub relay: RelaySettings,
+}
+
+/// The `[relay]` table (docs/relay.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelaySettings {
+    /// Oldest relay inventory an answer may come from; older is `unknown`/`relay_stale`.
+    pub max_age: Duration,
+}
+
+/// Three of the relay's default 5-minute syncs: one failed sync does not make every
+/// device's answer unknown, a relay cut off from its tenant for 15 minutes does.
+pub const DEFAULT_RELAY_MAX_AGE: Duration = Duration::from_secs(15 * 60);
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            max_age: DEFAULT_RELAY_MAX_AGE,
+        }
+    }
+}
+
+/// How a device reaches its tenant through an `s1trust-relay`, which holds the API
+/// token instead of the device (`relay` in an `[[integration]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayEndpoint {
+    /// The relay's address.
+    pub url: ConsoleUrl,
+    /// A file holding the relay's bearer secret (owner-only, like a token file).
+    pub secret_file: Option<PathBuf>,
+    /// The device's client certificate (PEM) for mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    /// Its private key (PEM, owner-only).
+    pub client_key: Option<PathBuf>,
 }
 
 /// The `[publish]` table: the stores zero-trust clients and MDMs read without
@@ -104,6 +139,8 @@ pub struct Integration {
     pub url: ConsoleUrl,
     /// File holding the API token (owner-only permissions).
     pub token_file: Option<PathBuf>,
+    /// The relay to ask instead of the console (then there is no `token_file`).
+    pub relay: Option<RelayEndpoint>,
     /// Extra CA certificate(s) in PEM, trusted in addition to the OS store.
     pub ca_file: Option<PathBuf>,
     /// Records outside these accounts are not accepted (empty: any).

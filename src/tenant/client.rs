@@ -13,6 +13,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::error::{TenantError, TimeLimit, parse_envelope};
+use super::relay::{self, RelayAccess};
 use super::url::ConsoleUrl;
 use crate::text::Redactor;
 use crate::token::ApiToken;
@@ -40,6 +41,8 @@ pub struct ApiResponse {
     pub bytes: Vec<u8>,
     /// Time from the first attempt to the answer.
     pub elapsed: Duration,
+    /// Through a relay: when the inventory it answered from was synced.
+    pub synced_at: Option<time::OffsetDateTime>,
 }
 
 /// When every call of a client must be done, and the budget that instant stands
@@ -90,12 +93,21 @@ pub struct TenantClient {
     http: reqwest::Client,
     console: ConsoleUrl,
     token: Option<ApiToken>,
+    /// Set when `console` is an s1trust-relay: `token` is then its bearer secret.
+    relay: Option<RelayCheck>,
     /// Knows the token even in an [`TenantClient::anonymous`] copy: what one request
     /// carried, a server may repeat to another.
     redactor: Redactor,
     connect_timeout: Duration,
     request_timeout: Duration,
     deadline: Deadline,
+}
+
+/// What a client of a relay sends with each request and demands of each answer.
+#[derive(Debug, Clone)]
+struct RelayCheck {
+    console: HeaderValue,
+    max_age: Duration,
 }
 
 /// Why one attempt produced no response to interpret.
@@ -116,6 +128,7 @@ struct RawResponse {
     content_type: String,
     retry_after: Option<Duration>,
     location: Option<String>,
+    synced_at: Option<String>,
     body: Vec<u8>,
 }
 
@@ -124,6 +137,38 @@ impl TenantClient {
     pub fn new(
         console: ConsoleUrl,
         token: Option<ApiToken>,
+        settings: &HttpSettings,
+        ca_file: Option<&CaFile>,
+        deadline: Deadline,
+    ) -> Result<Self, TenantError> {
+        Self::build(console, token, None, settings, ca_file, deadline)
+    }
+
+    /// A client of the s1trust-relay at `relay_url`, which answers for `access.console`
+    /// (docs/relay.md): no API token, the relay's credentials instead, and every answer
+    /// checked for the age of the inventory it came from.
+    pub fn through_relay(
+        relay_url: ConsoleUrl,
+        access: &RelayAccess,
+        settings: &HttpSettings,
+        ca_file: Option<&CaFile>,
+        deadline: Deadline,
+    ) -> Result<Self, TenantError> {
+        let console = HeaderValue::from_str(access.console.as_str())
+            .map_err(|e| TenantError::Setup(e.to_string()))?;
+        let check = RelayCheck {
+            console,
+            max_age: access.max_age,
+        };
+        let identity = access.identity.as_ref();
+        let relay = Some((check, identity));
+        Self::build(relay_url, access.secret.clone(), relay, settings, ca_file, deadline)
+    }
+
+    fn build(
+        console: ConsoleUrl,
+        token: Option<ApiToken>,
+        relay: Option<(RelayCheck, Option<&relay::ClientIdentity>)>,
         settings: &HttpSettings,
         ca_file: Option<&CaFile>,
         deadline: Deadline,
@@ -137,7 +182,8 @@ impl TenantClient {
             Some(ca) => parse_ca_file(ca)?,
             None => Vec::new(),
         };
-        let http = tls::configure(builder, extra)?
+        let (relay, identity) = relay.unzip();
+        let http = tls::configure(builder, extra, identity.flatten())?
             .build()
             .map_err(|e| TenantError::Setup(error_chain(&e)))?;
         Ok(Self {
@@ -145,6 +191,7 @@ impl TenantClient {
             console,
             redactor: Redactor::new(token.clone()),
             token,
+            relay,
             connect_timeout: settings.connect_timeout,
             request_timeout: settings.request_timeout,
             deadline,
@@ -159,9 +206,14 @@ impl TenantClient {
         }
     }
 
-    /// The console this client talks to.
+    /// The console this client talks to (the relay, for a relay's client).
     pub fn console(&self) -> &ConsoleUrl {
         &self.console
+    }
+
+    /// Whether this client asks an s1trust-relay rather than the console.
+    pub fn is_relay(&self) -> bool {
+        self.relay.is_some()
     }
 
     /// `GET /web/api/v2.1{path}?{query}`, authenticated when the client has a token.
@@ -188,12 +240,21 @@ impl TenantClient {
         }
         let started = Instant::now();
         let raw = self.send_with_retries(&url).await?;
+        let synced_at = match &self.relay {
+            Some(check) if (200..300).contains(&raw.status) => Some(relay::check_synced_at(
+                raw.synced_at.as_deref(),
+                check.max_age,
+                time::OffsetDateTime::now_utc(),
+            )?),
+            _ => None,
+        };
         let (status, body, bytes) = interpret(raw)?;
         Ok(ApiResponse {
             status,
             body,
             bytes,
             elapsed: started.elapsed(),
+            synced_at,
         })
     }
 
@@ -279,8 +340,15 @@ impl TenantClient {
             .http
             .get(url.clone())
             .header(header::ACCEPT, "application/json");
+        let scheme = match &self.relay {
+            Some(check) => {
+                request = request.header(relay::CONSOLE_HEADER, check.console.clone());
+                "Bearer"
+            }
+            None => "ApiToken",
+        };
         if let Some(token) = &self.token {
-            request = request.headers(auth_header(token));
+            request = request.headers(auth_header(scheme, token));
         }
         let started = Instant::now();
         let mut response = request.send().await?;
@@ -306,6 +374,7 @@ impl TenantClient {
             retry_after: header_str(&headers, header::RETRY_AFTER)
                 .and_then(|v| parse_retry_after(&v)),
             location: header_str(&headers, header::LOCATION),
+            synced_at: header_str(&headers, relay::SYNCED_AT_HEADER),
             body,
         })
     }
@@ -393,17 +462,17 @@ fn describe_body(raw: &RawResponse) -> String {
     }
 }
 
-fn auth_header(token: &ApiToken) -> HeaderMap {
+fn auth_header(scheme: &str, token: &ApiToken) -> HeaderMap {
     let mut headers = HeaderMap::new();
     // ApiToken::new only admits visible ASCII, so this cannot fail in practice.
-    if let Ok(mut value) = HeaderValue::from_str(&format!("ApiToken {}", token.expose())) {
+    if let Ok(mut value) = HeaderValue::from_str(&format!("{scheme} {}", token.expose())) {
         value.set_sensitive(true);
         headers.insert(header::AUTHORIZATION, value);
     }
     headers
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
 
@@ -568,6 +637,7 @@ mod tests {
             content_type: content_type.into(),
             retry_after: None,
             location: None,
+            synced_at: None,
             body: body.as_bytes().to_vec(),
         }
     }

@@ -124,6 +124,20 @@ pub enum TenantError {
     /// The HTTP client could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
+    /// The relay's answer is too old, or does not say how old it is.
+    #[error("the relay's answer cannot be used: {why}")]
+    RelayStale {
+        /// When the relay's inventory was synced, when it said.
+        synced_at: Option<time::OffsetDateTime>,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The device's client certificate or key for the relay is unusable.
+    #[error("the client certificate for the relay cannot be used: {reason}")]
+    ClientIdentity {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The time limits a request can hit.
@@ -182,6 +196,12 @@ impl TenantError {
             }
             Self::CaFile { .. } => "give a readable PEM file with one or more CA certificates",
             Self::Setup(_) => "report this with -vv output",
+            Self::RelayStale { .. } => {
+                "the relay cannot sync with the tenant: check its /readyz and /metrics, or its logs (docs/relay.md)"
+            }
+            Self::ClientIdentity { .. } => {
+                "give client_cert a PEM certificate chain and client_key its PEM private key"
+            }
         }
     }
 
@@ -193,7 +213,10 @@ impl TenantError {
             Self::RateLimited { .. } => Reason::RateLimited,
             Self::Timeout { .. } => Reason::Timeout,
             Self::Tls { .. } | Self::Network { .. } => Reason::NetworkError,
-            Self::CaFile { .. } | Self::Setup(_) => Reason::ConfigError,
+            Self::CaFile { .. } | Self::Setup(_) | Self::ClientIdentity { .. } => {
+                Reason::ConfigError
+            }
+            Self::RelayStale { .. } => Reason::RelayStale,
             _ => Reason::BadResponse,
         }
     }
@@ -247,9 +270,13 @@ impl TenantError {
             | Self::Tls { reason: text, .. }
             | Self::Network { reason: text, .. } => Some(text),
             // No text from the tenant: a limit, a local file, the client's own set-up.
-            Self::TooLarge { .. } | Self::Timeout { .. } | Self::CaFile { .. } | Self::Setup(_) => {
-                None
-            }
+            // The relay's date is parsed before it is quoted; the key is local.
+            Self::TooLarge { .. }
+            | Self::Timeout { .. }
+            | Self::CaFile { .. }
+            | Self::Setup(_)
+            | Self::RelayStale { .. }
+            | Self::ClientIdentity { .. } => None,
         };
         if let Some(text) = text {
             redactor.redact(text);

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use rustls::ClientConfig;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::tenant::error::TenantError;
+use crate::tenant::relay::ClientIdentity;
 
 /// CA certificates in DER.
 pub type Roots = Vec<CertificateDer<'static>>;
@@ -35,10 +36,12 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Sets the TLS backend of `builder`: the OS trust store plus `extra`.
+/// Sets the TLS backend of `builder`: the OS trust store plus `extra`, and the
+/// certificate this device presents to a relay that asks for one.
 pub fn configure(
     builder: reqwest::ClientBuilder,
     extra: Roots,
+    identity: Option<&ClientIdentity>,
 ) -> Result<reqwest::ClientBuilder, TenantError> {
     let provider = provider();
     #[cfg(all(unix, not(target_vendor = "apple")))]
@@ -51,21 +54,47 @@ pub fn configure(
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
     }
     .map_err(|e| TenantError::Setup(format!("the platform certificate verifier: {e}")))?;
-    let config = client_config(provider, Arc::new(verifier))?;
+    let config = client_config(provider, Arc::new(verifier), identity)?;
     Ok(builder.tls_backend_preconfigured(config))
+}
+
+fn identity_chain(
+    identity: &ClientIdentity,
+) -> Result<(Roots, PrivateKeyDer<'static>), TenantError> {
+    let fail = |what: &str, reason: String| TenantError::ClientIdentity {
+        reason: format!("{what}: {reason}"),
+    };
+    let chain = parse_pem(&identity.cert_pem).map_err(|e| fail("client certificate", e))?;
+    if chain.is_empty() {
+        return Err(fail("client certificate", "no PEM certificate found".into()));
+    }
+    let key = PrivateKeyDer::from_pem_slice(identity.key_pem())
+        .map_err(|e| fail("client key", e.to_string()))?;
+    Ok((chain, key))
 }
 
 /// The rustls configuration reqwest would build itself, with our provider and verifier.
 fn client_config(
     provider: Arc<CryptoProvider>,
     verifier: Arc<dyn ServerCertVerifier>,
+    identity: Option<&ClientIdentity>,
 ) -> Result<ClientConfig, TenantError> {
-    let mut config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TenantError::Setup(e.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match identity {
+        None => builder.with_no_client_auth(),
+        Some(identity) => {
+            let (chain, key) = identity_chain(identity)?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| TenantError::ClientIdentity {
+                    reason: e.to_string(),
+                })?
+        }
+    };
     // What reqwest offers with its `http2` feature.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
