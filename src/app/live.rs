@@ -6,12 +6,12 @@ use time::OffsetDateTime;
 use super::check::unusable_with;
 use super::client::for_integration;
 use super::{Options, runtime};
+use crate::config::RelayEndpoint;
 use crate::config::{Config, Integration};
 use crate::identity::DeviceIdentity;
 use crate::posture::evaluate::{IntegrationClient, evaluate};
 use crate::posture::report::PostureReport;
 use crate::reason::Reason;
-use crate::config::RelayEndpoint;
 use crate::tenant::relay::{ClientIdentity, RelayAccess};
 use crate::token::{ApiToken, TokenError, read_credential_file, read_system_token};
 

@@ -231,13 +231,10 @@ fn resolve_relative_paths(config: &mut Config, config_path: &Path) {
         config.snapshot.path = dir.join(&config.snapshot.path);
     }
     for integration in &mut config.integrations {
-        let relay_files = integration.relay.as_mut().map(|r| {
-            [
-                &mut r.secret_file,
-                &mut r.client_cert,
-                &mut r.client_key,
-            ]
-        });
+        let relay_files = integration
+            .relay
+            .as_mut()
+            .map(|r| [&mut r.secret_file, &mut r.client_cert, &mut r.client_key]);
         for file in [&mut integration.token_file, &mut integration.ca_file]
             .into_iter()
             .chain(relay_files.into_iter().flatten())
@@ -748,6 +745,74 @@ connect_timeout = "2s"
             problems
                 .iter()
                 .any(|p| p.message.contains("unknown key `file` in [publish]"))
+        );
+    }
+
+    const RELAYED: &str = r#"[[integration]]
+name = "corp"
+url = "https://usea1-corp.sentinelone.net"
+relay = "https://relay.corp.example:8443"
+"#;
+
+    fn relay_problems(extra: &str) -> Vec<String> {
+        match parse(&format!("{RELAYED}{extra}")) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.into_iter().map(|p| p.message).collect(),
+        }
+    }
+
+    #[test]
+    fn a_relay_replaces_the_token_file_and_needs_a_credential() {
+        let text = format!(
+            "{RELAYED}relay_secret_file = \"tokens/corp.relay\"\n[relay]\nmax_age = \"5m\"\n"
+        );
+        let config = from_text(&text, Path::new("/etc/s1trust/config.toml")).unwrap();
+        let relay = config.integrations[0].relay.as_ref().unwrap();
+        assert_eq!(relay.url.as_str(), "https://relay.corp.example:8443");
+        assert_eq!(
+            relay.secret_file.as_deref(),
+            Some(Path::new("/etc/s1trust/tokens/corp.relay"))
+        );
+        assert_eq!(config.relay.max_age, Duration::from_secs(300));
+        assert!(relay_problems("client_cert = \"d.pem\"\nclient_key = \"d.key\"\n").is_empty());
+        let stray = "[[integration]]\nname = \"a\"\nurl = \"https://a.example\"\ntoken_file = \"t\"\nrelay_secret_file = \"s\"\n";
+        assert!(
+            parse(stray).unwrap_err()[0]
+                .message
+                .starts_with("`relay_secret_file` is set but `relay` is not")
+        );
+        let cases = [
+            ("", "a relay needs a credential"),
+            (
+                "client_cert = \"d.pem\"\n",
+                "`client_cert` and `client_key` go together",
+            ),
+            (
+                "relay_secret_file = \"s\"\ntoken_file = \"t\"\n",
+                "set either `token_file`",
+            ),
+        ];
+        for (extra, wanted) in cases {
+            let problems = relay_problems(extra);
+            assert!(
+                problems.iter().any(|p| p.contains(wanted)),
+                "{extra:?}: {problems:?}"
+            );
+        }
+        let plain = relay_problems("relay_secret_file = \"s\"\n")
+            .into_iter()
+            .chain(
+                match parse(&RELAYED.replace("https://relay", "http://relay")) {
+                    Ok(_) => Vec::new(),
+                    Err(p) => p.into_iter().map(|p| p.message).collect(),
+                },
+            )
+            .collect::<Vec<_>>();
+        assert!(
+            plain
+                .iter()
+                .any(|p| p.starts_with("relay: refusing plain http://")),
+            "{plain:?}"
         );
     }
 

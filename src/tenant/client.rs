@@ -162,7 +162,14 @@ impl TenantClient {
         };
         let identity = access.identity.as_ref();
         let relay = Some((check, identity));
-        Self::build(relay_url, access.secret.clone(), relay, settings, ca_file, deadline)
+        Self::build(
+            relay_url,
+            access.secret.clone(),
+            relay,
+            settings,
+            ca_file,
+            deadline,
+        )
     }
 
     fn build(

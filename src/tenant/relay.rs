@@ -76,18 +76,26 @@ pub fn check_synced_at(
     max_age: Duration,
     now: OffsetDateTime,
 ) -> Result<OffsetDateTime, TenantError> {
-    let stale = |synced_at: Option<OffsetDateTime>, why: String| TenantError::RelayStale {
-        synced_at,
-        why,
-    };
+    let stale =
+        |synced_at: Option<OffsetDateTime>, why: String| TenantError::RelayStale { synced_at, why };
     let Some(value) = header else {
-        return Err(stale(None, format!("the answer has no {SYNCED_AT_HEADER} header; is this an s1trust-relay?")));
+        return Err(stale(
+            None,
+            format!("the answer has no {SYNCED_AT_HEADER} header; is this an s1trust-relay?"),
+        ));
     };
     let Some(at) = parse_synced_at(value) else {
-        return Err(stale(None, format!("its {SYNCED_AT_HEADER} header is not an RFC 3339 time")));
+        return Err(stale(
+            None,
+            format!("its {SYNCED_AT_HEADER} header is not an RFC 3339 time"),
+        ));
     };
     if at > now + CLOCK_SKEW {
-        return Err(stale(Some(at), "its inventory is dated in the future; check the relay's and this device's clocks".into()));
+        return Err(stale(
+            Some(at),
+            "its inventory is dated in the future; check the relay's and this device's clocks"
+                .into(),
+        ));
     }
     let age = (now - at).max(time::Duration::ZERO).unsigned_abs();
     if age > max_age {
@@ -113,7 +121,10 @@ mod tests {
         let minute = time::Duration::minutes(1);
         let max = Duration::from_secs(15 * 60);
         let at = |t: OffsetDateTime| format_synced_at(t);
-        assert_eq!(check_synced_at(Some(&at(now - 14 * minute)), max, now).unwrap(), now - 14 * minute);
+        assert_eq!(
+            check_synced_at(Some(&at(now - 14 * minute)), max, now).unwrap(),
+            now - 14 * minute
+        );
         assert!(check_synced_at(Some(&at(now + 4 * minute)), max, now).is_ok());
         for bad in [
             None,
@@ -122,7 +133,11 @@ mod tests {
             Some(at(now + 6 * minute)),
         ] {
             let err = check_synced_at(bad.as_deref(), max, now).unwrap_err();
-            assert_eq!(err.reason_code(), crate::reason::Reason::RelayStale, "{bad:?}");
+            assert_eq!(
+                err.reason_code(),
+                crate::reason::Reason::RelayStale,
+                "{bad:?}"
+            );
         }
     }
 

@@ -66,7 +66,10 @@ fn identity_chain(
     };
     let chain = parse_pem(&identity.cert_pem).map_err(|e| fail("client certificate", e))?;
     if chain.is_empty() {
-        return Err(fail("client certificate", "no PEM certificate found".into()));
+        return Err(fail(
+            "client certificate",
+            "no PEM certificate found".into(),
+        ));
     }
     let key = PrivateKeyDer::from_pem_slice(identity.key_pem())
         .map_err(|e| fail("client key", e.to_string()))?;
@@ -321,7 +324,8 @@ mod tests {
     fn reach(paths: &StorePaths, extra: &Roots, tenant: &Tenant) -> Result<u16, String> {
         let verifier = BundleFirst::new(paths.clone(), extra.clone(), provider())
             .map_err(|e| e.to_string())?;
-        let config = client_config(provider(), Arc::new(verifier)).map_err(|e| e.to_string())?;
+        let config =
+            client_config(provider(), Arc::new(verifier), None).map_err(|e| e.to_string())?;
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(config)
             .build()
