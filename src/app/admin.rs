@@ -375,9 +375,10 @@ pub fn list(options: &Options) -> Result<(Config, Vec<serde_json::Value>), Error
 }
 
 fn describe(integration: &Integration) -> serde_json::Value {
-    let token = match &integration.token_file {
-        None => "no token_file set".to_string(),
-        Some(file) => match read_system_token(file) {
+    let token = match (&integration.token_file, &integration.relay) {
+        (_, Some(relay)) => format!("none on this device: the relay {} holds it", relay.url),
+        (None, None) => "no token_file set".to_string(),
+        (Some(file), None) => match read_system_token(file) {
             Ok(_) => format!("{} (owner-only)", file.display()),
             Err(e) => format!("unusable: {e}"),
         },
@@ -388,6 +389,7 @@ fn describe(integration: &Integration) -> serde_json::Value {
         "description": integration.description,
         "tokenFile": integration.token_file.as_ref().map(|p| p.display().to_string()),
         "token": token,
+        "relay": integration.relay.as_ref().map(|r| r.url.to_string()),
         "caFile": integration.ca_file.as_ref().map(|p| p.display().to_string()),
         "accountIds": integration.account_ids,
         "siteIds": integration.site_ids,

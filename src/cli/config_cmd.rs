@@ -44,9 +44,16 @@ pub(crate) fn validate(options: &Options, path: Option<&Path>) -> Result<Outcome
 fn missing_files(config: &Config) -> Vec<String> {
     let mut missing = Vec::new();
     for integration in &config.integrations {
+        let relay = integration.relay.as_ref();
         let files = [
             ("token_file", integration.token_file.as_deref()),
             ("ca_file", integration.ca_file.as_deref()),
+            (
+                "relay_secret_file",
+                relay.and_then(|r| r.secret_file.as_deref()),
+            ),
+            ("client_cert", relay.and_then(|r| r.client_cert.as_deref())),
+            ("client_key", relay.and_then(|r| r.client_key.as_deref())),
         ];
         for (key, file) in files {
             let Some(file) = file else { continue };
