@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 struct Args {
-    url: String,
+    agents: url::Url,
     secret: String,
     console: Option<String>,
     keys: Vec<(String, String)>,
@@ -40,7 +40,9 @@ fn parse_args() -> Result<Args, String> {
             "--console" => console = Some(value()?),
             "--requests" => requests = value()?.parse().map_err(|e| format!("--requests: {e}"))?,
             "--concurrency" => {
-                concurrency = value()?.parse().map_err(|e| format!("--concurrency: {e}"))?
+                concurrency = value()?
+                    .parse()
+                    .map_err(|e| format!("--concurrency: {e}"))?
             }
             // `cargo bench` passes --bench to every harness=false target.
             "--bench" => {}
@@ -66,8 +68,14 @@ fn parse_args() -> Result<Args, String> {
     if keys.is_empty() {
         return Err("--keys holds no uuid= or serial= line".into());
     }
+    let url = url.ok_or("--url is required")?;
+    let agents = url::Url::parse(&format!(
+        "{}/web/api/v2.1/agents",
+        url.trim_end_matches('/')
+    ))
+    .map_err(|e| format!("--url: {e}"))?;
     Ok(Args {
-        url: url.ok_or("--url is required")?,
+        agents,
         secret: read(secret_file, "--secret-file")?.trim().to_owned(),
         console,
         keys,
@@ -82,10 +90,11 @@ async fn one(
     index: usize,
 ) -> (Duration, Result<u16, String>) {
     let (param, value) = &args.keys[index % args.keys.len()];
-    let mut request = client
-        .get(format!("{}/web/api/v2.1/agents", args.url))
-        .query(&[(param.as_str(), value.as_str()), ("limit", "100")])
-        .bearer_auth(&args.secret);
+    let mut url = args.agents.clone();
+    url.query_pairs_mut()
+        .append_pair(param, value)
+        .append_pair("limit", "100");
+    let mut request = client.get(url).bearer_auth(&args.secret);
     if let Some(console) = &args.console {
         request = request.header("x-s1trust-console", console);
     }
@@ -93,7 +102,11 @@ async fn one(
     let outcome = match request.send().await {
         Ok(response) => {
             let status = response.status().as_u16();
-            response.bytes().await.map(|_| status).map_err(|e| e.to_string())
+            response
+                .bytes()
+                .await
+                .map(|_| status)
+                .map_err(|e| e.to_string())
         }
         Err(e) => Err(e.to_string()),
     };
