@@ -38,6 +38,8 @@ pub struct Looked {
     pub failure: Option<Error>,
     /// Several records matched equally well: what to say, and what to do.
     pub ambiguous: Option<(String, String)>,
+    /// The s1trust-relay that answered for the tenant, when one did.
+    pub relay: Option<String>,
 }
 
 /// Runs the lookup. Errors before the tenant is asked (a placeholder serial, a
@@ -55,6 +57,7 @@ pub fn lookup(
     };
     let target = connect(options, integration, connection)?;
     let console = target.client.console().to_string();
+    let relay = target.client.is_relay().then(|| console.clone());
     Ok(match runtime()?.block_on(find(&target.client, &query)) {
         Ok(result) => {
             let (outcome, ambiguous) = judge(result.selection, result.matches.len());
@@ -63,6 +66,7 @@ pub fn lookup(
                 outcome,
                 failure: None,
                 ambiguous,
+                relay,
             }
         }
         Err(source) => {
@@ -73,6 +77,7 @@ pub fn lookup(
                 outcome: failure.outcome(),
                 failure: Some(failure),
                 ambiguous: None,
+                relay,
             }
         }
     })

@@ -29,11 +29,19 @@ pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error
     let json = args.json || !std::io::IsTerminal::is_terminal(&std::io::stdout());
     match &looked.object {
         Some(object) if json => print_json(object)?,
-        Some(object) => summary(object),
+        Some(object) => summary(object, looked.relay.as_deref()),
         None => {}
     }
     if looked.outcome == Outcome::Negative {
-        errln!("s1trust: no agent record matches this {}", key.describe());
+        let through = looked
+            .relay
+            .as_ref()
+            .map(|relay| format!(" (asked through the relay {relay})"))
+            .unwrap_or_default();
+        errln!(
+            "s1trust: no agent record matches this {}{through}",
+            key.describe()
+        );
     }
     if let Some((what, hint)) = &looked.ambiguous {
         errln!("s1trust: {what}");
@@ -46,7 +54,10 @@ pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error
 }
 
 /// A person's view of the object: found or not, which record, its state.
-fn summary(object: &serde_json::Value) {
+fn summary(object: &serde_json::Value, relay: Option<&str>) {
+    if let Some(relay) = relay {
+        outln!("Answered by the relay {relay}, from its copy of the tenant's inventory.");
+    }
     if object["agentFound"] != true {
         outln!("No agent record found.");
         return;
