@@ -317,6 +317,20 @@ pub fn edit(
             shell_word(name)
         )]));
     }
+    if let Some(relay) = &current.relay {
+        return Err(Error::usage(
+            format!(
+                "integration {} is reached through the relay {}, which holds its token; `integration edit` changes integrations that ask the console themselves",
+                crate::text::quoted(name),
+                relay.url
+            ),
+            format!(
+                "edit its [[integration]] table in {} (docs/relay.md), then run `s1trust integration test {}`",
+                file.path.display(),
+                shell_word(name)
+            ),
+        ));
+    }
     let url = match &request.url {
         Some(url) => ConsoleUrl::parse(url)?,
         None => current.url.clone(),
