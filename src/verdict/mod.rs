@@ -1,5 +1,5 @@
 //! Signed verdicts: the snapshot's answer as an ES256 JWT a backend can check
-//! (README "Signed verdicts").
+//! (docs/verdicts.md).
 //!
 //! Files in the snapshot's folder, all written by root:
 //! - `keys/verdict.key`: the device's private key, PKCS#8 PEM, 0600 in a 0700 folder,

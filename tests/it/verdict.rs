@@ -1,4 +1,4 @@
-//! Signed verdicts end to end (README "Signed verdicts"): refresh signs, any user
+//! Signed verdicts end to end (docs/verdicts.md): refresh signs, any user
 //! reads and verifies, a verdict that disagrees with its snapshot or a key others
 //! could touch is refused, and the `attest` signer answers nonce requests. Root
 //! plays the administrator and uid 65534 the user, as in `attacks`.
