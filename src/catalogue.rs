@@ -1,4 +1,4 @@
-//! The trust factor catalogue (README "Factors"): one [`Factor`] entry per factor —
+//! The trust factor catalogue (docs/factors.md): one [`Factor`] entry per factor —
 //! key, name, defaults, parameters, remediation per reason and the rule — as data.
 //! The configuration reads it (which keys and parameters exist, their defaults), and
 //! `posture::factors` judges by it; it depends on neither.

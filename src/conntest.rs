@@ -26,7 +26,7 @@ pub enum StepStatus {
 }
 
 crate::reason::codes! {
-    /// Which step (README `s1trust integration test`).
+    /// Which step (docs/commands.md `s1trust integration test`).
     pub enum StepKey {
         /// `GET /system/status` without the token: is this a SentinelOne console?
         Reachability = "reachability",

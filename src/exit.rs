@@ -1,4 +1,4 @@
-//! Process exit codes shared by every command (README "Exit codes").
+//! Process exit codes shared by every command (docs/reasons.md "Exit codes").
 
 /// What a command's answer was, mapped to the process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

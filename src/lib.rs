@@ -1,6 +1,6 @@
 //! s1trust: is this device registered and healthy in our SentinelOne tenant?
 //!
-//! The library holds everything the `s1trust` binary does; README "Architecture"
+//! The library holds everything the `s1trust` binary does; docs/development.md "Architecture"
 //! maps the modules. The public modules are the contract the integration tests and
 //! fuzzers use: [`app`] (every command's decisions), [`identity`] (this device and
 //! its parsers), [`config`] (with its settings model), [`tenant`] (the API client and its

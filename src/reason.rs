@@ -1,11 +1,11 @@
-//! Every reason code a posture answer can carry (README "Reason codes"), as one enum
+//! Every reason code a posture answer can carry (docs/reasons.md), as one enum
 //! serialized to the exact strings of the JSON contract. Whether a code is transient
 //! (may clear up by itself, so it never replaces a definitive snapshot) is a property
 //! of the code, next to it, not a list kept in step elsewhere.
 //!
 //! The other code lists of the JSON output (identity problems, serial candidates,
 //! binding reasons, connection-test steps) are made with the same `codes!` macro,
-//! and one test checks every list against the README.
+//! and one test checks every list against docs/reasons.md.
 
 /// Defines a closed list of stable codes: an enum whose variants serialize to exactly
 /// the given strings, with `ALL` (in the order written),
@@ -215,19 +215,19 @@ mod tests {
     use crate::identity::{CandidateReason, ProblemReason};
     use crate::posture::report::BindingReason;
 
-    /// Each code serializes to its string and back, and the README names it in backticks.
+    /// Each code serializes to its string and back, and docs/reasons.md names it in backticks.
     fn documented<T>(all: &[T], as_str: fn(T) -> &'static str)
     where
         T: Copy + std::fmt::Debug + PartialEq + serde::Serialize + serde::de::DeserializeOwned,
     {
-        let readme = include_str!("../README.md");
+        let reference = include_str!("../docs/reasons.md");
         for &code in all {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, as_str(code));
             assert_eq!(serde_json::from_value::<T>(json).unwrap(), code);
             assert!(
-                readme.contains(&format!("`{}`", as_str(code))),
-                "{code:?} ({}) is not in the README",
+                reference.contains(&format!("`{}`", as_str(code))),
+                "{code:?} ({}) is not in docs/reasons.md",
                 as_str(code)
             );
         }

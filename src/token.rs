@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::fs_trust::{self, Rule, TrustError};
+use crate::fs_trust::{self, Rule, TrustError, file_message, io_wrong};
 
 /// Environment variable that may carry the token (after `--token-file`, before the config).
 pub const TOKEN_ENV: &str = "S1_API_TOKEN";
@@ -61,7 +61,7 @@ pub enum TokenError {
     #[error("the API token contains spaces or control characters")]
     BadCharacters,
     /// The token file could not be read.
-    #[error("cannot read token file {}: {source}", path.display())]
+    #[error("{}", file_message("token file", path, &io_wrong(source), read_fix(source)))]
     Read {
         /// The token file.
         path: PathBuf,
@@ -70,9 +70,13 @@ pub enum TokenError {
     },
     /// The token file is readable (or writable) by other users.
     #[error(
-        "token file {} has permissions {mode:04o}, which lets other users read or change it; run `chmod 600 {}`",
-        path.display(),
-        path.display()
+        "{}",
+        file_message(
+            "token file",
+            path,
+            &format!("permissions {mode:04o} let other users read or change it"),
+            &format!("run `chmod 600 {}`", path.display()),
+        )
     )]
     TooOpen {
         /// The token file.
@@ -82,7 +86,7 @@ pub enum TokenError {
     },
     /// The token file (or a folder above it) could have been written by someone else,
     /// or is not a regular file of at most 16 KiB.
-    #[error("token file {} cannot be trusted: {why}", path.display())]
+    #[error("{}", file_message("token file", path, why, UNTRUSTED_FIX))]
     Untrusted {
         /// The token file.
         path: PathBuf,
@@ -90,7 +94,7 @@ pub enum TokenError {
         why: String,
     },
     /// The token file's content is not a usable token.
-    #[error("token file {}: {source}", path.display())]
+    #[error("{}", file_message("token file", path, &source.to_string(), "put the API token alone in it"))]
     Invalid {
         /// The token file.
         path: PathBuf,
@@ -110,6 +114,20 @@ pub enum TokenError {
         "no API token: pass --token-file FILE, set {TOKEN_ENV}, or set token_file for the integration in the config"
     )]
     Missing,
+}
+
+const UNTRUSTED_FIX: &str = "a configured token file and every folder above it must belong to root (one given with --token-file: to you or root) and be writable by their owner only";
+
+fn read_fix(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => {
+            "check the integration's token_file in the configuration, or the --token-file path"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "run as root (or SYSTEM), or give a token file of your own with --token-file"
+        }
+        _ => "check the file and the disk it is on",
+    }
 }
 
 /// Reads a token file the caller named itself (`--token-file`): it must be the
@@ -176,7 +194,7 @@ fn read_with(path: &Path, owner: u32) -> Result<ApiToken, TokenError> {
         Err(untrusted @ TrustError::Untrusted { .. }) => {
             return Err(TokenError::Untrusted {
                 path: path.to_owned(),
-                why: untrusted.why(),
+                why: untrusted.wrong(path),
             });
         }
     };

@@ -621,10 +621,15 @@ fn existing_mode(_path: &Path) -> Option<u32> {
 }
 
 fn write_failed(path: &Path, e: std::io::Error) -> Error {
-    Error::usage(
-        format!("cannot write {}: {e}", path.display()),
-        "run as root (or Administrator): the configuration and tokens are system files",
-    )
+    Error::Usage {
+        message: crate::fs_trust::file_message(
+            "file",
+            path,
+            &format!("cannot be written ({})", crate::fs_trust::io_wrong(&e)),
+            "run as root (or Administrator): the configuration and tokens are system files",
+        ),
+        hint: None,
+    }
 }
 
 fn edit_failed(e: config_edit::EditError) -> Error {

@@ -210,7 +210,7 @@ fn not_configured(options: &Options, device: &mut Device, now: OffsetDateTime) -
     );
     report.notes.extend(identity_notes(identity));
     report.notes.push(
-        "add a tenant with `s1trust integration add --name NAME --url https://<tenant>.sentinelone.net --token-file FILE` (as root), or try the emulated tenant: `bash tests/demo.sh` in the source tree".into(),
+        "add a tenant with `s1trust integration add --name NAME --url https://<tenant>.sentinelone.net --token-file FILE` (as root); `s1trust integration test --url URL --token-file FILE` tries one without saving it, and `s1trust doctor` checks every step".into(),
     );
     report
 }

@@ -190,10 +190,9 @@ fn check_identity(identity: &DeviceIdentity, privileged: bool, report: &mut Chec
             Some(detail) => format!("{}: {detail}", problem.reason),
             None => problem.reason.to_string(),
         };
-        let hint = problem
-            .hint
-            .clone()
-            .unwrap_or_else(|| "see the README section on `s1trust identity`".into());
+        let hint = problem.hint.clone().unwrap_or_else(|| {
+            "`s1trust identity` lists every source it read and why one failed".into()
+        });
         report.fail(&problem.source, detail, hint);
     }
 }
@@ -340,7 +339,7 @@ fn check_posture(posture: &PostureReport, report: &mut Checklist) {
                 ),
             ),
             _ if integration.reason == Reason::NoLocalAgent => {}
-            _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.to_string()), "see the reason codes in the README; `s1trust lookup --uuid/--serial` shows the raw record"),
+            _ => report.fail(&what, integration.error.clone().unwrap_or_else(|| integration.reason.to_string()), "`s1trust lookup --uuid/--serial` shows the record the tenant holds for this device"),
         }
     }
     for factor in &posture.factors {

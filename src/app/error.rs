@@ -82,7 +82,6 @@ impl Error {
         match self {
             Self::Usage { hint, .. } => hint.clone(),
             Self::Busy(_) => Some("wait for it to finish; the scheduled refresh runs again within 15 minutes".into()),
-            Self::Config(ConfigError::Untrusted { .. }) => Some("only a configuration that root owns, with every folder above it, on a file system root mounted, counts; `s1trust doctor` as root shows what to fix".into()),
             Self::Config(ConfigError::Invalid { .. }) => Some("fix the lines above; `s1trust config validate` re-checks the file".into()),
             Self::Serial(SerialProblem::Placeholder(_)) => Some("this firmware value is shared by many devices; look the device up by --uuid instead".into()),
             Self::Tenant { source, .. } => Some(source.hint().into()),

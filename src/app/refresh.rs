@@ -10,6 +10,7 @@ use super::live::{live, read_tokens};
 use super::verdict;
 use super::{Device, Error, Missing, Options, load_config};
 use crate::exit::Outcome;
+use crate::fs_trust::{file_message, io_wrong};
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
 use crate::posture::snapshot;
 use crate::publish;
@@ -71,14 +72,14 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     let current = snapshot::read_snapshot_bytes(snapshot_path, now, config.snapshot.max_age)
         .ok()
         .filter(|(_, c)| snapshot::check_device(c, device.known()).is_ok());
-    let write_error = |e: std::io::Error| {
-        Error::usage(
-            format!(
-                "cannot write the posture snapshot {}: {e}",
-                snapshot_path.display()
-            ),
+    let write_error = |e: std::io::Error| Error::Usage {
+        message: file_message(
+            "posture snapshot",
+            snapshot_path,
+            &format!("cannot be written ({})", io_wrong(&e)),
             "run `s1trust refresh` as root (or SYSTEM); the scheduled task does",
-        )
+        ),
+        hint: None,
     };
     if snapshot::should_replace(current.as_ref().map(|(_, c)| c), &report) {
         let bytes = snapshot::encode_snapshot(&report, &redactor).map_err(write_error)?;

@@ -1,4 +1,4 @@
-//! Signed verdicts (README "Signed verdicts"): what `refresh` signs beside the
+//! Signed verdicts (docs/verdicts.md): what `refresh` signs beside the
 //! snapshot, what `check --jwt` serves, `key show | rotate`, and the `attest`
 //! signer's answer to one request.
 

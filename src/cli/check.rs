@@ -60,7 +60,7 @@ fn for_mdm(options: &Options, mode: Mode, format: MdmFormat) -> Result<Outcome, 
     })
 }
 
-/// The exit status for a result (README "Exit codes").
+/// The exit status for a result (docs/reasons.md "Exit codes").
 pub(super) fn outcome(result: Overall) -> Outcome {
     match result {
         Overall::Trusted => Outcome::Ok,

@@ -57,8 +57,8 @@ pub(crate) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     man.render_version_section(out)
 }
 
-/// EXIT STATUS, FILES, ENVIRONMENT and EXAMPLES, in roff (README "Exit codes",
-/// "Installing", "Configuration" say the same at length).
+/// EXIT STATUS, FILES, ENVIRONMENT and EXAMPLES, in roff (docs/reasons.md,
+/// docs/install.md and docs/configuration.md say the same at length).
 const EXTRA_SECTIONS: &str = r#".SH "EXIT STATUS"
 .TP
 \fB0\fR

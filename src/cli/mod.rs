@@ -121,7 +121,7 @@ pub(crate) struct CheckArgs {
 /// `check --format`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum MdmFormat {
-    /// One line of JSON for Intune custom compliance (packaging/mdm/intune/rules.json).
+    /// One line of JSON for an Intune custom compliance discovery script.
     Intune,
     /// A Jamf Pro extension attribute: `<result>…</result>`.
     Jamf,

@@ -110,18 +110,21 @@ fn read_limited(path: Option<&Path>, what: &str) -> Result<String, Error> {
             .take(limit + 1)
             .read_to_end(&mut bytes),
     };
-    let name = path.map_or("standard input".into(), |p| p.display().to_string());
-    result.map_err(|e| {
-        Error::usage(
-            format!("cannot read the {what} from {name}: {e}"),
-            "check the path",
-        )
-    })?;
+    // `<what file> <path>: <what is wrong>; <what to do>`, as every file error.
+    let (source, todo) = match path {
+        Some(path) => (format!("{what} file {}", path.display()), "check the path"),
+        None => (
+            format!("{what} on standard input"),
+            "pipe in the token alone",
+        ),
+    };
+    let failed = |wrong: String| Error::Usage {
+        message: format!("{source}: {wrong}; {todo}"),
+        hint: None,
+    };
+    result.map_err(|e| failed(crate::fs_trust::io_wrong(&e)))?;
     if bytes.len() as u64 > limit {
-        return Err(Error::usage(
-            format!("the {what} in {name} is too large"),
-            "check the path",
-        ));
+        return Err(failed(format!("larger than {limit} bytes")));
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

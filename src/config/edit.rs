@@ -42,7 +42,7 @@ pub struct IntegrationFields {
 }
 
 /// The header of a config file s1trust creates.
-const NEW_FILE_HEADER: &str = "# s1trust configuration (see `s1trust --help` and the README).\n# Integrations below were added with `s1trust integration add`.\n";
+const NEW_FILE_HEADER: &str = "# s1trust configuration (see `s1trust --help` and `man s1trust`).\n# Integrations below were added with `s1trust integration add`.\n";
 
 /// Appends an `[[integration]]` named `name`.
 pub fn add_integration(

@@ -15,7 +15,7 @@ use std::io::Read;
 
 use toml_edit::{Document, Item, TableLike};
 
-use crate::fs_trust::{self, Rule, TrustError};
+use crate::fs_trust::{self, Rule, TrustError, file_message, io_wrong};
 
 use crate::catalogue::{FactorKey, FactorSettings, Parameter};
 use crate::identity::OsType;
@@ -48,12 +48,20 @@ pub struct Problem {
 pub enum ConfigError {
     /// The file does not exist.
     #[error(
-        "no configuration at {}: create it (see README \"Configuration\"), or pass --config PATH / set {CONFIG_ENV}",
-        .0.display()
+        "{}",
+        file_message(
+            "configuration file",
+            .0,
+            "does not exist",
+            &format!("add a tenant with `s1trust integration add` (as root), or pass --config PATH / set {CONFIG_ENV}"),
+        )
     )]
     NotFound(PathBuf),
     /// The file could not be read.
-    #[error("cannot read configuration {}: {source}", path.display())]
+    #[error(
+        "{}",
+        file_message("configuration file", path, &io_wrong(source), read_fix(source))
+    )]
     Read {
         /// The file.
         path: PathBuf,
@@ -61,7 +69,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// Someone other than root (SYSTEM) could have written it or a folder above it.
-    #[error("the configuration {} cannot be trusted: {why}", path.display())]
+    #[error("{}", file_message("configuration file", path, why, UNTRUSTED_FIX))]
     Untrusted {
         /// The file as named.
         path: PathBuf,
@@ -76,6 +84,18 @@ pub enum ConfigError {
         /// Every problem found.
         problems: Vec<Problem>,
     },
+}
+
+const UNTRUSTED_FIX: &str = "only a configuration that root owns, with every folder above it, on a file system root mounted, counts; `s1trust doctor` as root shows what to fix";
+
+fn read_fix(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "run as root, or let others read it and enter the folders above it (`s1trust doctor` as root checks both)"
+        }
+        std::io::ErrorKind::InvalidData => "a configuration is TOML text in UTF-8, at most 1 MiB",
+        _ => "check the file and the disk it is on",
+    }
 }
 
 /// Problems shown at most; the rest are counted (a file of nothing but unknown keys
@@ -124,7 +144,7 @@ pub fn load_trusted(path: &Path) -> Result<Config, ConfigError> {
         },
         untrusted @ TrustError::Untrusted { .. } => ConfigError::Untrusted {
             path: path.to_owned(),
-            why: untrusted.why(),
+            why: untrusted.wrong(path),
         },
     })?;
     let text = utf8(path, bytes)?;
@@ -169,7 +189,7 @@ fn too_large(path: &Path) -> ConfigError {
         path: path.to_owned(),
         source: std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("it is larger than {} KiB", MAX_CONFIG / 1024),
+            format!("larger than {} KiB", MAX_CONFIG / 1024),
         ),
     }
 }
@@ -177,7 +197,7 @@ fn too_large(path: &Path) -> ConfigError {
 fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
     String::from_utf8(bytes).map_err(|_| ConfigError::Read {
         path: path.to_owned(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
     })
 }
 

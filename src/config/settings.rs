@@ -25,7 +25,7 @@ pub fn default_config_path() -> PathBuf {
 }
 
 /// The posture snapshot's location when the config does not set `[snapshot] path`:
-/// beside the config on macOS and Windows, under /var/lib on Linux (README "Installing").
+/// beside the config on macOS and Windows, under /var/lib on Linux (docs/install.md).
 pub fn default_snapshot_path() -> PathBuf {
     if cfg!(any(windows, target_os = "macos")) {
         default_config_path().with_file_name("posture.json")

@@ -128,6 +128,21 @@ fn owner_name(uid: u32) -> String {
     }
 }
 
+/// A file error for people, in the one form every file message takes:
+/// `<what file> <path>: <what is wrong>; <what to do>`.
+pub(crate) fn file_message(what: &str, path: &Path, wrong: &str, todo: &str) -> String {
+    format!("{what} {}: {wrong}; {todo}", path.display())
+}
+
+/// What an I/O error says is wrong with a file, in the words of [`file_message`].
+pub(crate) fn io_wrong(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => error.to_string(),
+    }
+}
+
 /// Why a file cannot be trusted.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
@@ -168,6 +183,18 @@ impl TrustError {
                 path: path.to_owned(),
                 source,
             }
+        }
+    }
+
+    /// What is wrong, for a [`file_message`] about the file named `named`: the path
+    /// at fault (absolute, where `named` may be relative) is repeated only when it is
+    /// another one, such as a folder above it.
+    pub(crate) fn wrong(&self, named: &Path) -> String {
+        match self {
+            Self::Missing(_) => "does not exist".into(),
+            Self::Io { source, .. } => io_wrong(source),
+            Self::Untrusted { path, fault } if path.ends_with(named) => fault.to_string(),
+            Self::Untrusted { path, fault } => format!("{} {fault}", path.display()),
         }
     }
 
@@ -224,7 +251,7 @@ pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "it is not a regular file",
+            "not a regular file",
         ));
     }
     Ok(file)
@@ -815,5 +842,103 @@ mod tests {
         // SAFETY: `c` is a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
         assert!(why(read(&fifo, &rule(dir.path()))).contains("not a regular file"));
+    }
+}
+
+#[cfg(test)]
+mod message_tests {
+    use std::io::ErrorKind;
+    use std::path::Path;
+
+    use crate::config::ConfigError;
+    use crate::posture::snapshot::SnapshotProblem;
+    use crate::token::TokenError;
+    use crate::verdict::FileError;
+
+    /// Every file error reads `<what file> <path>: <what is wrong>; <what to do>`.
+    #[test]
+    fn file_errors_take_one_form() {
+        let path = Path::new("/etc/s1trust/tokens/corp.token");
+        let messages = [
+            (
+                "token file",
+                TokenError::Read {
+                    path: path.into(),
+                    source: ErrorKind::NotFound.into(),
+                }
+                .to_string(),
+            ),
+            (
+                "token file",
+                TokenError::TooOpen {
+                    path: path.into(),
+                    mode: 0o644,
+                }
+                .to_string(),
+            ),
+            (
+                "token file",
+                TokenError::Invalid {
+                    path: path.into(),
+                    source: Box::new(TokenError::Empty),
+                }
+                .to_string(),
+            ),
+            (
+                "configuration file",
+                ConfigError::NotFound(path.into()).to_string(),
+            ),
+            (
+                "configuration file",
+                ConfigError::Read {
+                    path: path.into(),
+                    source: ErrorKind::PermissionDenied.into(),
+                }
+                .to_string(),
+            ),
+            (
+                "posture snapshot",
+                SnapshotProblem::Missing(path.into()).to_string(),
+            ),
+            (
+                "posture snapshot",
+                SnapshotProblem::Corrupt {
+                    path: path.into(),
+                    why: "not JSON".into(),
+                }
+                .to_string(),
+            ),
+            (
+                "device key",
+                FileError::Readable {
+                    path: path.into(),
+                    mode: 0o644,
+                }
+                .to_string(),
+            ),
+        ];
+        for (what, message) in messages {
+            let prefix = format!("{what} {}: ", path.display());
+            let rest = message
+                .strip_prefix(&prefix)
+                .unwrap_or_else(|| panic!("{message:?} does not start with {prefix:?}"));
+            let (wrong, todo) = rest
+                .split_once("; ")
+                .unwrap_or_else(|| panic!("{message:?}: no \"; what to do\""));
+            assert!(!wrong.is_empty() && !todo.is_empty(), "{message:?}");
+            assert!(!wrong.contains(&*path.to_string_lossy()), "{message:?}");
+        }
+    }
+
+    #[test]
+    fn a_denied_read_says_so_and_what_to_do() {
+        let denied = TokenError::Read {
+            path: "/etc/s1trust/tokens/corp.token".into(),
+            source: ErrorKind::PermissionDenied.into(),
+        };
+        assert_eq!(
+            denied.to_string(),
+            "token file /etc/s1trust/tokens/corp.token: permission denied; run as root (or SYSTEM), or give a token file of your own with --token-file"
+        );
     }
 }

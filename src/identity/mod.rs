@@ -181,7 +181,7 @@ pub struct SerialCandidate {
 }
 
 crate::reason::codes! {
-    /// Why a serial candidate cannot identify the device (README `s1trust identity`).
+    /// Why a serial candidate cannot identify the device (docs/commands.md `s1trust identity`).
     pub enum CandidateReason {
         /// Nothing left after trimming.
         Empty = "empty",

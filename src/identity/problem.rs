@@ -31,7 +31,7 @@ pub struct IdentityProblem {
 }
 
 crate::reason::codes! {
-    /// Why a source could not be read (README `s1trust identity`).
+    /// Why a source could not be read (docs/commands.md `s1trust identity`).
     pub enum ProblemReason {
         /// The file, program or value does not exist (the agent is not installed).
         NotPresent = "not_present",

@@ -3,7 +3,7 @@
 //!
 //! Firmware often ships template strings instead of a real serial; sending
 //! one to the tenant would match every board of that vendor, so such values
-//! are refused before any request (README "Lookup rules").
+//! are refused before any request (docs/commands.md "Lookup rules").
 //! Hypervisors fill the serial with their own patterns (`VMware-56 4d …`);
 //! those are unique per VM and stay usable, but are flagged as virtual.
 

@@ -1,5 +1,5 @@
 //! The identity binding: whether a record found by agent UUID belongs to this device,
-//! judged by serial numbers (README "Lookup rules").
+//! judged by serial numbers (docs/commands.md "Lookup rules").
 
 use super::report::BindingReason;
 use crate::identity::serial::SerialProblem;
@@ -28,7 +28,7 @@ pub enum SerialBinding {
     },
 }
 
-/// The identity binding (README, `s1trust lookup`): a record found by UUID is bound to this
+/// The identity binding (docs/commands.md, `s1trust lookup`): a record found by UUID is bound to this
 /// device when its serial equals any serial that identifies the device
 /// ([`DeviceIdentity::identifying_serials`]: SMBIOS Type 1, 2 and 3, IOKit), ignoring
 /// case and surrounding blanks. When the record's serial is absent, empty or a

@@ -1,5 +1,5 @@
 //! Judging the trust factors: the one [`judge`] that reads a catalogue entry's
-//! [`Rule`] (`crate::catalogue`, README "Factors") against this device's agent record.
+//! [`Rule`] (`crate::catalogue`, docs/factors.md) against this device's agent record.
 
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ pub enum FactorResult {
 pub struct Verdict {
     /// The outcome.
     pub result: FactorResult,
-    /// Stable reason code (see README "Reason codes").
+    /// Stable reason code (see docs/reasons.md).
     pub reason: Reason,
     /// What was seen, e.g. `activeThreats is 2`.
     pub detail: Option<String>,
@@ -343,14 +343,9 @@ mod tests {
         assert_eq!(keys, catalogue, "check-v1.schema.json's factor keys");
     }
 
-    /// The rows of README "### Factors": `(key, name)`.
-    fn readme_factor_rows() -> Vec<(String, String)> {
-        let readme = include_str!("../../README.md");
-        let section = readme
-            .split("\n### Factors\n")
-            .nth(1)
-            .expect("README has a \"Factors\" section");
-        section
+    /// The rows of the first table of docs/factors.md: `(key, name)`.
+    fn documented_factor_rows() -> Vec<(String, String)> {
+        include_str!("../../docs/factors.md")
             .lines()
             .skip_while(|line| !line.starts_with('|'))
             .take_while(|line| line.starts_with('|'))
@@ -363,12 +358,16 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_table_lists_the_catalogue() {
+    fn the_documented_table_lists_the_catalogue() {
         let catalogue: Vec<(String, String)> = CATALOGUE
             .iter()
             .map(|f| (f.code.to_owned(), f.name.to_owned()))
             .collect();
-        assert_eq!(readme_factor_rows(), catalogue, "README \"Factors\" table");
+        assert_eq!(
+            documented_factor_rows(),
+            catalogue,
+            "docs/factors.md's table"
+        );
     }
 
     #[test]

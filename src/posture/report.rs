@@ -183,7 +183,7 @@ pub struct IntegrationReport {
     pub error: Option<String>,
 }
 
-/// How a record is tied to this device (the identity binding, README `s1trust lookup`).
+/// How a record is tied to this device (the identity binding, docs/commands.md `s1trust lookup`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Binding {
@@ -206,7 +206,7 @@ impl Binding {
 
 crate::reason::codes! {
     /// Why a record found by UUID is bound by the UUID alone: the serial cannot confirm it
-    /// (README "Lookup rules").
+    /// (docs/commands.md "Lookup rules").
     pub enum BindingReason {
         /// The record has no serial (absent, `null`, not a string).
         RecordSerialMissing = "record_serial_missing",

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::report::{Overall, PostureReport, RefreshAttempt, SCHEMA_VERSION};
 pub use crate::atomic::LockError;
 use crate::atomic::write_atomic;
-use crate::fs_trust::{self, Fault, Rule, TrustError};
+use crate::fs_trust::{self, Fault, Rule, TrustError, file_message, io_wrong};
 use crate::identity::DeviceIdentity;
 use crate::identity::uuid::uuids_equal;
 use crate::text::{Redactor, clip_strings};
@@ -31,11 +31,15 @@ const SKEW: time::Duration = time::Duration::minutes(5);
 pub enum SnapshotProblem {
     /// There is no snapshot yet.
     #[error(
-        "there is no posture snapshot at {0} (the scheduled `s1trust refresh` has not run yet)"
+        "{}",
+        file_message("posture snapshot", .0, "does not exist", "the scheduled `s1trust refresh` writes it; run it now as root (or SYSTEM)")
     )]
     Missing(PathBuf),
     /// It could not be read.
-    #[error("cannot read the posture snapshot {path}: {source}")]
+    #[error(
+        "{}",
+        file_message("posture snapshot", path, &io_wrong(source), "`s1trust doctor` as root shows its owner and permissions")
+    )]
     Unreadable {
         /// The file.
         path: PathBuf,
@@ -43,7 +47,15 @@ pub enum SnapshotProblem {
         source: std::io::Error,
     },
     /// Someone other than root/SYSTEM could have written it.
-    #[error("the posture snapshot {path} is not trustworthy: {why}")]
+    #[error(
+        "{}",
+        file_message(
+            "posture snapshot",
+            path,
+            why,
+            "only a snapshot root wrote, below folders only root can change, is used; run `s1trust refresh` as root (or SYSTEM)"
+        )
+    )]
     Untrusted {
         /// The file or folder at fault.
         path: PathBuf,
@@ -51,7 +63,10 @@ pub enum SnapshotProblem {
         why: String,
     },
     /// It is not a valid posture document.
-    #[error("the posture snapshot {path} is corrupt: {why}")]
+    #[error(
+        "{}",
+        file_message("posture snapshot", path, &format!("corrupt ({why})"), "run `s1trust refresh` as root (or SYSTEM) to write a new one")
+    )]
     Corrupt {
         /// The file.
         path: PathBuf,
@@ -228,12 +243,12 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, SnapshotProblem> {
 /// The snapshot's own wording for a file-trust fault (it names the file already).
 fn untrusted_because(fault: &Fault) -> String {
     match fault {
-        Fault::Owner { uid, .. } => format!("it is owned by uid {uid}, not root"),
-        Fault::Writable { mode } => format!("its permissions {mode:04o} let other users change it"),
+        Fault::Owner { uid, .. } => format!("owned by uid {uid}, not root"),
+        Fault::Writable { mode } => format!("permissions {mode:04o} let other users change it"),
         Fault::Link | Fault::Kind(_) | Fault::TooLarge(_) => {
-            "it is not a regular file of at most 4 MiB (symbolic links are not followed)".into()
+            "not a regular file of at most 4 MiB (symbolic links are not followed)".into()
         }
-        other => format!("it {other}"),
+        other => other.to_string(),
     }
 }
 
@@ -287,7 +302,15 @@ fn encode(
 
 /// Why `refresh` will not write to a path.
 #[derive(Debug, thiserror::Error)]
-#[error("refusing to replace {}: {why}", path.display())]
+#[error(
+    "{}",
+    file_message(
+        "snapshot path",
+        path,
+        why,
+        "refresh replaces only its own files: move this away or set another [snapshot] path"
+    )
+)]
 pub struct NotOurs {
     /// The path.
     pub path: PathBuf,
@@ -308,7 +331,7 @@ pub fn check_targets(snapshot: &Path) -> Result<(), NotOurs> {
     {
         return Err(NotOurs {
             path: folder.to_owned(),
-            why: "it is not a folder".into(),
+            why: "not a folder".into(),
         });
     }
     for (path, key) in targets {
@@ -322,18 +345,16 @@ pub fn check_targets(snapshot: &Path) -> Result<(), NotOurs> {
             Ok(meta) => meta,
         };
         if !meta.is_file() {
-            return Err(not_ours("it is not a regular file"));
+            return Err(not_ours("not a regular file"));
         }
-        let file = crate::fs_trust::open_regular(&path).map_err(|e| not_ours(&e.to_string()))?;
+        let file = crate::fs_trust::open_regular(&path).map_err(|e| not_ours(&io_wrong(&e)))?;
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_SNAPSHOT), &mut bytes)
-            .map_err(|e| not_ours(&e.to_string()))?;
+            .map_err(|e| not_ours(&io_wrong(&e)))?;
         let ours =
             serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v.get(key).is_some());
         if !ours {
-            return Err(not_ours(
-                "it is not an s1trust snapshot; check `[snapshot] path` in the configuration",
-            ));
+            return Err(not_ours("not an s1trust snapshot"));
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! The verdict token: a JWS compact ES256 token over the snapshot's answer, and the
-//! verifier backends and `s1trust verify` use. README "Signed verdicts" and
+//! verifier backends and `s1trust verify` use. docs/verdicts.md and
 //! `src/verdict/verdict-v1.schema.json` describe the claims.
 
 use std::time::Duration;

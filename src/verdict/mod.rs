@@ -1,5 +1,5 @@
 //! Signed verdicts: the snapshot's answer as an ES256 JWT a backend can check
-//! (README "Signed verdicts").
+//! (docs/verdicts.md).
 //!
 //! Files in the snapshot's folder, all written by root:
 //! - `keys/verdict.key`: the device's private key, PKCS#8 PEM, 0600 in a 0700 folder,
@@ -15,7 +15,7 @@ pub mod key;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
-use crate::fs_trust::{self, Rule, TrustError};
+use crate::fs_trust::{self, Rule, TrustError, file_message, io_wrong};
 pub use key::{DeviceKey, KeyError, PublicKey};
 
 /// Largest key file read (a P-256 PKCS#8 PEM is about 250 bytes, a JWK about 200).
@@ -57,7 +57,15 @@ pub enum FileError {
     #[error(transparent)]
     Trust(#[from] TrustError),
     /// The private key file can be read by others than root.
-    #[error("the device key {} has permissions {mode:04o}, which let other users read it; a key anyone read signs for anyone (chmod 600, or `s1trust key rotate`)", path.display())]
+    #[error(
+        "{}",
+        file_message(
+            "device key",
+            path,
+            &format!("permissions {mode:04o} let other users read it, and a key anyone read signs for anyone"),
+            &format!("run `chmod 600 {}`, or `s1trust key rotate`", path.display()),
+        )
+    )]
     Readable {
         /// The key file.
         path: PathBuf,
@@ -65,7 +73,10 @@ pub enum FileError {
         mode: u32,
     },
     /// The content is not a key.
-    #[error("{}: {source}", path.display())]
+    #[error(
+        "{}",
+        file_message("key file", path, &source.to_string(), "`s1trust key rotate` (as root) makes a new device key")
+    )]
     Key {
         /// The file.
         path: PathBuf,
@@ -73,7 +84,10 @@ pub enum FileError {
         source: KeyError,
     },
     /// Writing failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error(
+        "{}",
+        file_message("file", path, &format!("cannot be written ({})", io_wrong(source)), "run as root (or SYSTEM)")
+    )]
     Write {
         /// The file.
         path: PathBuf,

@@ -5,7 +5,7 @@
 //! not trusted. Root plays the administrator who set the device up. Each race is
 //! bounded (a few hundred attempts). A hostile tenant's text (escape sequences, an
 //! echoed token, a huge error body) must not forge what a person reads or leak into
-//! files every user reads. README "Security" states the rules.
+//! files every user reads. docs/security.md states the rules.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;

@@ -379,14 +379,14 @@ fn a_fifo_config_is_refused_without_blocking() {
     let fifo = dir.path().join("config.toml");
     let c_path = std::ffi::CString::new(path_arg(&fifo)).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
-    every_reader_refuses(&fifo, "it is not a regular file");
+    every_reader_refuses(&fifo, "not a regular file");
     // Named on the command line too, not only through S1TRUST_CONFIG.
     let other = dir.path().join("other.toml");
     let args = vec!["config".into(), "validate".into(), path_arg(&fifo)];
     assert_refused(
         &run_s1trust(&args, &other, &[]),
         &args,
-        "it is not a regular file",
+        "not a regular file",
     );
 }
 
@@ -418,14 +418,14 @@ fn a_config_that_is_not_utf8_is_refused() {
         b"[[integration]]\nname = \"corp\xFF\xFE\"\nurl = \"https://a.example\"\n",
     )
     .unwrap();
-    every_reader_refuses(&path, "it is not UTF-8 text");
+    every_reader_refuses(&path, "not UTF-8 text");
     // UTF-16 with a byte-order mark, as some Windows editors save.
     let utf16: Vec<u8> = "\u{feff}[http]\ndeadline = \"5s\"\n"
         .encode_utf16()
         .flat_map(u16::to_le_bytes)
         .collect();
     std::fs::write(&path, utf16).unwrap();
-    every_reader_refuses(&path, "it is not UTF-8 text");
+    every_reader_refuses(&path, "not UTF-8 text");
 }
 
 #[test]

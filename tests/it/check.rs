@@ -515,7 +515,12 @@ fn fresh_machine_without_config_explains_what_to_do() {
     );
     assert!(run.stdout.contains("no configuration at"));
     assert!(run.stdout.contains("s1trust integration add"));
-    assert!(run.stdout.contains("tests/demo.sh"));
+    assert!(run.stdout.contains("s1trust doctor"));
+    assert!(
+        !run.stdout.contains("tests/"),
+        "an installed binary names no source-tree path: {}",
+        run.stdout
+    );
     assert!(run.stdout.contains("SentinelOne agent not installed"));
     assert!(
         run.stderr.is_empty(),

@@ -1,7 +1,7 @@
 //! The fleet model: many devices refreshing through one API token against the
 //! tenant's per-token rate limit. Every device must end with a correct snapshot or an
 //! honest `unknown` (`rate_limited`), the requests must stay within 1.5 × the minimum
-//! (one per device), and backoff must spread them out. README "Capacity" turns the
+//! (one per device), and backoff must spread them out. docs/performance.md "Capacity" turns the
 //! numbers into devices per token.
 //!
 //! `S1TRUST_FLEET_DEVICES`, `S1TRUST_FLEET_SPREAD_SECS` and `S1TRUST_FLEET_LIMIT` scale

@@ -201,5 +201,9 @@ fn config_validate_reports_every_problem_with_lines() {
     let missing = dir.path().join("none.toml");
     let run = run_s1trust(&["config".to_string(), "validate".into()], &missing, &[]);
     run.expect_code(2);
-    assert!(run.stderr.contains("no configuration at"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("configuration file") && run.stderr.contains("does not exist"),
+        "{}",
+        run.stderr
+    );
 }

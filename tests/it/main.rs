@@ -20,6 +20,7 @@ mod binding;
 mod check;
 #[cfg(unix)]
 mod crash_loop;
+mod docs;
 #[cfg(unix)]
 mod fault_matrix;
 #[cfg(unix)]

@@ -1,7 +1,7 @@
 //! The packaging sources (packaging/) agree with what the program expects: the example
 //! config validates, the macOS LaunchDaemon plist parses with the plist crate and has
 //! the expected keys, the systemd units and the WiX source carry the settings the
-//! README documents. The packages themselves are built and installed by .ci/packages.
+//! docs/install.md documents. The packages themselves are built and installed by .ci/packages.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,4 +1,4 @@
-//! Signed verdicts end to end (README "Signed verdicts"): refresh signs, any user
+//! Signed verdicts end to end (docs/verdicts.md): refresh signs, any user
 //! reads and verifies, a verdict that disagrees with its snapshot or a key others
 //! could touch is refused, and the `attest` signer answers nonce requests. Root
 //! plays the administrator and uid 65534 the user, as in `attacks`.
@@ -163,7 +163,7 @@ root_test!(
         set_mode(&lab.snapshot, 0o666);
         let (code, _, why) = user_jwt(&lab, &[]);
         assert_eq!(code, 3);
-        assert!(why.contains("not trustworthy"), "{why}");
+        assert!(why.contains("only a snapshot root wrote"), "{why}");
         set_mode(&lab.snapshot, 0o644);
         lab.set_identity(json!({"serialNumber": "OTHER1234", "agentUuid": null}));
         let (code, _, why) = user_jwt(&lab, &[]);
@@ -354,7 +354,7 @@ root_test!(
         set_mode(&lab.snapshot, 0o666);
         assert!(
             error(exchange(&signer.socket, b"{\"nonce\":\"abcdefgh\"}\n"))
-                .contains("not trustworthy")
+                .contains("only a snapshot root wrote")
         );
         let (code, token, why) = user_jwt(&lab, &args);
         assert_eq!((code, token.as_str()), (3, ""));
