@@ -102,12 +102,14 @@ pub enum TokenError {
         source: Box<TokenError>,
     },
     /// A relay credential file (client certificate or key) is unusable.
-    #[error("{what} {source}")]
+    #[error("{}", file_message(what, path, wrong, CREDENTIAL_FIX))]
     Credential {
         /// Which file, for people ("relay client key").
         what: &'static str,
+        /// The file.
+        path: PathBuf,
         /// What is wrong with it.
-        source: crate::fs_trust::TrustError,
+        wrong: String,
     },
     /// No source provided a token.
     #[error(
@@ -153,10 +155,21 @@ pub fn read_credential_file(
         forbidden_mode: if private { 0o077 } else { 0o022 },
         ..Rule::system(MAX_TOKEN_FILE)
     };
+    let wrong = |e: TrustError| match e {
+        TrustError::Missing(_) => "does not exist".to_owned(),
+        TrustError::Io { source, .. } => io_wrong(&source),
+        untrusted @ TrustError::Untrusted { .. } => untrusted.wrong(path),
+    };
     fs_trust::read(path, &rule)
         .map(|(bytes, _)| bytes)
-        .map_err(|source| TokenError::Credential { what, source })
+        .map_err(|e| TokenError::Credential {
+            what,
+            path: path.to_owned(),
+            wrong: wrong(e),
+        })
 }
+
+const CREDENTIAL_FIX: &str = "it must be root's (SYSTEM's), in folders only root can change, and a key readable by root only (docs/relay.md)";
 
 fn read_with(path: &Path, owner: u32) -> Result<ApiToken, TokenError> {
     let rule = Rule {
