@@ -245,7 +245,11 @@ fn check_integration(
             "report this with -vv output",
         );
     };
-    let test = rt.block_on(test_connection(&client, Some(&integration.name)));
+    let test = rt.block_on(test_connection(
+        &client,
+        Some(&integration.name),
+        &mut |_| {},
+    ));
     for step in &test.steps {
         let latency = step
             .latency_ms

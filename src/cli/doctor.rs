@@ -21,6 +21,7 @@ pub(crate) fn run(options: &Options, json: bool) -> Result<Outcome, Error> {
             Checklist::observed(|progress| match progress {
                 Progress::Section(title) => section_title(title),
                 Progress::Item(item) => checked_item(item),
+                Progress::Waiting(_) => {}
             }),
         )
     } else {

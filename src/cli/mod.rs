@@ -14,6 +14,7 @@ mod mdm;
 mod output;
 mod render;
 mod setup;
+mod status_line;
 mod verdict;
 
 use std::path::PathBuf;
@@ -429,7 +430,7 @@ fn connection(args: &ConnectionArgs) -> Connection {
 fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Check(args) => check::check(options, args),
-        Command::Refresh => check::refresh(options),
+        Command::Refresh => check::refresh(options, cli.verbose > 0),
         Command::Doctor(args) => doctor::run(options, args.json),
         Command::Lookup(args) => lookup::run(options, args),
         Command::Identity(args) => identity::run(args),
