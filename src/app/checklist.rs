@@ -65,6 +65,14 @@ impl Checklist {
         }
     }
 
+    /// Says that what comes next waits on `what` (the network, the agent's tool); the
+    /// next section or step ends the wait.
+    pub fn waiting(&mut self, what: &str) {
+        if let Some(observer) = &mut self.observer {
+            observer(Progress::Waiting(what));
+        }
+    }
+
     /// Starts a new section.
     pub fn section(&mut self, title: &str) {
         if let Some(observer) = &mut self.observer {

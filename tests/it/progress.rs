@@ -226,3 +226,30 @@ root_test!(
         assert_before(&screen, "asking the tenant … 0.", "✓ tenant \"");
     }
 );
+
+root_test!(
+    /// doctor already printed each step as it ended; a step that waits now has the
+    /// status line too, and what stays on the screen is what a pipe gets.
+    fn doctor_counts_the_seconds_of_a_slow_step() {
+        let tenant = Tenant::start(vec![device_record(json!({}))]);
+        let device = Device::new(&tenant);
+        slow(&tenant, "/web/api/v2.1/user");
+        let identity = path_arg(&device.identity);
+        let Some(screen) = on_terminal(
+            &["doctor".into()],
+            &device.config,
+            &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
+        ) else {
+            return;
+        };
+        assert_before(&screen, "✓ Reachability", "Authentication and scope …");
+        assert_waited_on(&screen, "Authentication and scope … ");
+        let piped = device.run(&["doctor"]);
+        assert_eq!(screen.code, piped.code, "{:?}", screen.raw);
+        assert_nothing_of_a_terminal(&piped);
+        assert_eq!(
+            without_latencies(&screen.lines()),
+            without_latencies(&piped.stdout)
+        );
+    }
+);
