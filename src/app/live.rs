@@ -61,7 +61,7 @@ pub(crate) fn live_observed(
     let waiting = Cell::new(targets.len());
     let progress = RefCell::new(progress);
     if !targets.is_empty() {
-        progress.borrow_mut()(Progress::Waiting(&asking(waiting.get())));
+        progress.borrow_mut()(Progress::Waiting(&asking(waiting.get(), targets.len())));
     }
     // The lookups run concurrently on one thread and none holds the borrow across an
     // await, so the borrows never overlap.
@@ -70,7 +70,7 @@ pub(crate) fn live_observed(
         progress(Progress::Item(&tenant_step(tenant, duration)));
         waiting.set(waiting.get() - 1);
         if waiting.get() > 0 {
-            progress(Progress::Waiting(&asking(waiting.get())));
+            progress(Progress::Waiting(&asking(waiting.get(), targets.len())));
         }
     };
     let max_age = config.snapshot.max_age;
@@ -94,10 +94,12 @@ pub(crate) fn live_observed(
     report
 }
 
-fn asking(tenants: usize) -> String {
-    match tenants {
-        1 => "asking the tenant".into(),
-        n => format!("asking {n} tenants"),
+/// What the status line says while `left` of `all` tenants have yet to answer.
+fn asking(left: usize, all: usize) -> String {
+    match (left, all) {
+        (_, 1) => "asking the tenant".into(),
+        (left, all) if left == all => format!("asking {all} tenants"),
+        (left, all) => format!("waiting for {left} of {all} tenants"),
     }
 }
 

@@ -504,7 +504,7 @@ fn init_logging(verbose: u8, quiet: bool, to_event_log: bool) {
         )
         .with_default(others);
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(status_line::log_writer)
         .with_ansi(colour_allowed())
         .with_target(verbose >= 2)
         .without_time();

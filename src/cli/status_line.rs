@@ -1,6 +1,6 @@
 //! The one line on stderr that says what a command is waiting for and for how long,
 //! `⠹ asking "prod" … 1.2s`, redrawn in place with `\r` and erased before anything
-//! else is printed. It is drawn only where colour would be (stderr a terminal, no
+//! else is printed, log lines included. It is drawn only where colour would be (stderr a terminal, no
 //! `NO_COLOR`, `TERM` not `dumb`); anywhere else it does nothing, so piped output is
 //! what it would be without it.
 //!
@@ -11,7 +11,7 @@
 
 use std::io::Write;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -24,8 +24,9 @@ const SHOW_AFTER: Duration = Duration::from_millis(250);
 /// `\r` redraws only the last row, so the line must fit an 80-column terminal.
 const LABEL_CHARS: usize = 60;
 
-/// What is being waited for; `None` while nothing is.
-type Shown = Arc<Mutex<Option<Waiting>>>;
+/// What is being waited for; `None` while nothing is. One per process, as stderr is:
+/// log lines erase it too (see [`log_writer`]).
+static SHOWN: Mutex<Option<Waiting>> = Mutex::new(None);
 
 struct Waiting {
     what: String,
@@ -39,7 +40,6 @@ pub(crate) struct StatusLine {
 }
 
 struct Ticker {
-    shown: Shown,
     /// Dropped to stop the thread.
     stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -55,14 +55,14 @@ impl StatusLine {
 
     /// Shows that `what` is being waited for, from now.
     pub(crate) fn wait(&self, what: &str) {
-        if let Some(ticker) = &self.ticker {
+        if self.ticker.is_some() {
             let waiting = Waiting {
                 what: clipped(what),
                 since: Instant::now(),
                 drawn: false,
             };
             // A wait that replaces one on the screen takes its place at once.
-            let mut shown = lock(&ticker.shown);
+            let mut shown = lock();
             if shown.replace(waiting).is_some_and(|w| w.drawn) {
                 draw(&mut shown);
             }
@@ -71,9 +71,7 @@ impl StatusLine {
 
     /// Erases the line (before a line is printed, or once the wait is over).
     pub(crate) fn clear(&self) {
-        if let Some(ticker) = &self.ticker
-            && lock(&ticker.shown).take().is_some_and(|w| w.drawn)
-        {
+        if self.ticker.is_some() && lock().take().is_some_and(|w| w.drawn) {
             let _ = std::io::stderr().lock().write_all(b"\r\x1b[2K");
         }
     }
@@ -93,14 +91,12 @@ impl Drop for StatusLine {
 
 impl Ticker {
     fn start() -> Option<Self> {
-        let shown = Shown::default();
         let (stop, stopped) = mpsc::channel::<()>();
-        let redrawn = Arc::clone(&shown);
         let thread = std::thread::Builder::new()
             .name("status-line".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
-                    let mut shown = lock(&redrawn);
+                    let mut shown = lock();
                     if shown
                         .as_ref()
                         .is_some_and(|w| w.since.elapsed() >= SHOW_AFTER)
@@ -111,16 +107,41 @@ impl Ticker {
             })
             .ok()?;
         Some(Self {
-            shown,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 }
 
-fn lock(shown: &Shown) -> MutexGuard<'_, Option<Waiting>> {
+fn lock() -> MutexGuard<'static, Option<Waiting>> {
     // Every change is one assignment, so a poisoned lock holds a whole value.
-    shown.lock().unwrap_or_else(PoisonError::into_inner)
+    SHOWN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Stderr for one log line: a status line on the screen is erased first and not
+/// redrawn until the line is written (the next tick draws it again below).
+pub(crate) fn log_writer() -> LogWriter {
+    let mut shown = lock();
+    if let Some(waiting) = shown.as_mut().filter(|w| w.drawn) {
+        waiting.drawn = false;
+        let _ = std::io::stderr().lock().write_all(b"\r\x1b[2K");
+    }
+    LogWriter { _held: shown }
+}
+
+/// Stderr, with the status line held off while it is written to.
+pub(crate) struct LogWriter {
+    _held: MutexGuard<'static, Option<Waiting>>,
+}
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Draws the line while the lock is held, so an erase never races a redraw.

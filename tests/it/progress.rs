@@ -253,3 +253,25 @@ root_test!(
         );
     }
 );
+
+#[test]
+fn a_log_line_erases_the_status_line_first() {
+    let tenant = Tenant::start(fleet());
+    slow(&tenant, "/web/api/v2.1/agents");
+    let lookup = args(
+        &["-vv", "lookup", "--serial", "PF2ABCDE"],
+        tenant.conn_args(),
+    );
+    let Some(screen) = on_terminal(&lookup, &tenant.config_file, &[]) else {
+        return;
+    };
+    assert_eq!(screen.code, 0, "{:?}", screen.raw);
+    assert_waited_on(&screen, "asking ");
+    // The slow answer is logged while the status line is up: on a row of its own.
+    let lines = screen.lines();
+    let logged = lines
+        .lines()
+        .find(|line| line.contains("response") && line.contains("/agents"))
+        .unwrap_or_else(|| panic!("no log line of its own:\n{:?}", screen.raw));
+    assert!(!logged.contains('…'), "{logged}");
+}
