@@ -8,6 +8,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::app::checklist::Progress;
 use crate::tenant::{TenantClient, TenantError};
 
 /// A token expiring sooner than this draws a warning.
@@ -122,19 +123,40 @@ impl ConnectionReport {
     }
 }
 
-/// Runs the three steps; a step is skipped once an earlier one failed.
-pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -> ConnectionReport {
+/// The line above the steps: "Testing integration "prod" at https://…".
+pub fn heading(url: &str, integration: Option<&str>) -> String {
+    match integration {
+        Some(name) => format!("Testing integration {} at {url}", crate::text::quoted(name)),
+        None => format!("Testing {url}"),
+    }
+}
+
+/// Runs the three steps; a step is skipped once an earlier one failed. `progress`
+/// is told when each request starts and when each step ends, for a terminal.
+pub async fn test_connection(
+    client: &TenantClient,
+    integration: Option<&str>,
+    progress: &mut dyn FnMut(Progress<'_, Step>),
+) -> ConnectionReport {
     if client.is_relay() {
-        return test_relay(client, integration).await;
+        return test_relay(client, integration, progress).await;
     }
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
     let mut token = None;
 
+    let url = client.console().to_string();
+    progress(Progress::Section(&heading(&url, integration)));
+    progress(Progress::Waiting(StepKey::Reachability.name()));
     let reach = client.anonymous().get("/system/status", &[]).await;
-    steps.push(step(StepKey::Reachability, reach, describe_status));
+    finished(
+        &mut steps,
+        step(StepKey::Reachability, reach, describe_status),
+        progress,
+    );
 
     let user = if passed(&steps) {
+        progress(Progress::Waiting(StepKey::Authentication.name()));
         Some(client.get("/user", &[]).await)
     } else {
         None
@@ -144,17 +166,20 @@ pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -
         warnings.extend(expiry_warning(&info));
         token = Some(info);
     }
-    steps.push(maybe(user, StepKey::Authentication, describe_user));
+    let user = maybe(user, StepKey::Authentication, describe_user);
+    finished(&mut steps, user, progress);
 
     let agents = if passed(&steps) {
+        progress(Progress::Waiting(StepKey::AgentsRead.name()));
         Some(client.get("/agents", &[("limit", "1")]).await)
     } else {
         None
     };
-    steps.push(maybe(agents, StepKey::AgentsRead, describe_agents));
+    let agents = maybe(agents, StepKey::AgentsRead, describe_agents);
+    finished(&mut steps, agents, progress);
 
     ConnectionReport {
-        url: client.console().to_string(),
+        url,
         integration: integration.map(str::to_owned),
         ok: steps.iter().all(|s| s.status == StepStatus::Pass),
         steps,
@@ -168,7 +193,12 @@ pub async fn test_connection(client: &TenantClient, integration: Option<&str>) -
 const NO_AGENT: &str = "00000000000000000000000000000000";
 
 /// Through a relay there is one thing to test (it serves nothing but lookups): a lookup.
-async fn test_relay(client: &TenantClient, integration: Option<&str>) -> ConnectionReport {
+async fn test_relay(
+    client: &TenantClient,
+    integration: Option<&str>,
+    progress: &mut dyn FnMut(Progress<'_, Step>),
+) -> ConnectionReport {
+    progress(Progress::Waiting(StepKey::Relay.name()));
     let answer = client
         .get("/agents", &[("uuids", NO_AGENT), ("limit", "1")])
         .await;
@@ -187,6 +217,7 @@ async fn test_relay(client: &TenantClient, integration: Option<&str>) -> Connect
     if refused {
         step.hint = Some("the relay refused this device: check relay_secret_file, or client_cert and client_key, against the relay's [server] settings (docs/relay.md)".into());
     }
+    progress(Progress::Item(&step));
     ConnectionReport {
         url: client.console().to_string(),
         integration: integration.map(str::to_owned),
@@ -195,6 +226,11 @@ async fn test_relay(client: &TenantClient, integration: Option<&str>) -> Connect
         token: None,
         warnings: Vec::new(),
     }
+}
+
+fn finished(steps: &mut Vec<Step>, step: Step, progress: &mut dyn FnMut(Progress<'_, Step>)) {
+    progress(Progress::Item(&step));
+    steps.push(step);
 }
 
 type Answer = Result<crate::tenant::ApiResponse, TenantError>;

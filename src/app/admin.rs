@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::checklist::Progress;
 use super::client::{Connection, build};
 use super::{Error, Options, runtime};
 use crate::atomic::write_atomic;
 use crate::config::edit::{self as config_edit, IntegrationFields};
 use crate::config::{self, ConfigError, is_numeric_id, shell_word, token_slug};
 use crate::config::{Config, Integration};
-use crate::conntest::{ConnectionReport, test_connection};
+use crate::conntest::{ConnectionReport, Step, test_connection};
 use crate::exit::Outcome;
 use crate::tenant::ConsoleUrl;
 use crate::token::{ApiToken, read_system_token};
@@ -48,16 +49,18 @@ impl EditRequest {
 }
 
 /// `integration test`: the integration called `name` (or `--url`, or the only one),
-/// tested step by step.
+/// tested step by step, each step shown to `show` as it goes.
 pub fn test(
     options: &Options,
     name: Option<&str>,
     connection: &super::Connection,
-) -> Result<crate::conntest::ConnectionReport, Error> {
+    show: &mut dyn ShowTest,
+) -> Result<ConnectionReport, Error> {
     let target = super::connect(options, name, connection)?;
-    Ok(super::runtime()?.block_on(crate::conntest::test_connection(
+    Ok(super::runtime()?.block_on(test_connection(
         &target.client,
         target.name.as_deref(),
+        &mut |progress| show.progress(progress),
     )))
 }
 
@@ -112,8 +115,13 @@ impl AdminReport {
     }
 }
 
-/// Shows a connection test's report (the CLI's table or JSON).
-pub type ShowTest<'a> = &'a mut dyn FnMut(&ConnectionReport) -> Result<(), Error>;
+/// How the CLI shows a connection test: each step as it goes, then the report.
+pub trait ShowTest {
+    /// A request starts or a step ends.
+    fn progress(&mut self, progress: Progress<'_, Step>);
+    /// The whole report (the table, or JSON).
+    fn report(&mut self, report: &ConnectionReport) -> Result<(), Error>;
+}
 
 /// The config file as text (empty when it does not exist yet) and parsed.
 struct ConfigFile {
@@ -237,7 +245,7 @@ impl ConfigFile {
 pub fn add(
     options: &Options,
     request: AddRequest,
-    show: ShowTest<'_>,
+    show: &mut dyn ShowTest,
 ) -> Result<AdminReport, Error> {
     let _lock = lock_config(options)?;
     let file = ConfigFile::load(options)?;
@@ -295,7 +303,7 @@ pub fn add(
 pub fn edit(
     options: &Options,
     request: EditRequest,
-    show: ShowTest<'_>,
+    show: &mut dyn ShowTest,
 ) -> Result<AdminReport, Error> {
     let _lock = lock_config(options)?;
     let file = ConfigFile::load(options)?;
@@ -497,7 +505,7 @@ fn failed_test(
     candidate: Candidate<'_>,
     name: &str,
     request: &dyn ConnectionUnderTest,
-    show: ShowTest<'_>,
+    show: &mut dyn ShowTest,
 ) -> Result<Option<AdminReport>, Error> {
     let console = candidate.url.clone();
     let connection = Connection {
@@ -516,8 +524,10 @@ fn failed_test(
         console: console.to_string(),
         source,
     })?;
-    let report = runtime()?.block_on(test_connection(&client, Some(name)));
-    show(&report)?;
+    let report = runtime()?.block_on(test_connection(&client, Some(name), &mut |progress| {
+        show.progress(progress)
+    }));
+    show.report(&report)?;
     let outcome = report.outcome();
     if outcome == Outcome::Ok {
         return Ok(None);

@@ -23,13 +23,18 @@ pub struct Section {
     pub steps: Vec<CheckedItem>,
 }
 
-/// What a checklist reports as it grows, so a terminal can show each step as it
-/// finishes (a doctor run waits on the network between them).
-pub enum Progress<'a> {
+/// What a run of steps reports as it goes, so a terminal can show each step as it
+/// finishes and what it is waiting for in between (doctor, `integration test`,
+/// `lookup` and `refresh -v` wait on the network or the agent's tool). `T` is the
+/// step: a [`CheckedItem`], or a connection test's own step.
+pub enum Progress<'a, T = CheckedItem> {
     /// A new section starts.
     Section(&'a str),
+    /// A step that may take a while starts: what it waits for, for people. The next
+    /// `Item`, or the end of the run, ends the wait.
+    Waiting(&'a str),
     /// A step finished.
-    Item(&'a CheckedItem),
+    Item(&'a T),
 }
 
 /// Collects sections and steps in order.
@@ -57,6 +62,14 @@ impl Checklist {
         Self {
             sections: Vec::new(),
             observer: Some(Box::new(observer)),
+        }
+    }
+
+    /// Says that what comes next waits on `what` (the network, the agent's tool); the
+    /// next section or step ends the wait.
+    pub fn waiting(&mut self, what: &str) {
+        if let Some(observer) = &mut self.observer {
+            observer(Progress::Waiting(what));
         }
     }
 

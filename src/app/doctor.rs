@@ -4,13 +4,13 @@ use crate::reason::Reason;
 
 use time::OffsetDateTime;
 
-use super::checklist::Checklist;
+use super::checklist::{Checklist, Progress};
 use super::client::for_integration;
 use super::live::{Credential, live, read_tokens};
 use super::{Device, LoadedConfig, Missing, Options, load_config, runtime};
 use crate::config::shell_word;
 use crate::config::{Config, Integration};
-use crate::conntest::{StepStatus, test_connection};
+use crate::conntest::{Step, StepStatus, test_connection};
 use crate::identity::DeviceIdentity;
 use crate::posture::factors::FactorResult;
 use crate::posture::report::{Binding, IntegrationReport, PostureReport, fmt_time};
@@ -22,6 +22,7 @@ use crate::token::TokenError;
 pub fn doctor(options: &Options, mut report: Checklist) -> Checklist {
     let config = check_config(options, &mut report);
     let mut device = Device::quick(options.started);
+    report.waiting("reading this device's identity");
     let identity = device.full();
     check_identity(identity, options.privileged, &mut report);
     if let Some(config) = &config {
@@ -30,6 +31,7 @@ pub fn doctor(options: &Options, mut report: Checklist) -> Checklist {
             check_integration(options, config, integration, token, &mut report);
         }
         if !config.integrations.is_empty() {
+            report.waiting("asking the tenants for this device's record");
             let posture = live(
                 options,
                 config,
@@ -260,26 +262,15 @@ fn check_integration(
             "report this with -vv output",
         );
     };
-    let test = rt.block_on(test_connection(&client, Some(&integration.name)));
-    for step in &test.steps {
-        let latency = step
-            .latency_ms
-            .map(|ms| format!(" ({ms} ms)"))
-            .unwrap_or_default();
-        match step.status {
-            StepStatus::Pass => report.pass(step.name, format!("{}{latency}", step.detail)),
-            StepStatus::Fail => report.fail(
-                step.name,
-                step.detail.clone(),
-                step.hint.clone().unwrap_or_default(),
-            ),
-            StepStatus::Skipped => report.fail(
-                step.name,
-                "skipped: an earlier step failed",
-                "fix the step above first",
-            ),
-        }
-    }
+    let test = rt.block_on(test_connection(
+        &client,
+        Some(&integration.name),
+        &mut |progress| match progress {
+            Progress::Waiting(what) => report.waiting(what),
+            Progress::Item(step) => connection_step(step, report),
+            Progress::Section(_) => {}
+        },
+    ));
     match test.token.as_ref().and_then(|t| {
         t.days_left
             .map(|d| (d, t.expires_at.clone().unwrap_or_default()))
@@ -297,6 +288,26 @@ fn check_integration(
             report.pass("token expiry", "not reported by the console")
         }
         None => {}
+    }
+}
+
+fn connection_step(step: &Step, report: &mut Checklist) {
+    let latency = step
+        .latency_ms
+        .map(|ms| format!(" ({ms} ms)"))
+        .unwrap_or_default();
+    match step.status {
+        StepStatus::Pass => report.pass(step.name, format!("{}{latency}", step.detail)),
+        StepStatus::Fail => report.fail(
+            step.name,
+            step.detail.clone(),
+            step.hint.clone().unwrap_or_default(),
+        ),
+        StepStatus::Skipped => report.fail(
+            step.name,
+            "skipped: an earlier step failed",
+            "fix the step above first",
+        ),
     }
 }
 

@@ -1,16 +1,20 @@
 //! A live evaluation: every integration asked now, for this device. `check` (for root),
 //! `refresh` and `doctor` all evaluate through here.
 
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+
 use time::OffsetDateTime;
 
 use super::check::unusable_with;
+use super::checklist::{CheckedItem, Progress};
 use super::client::for_integration;
 use super::{Options, runtime};
 use crate::config::RelayEndpoint;
 use crate::config::{Config, Integration};
 use crate::identity::DeviceIdentity;
-use crate::posture::evaluate::{IntegrationClient, evaluate};
-use crate::posture::report::PostureReport;
+use crate::posture::evaluate::{IntegrationClient, evaluate_observed};
+use crate::posture::report::{IntegrationReport, IntegrationStatus, PostureReport};
 use crate::reason::Reason;
 use crate::tenant::relay::{ClientIdentity, RelayAccess};
 use crate::token::{ApiToken, TokenError, read_credential_file, read_system_token};
@@ -92,6 +96,19 @@ pub(crate) fn live(
     identity: &DeviceIdentity,
     now: OffsetDateTime,
 ) -> PostureReport {
+    live_observed(options, config, tokens, identity, now, &mut |_| {})
+}
+
+/// [`live`], telling `progress` of each tenant's answer, and how long it took, as it
+/// comes (`refresh -v`).
+pub(crate) fn live_observed(
+    options: &Options,
+    config: &Config,
+    tokens: &Tokens,
+    identity: &DeviceIdentity,
+    now: OffsetDateTime,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> PostureReport {
     let started = std::time::Instant::now();
     let targets: Vec<IntegrationClient<'_>> = config
         .integrations
@@ -99,8 +116,26 @@ pub(crate) fn live(
         .zip(tokens)
         .map(|(i, token)| target(options, config, i, token))
         .collect();
+    let waiting = Cell::new(targets.len());
+    let progress = RefCell::new(progress);
+    if !targets.is_empty() {
+        progress.borrow_mut()(Progress::Waiting(&asking(waiting.get(), targets.len())));
+    }
+    // The lookups run concurrently on one thread and none holds the borrow across an
+    // await, so the borrows never overlap.
+    let answered = |tenant: &IntegrationReport, duration: Duration| {
+        let mut progress = progress.borrow_mut();
+        progress(Progress::Item(&tenant_step(tenant, duration)));
+        waiting.set(waiting.get() - 1);
+        if waiting.get() > 0 {
+            progress(Progress::Waiting(&asking(waiting.get(), targets.len())));
+        }
+    };
+    let max_age = config.snapshot.max_age;
     let mut report = match runtime() {
-        Ok(runtime) => runtime.block_on(evaluate(&targets, identity, now, config.snapshot.max_age)),
+        Ok(runtime) => runtime.block_on(evaluate_observed(
+            &targets, identity, now, max_age, &answered,
+        )),
         Err(e) => unusable_with(
             Reason::RuntimeError,
             &format!("cannot start the async runtime: {e}"),
@@ -115,6 +150,43 @@ pub(crate) fn live(
     );
     report.notes.extend(identity_notes(identity));
     report
+}
+
+/// What the status line says while `left` of `all` tenants have yet to answer.
+fn asking(left: usize, all: usize) -> String {
+    match (left, all) {
+        (_, 1) => "asking the tenant".into(),
+        (left, all) if left == all => format!("asking {all} tenants"),
+        (left, all) => format!("waiting for {left} of {all} tenants"),
+    }
+}
+
+/// One tenant's answer as a step: its reason code, and what it matched.
+fn tenant_step(tenant: &IntegrationReport, duration: Duration) -> CheckedItem {
+    let matched = tenant
+        .matched_by
+        .map(|m| format!(" by {}", m.describe()))
+        .unwrap_or_default();
+    let error = tenant
+        .error
+        .as_deref()
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default();
+    CheckedItem {
+        ok: tenant.status == IntegrationStatus::Ok,
+        what: format!("tenant {}", crate::text::quoted(&tenant.name)),
+        detail: format!(
+            "{}{matched}{error} ({})",
+            tenant.reason.as_str(),
+            took(duration)
+        ),
+        hint: None,
+    }
+}
+
+/// "12 ms", as the steps of doctor and `integration test` show it.
+pub(crate) fn took(duration: Duration) -> String {
+    format!("{} ms", duration.as_millis())
 }
 
 fn target<'a>(

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::checklist::Progress;
 use super::{Connection, Error, Options, connect, runtime};
 use crate::exit::Outcome;
 use crate::lookup::{LookupQuery, Selection, davinci_error, davinci_object, lookup as find};
@@ -44,11 +45,13 @@ pub struct Looked {
 
 /// Runs the lookup. Errors before the tenant is asked (a placeholder serial, a
 /// malformed UUID, no usable integration) are `Err`, and nothing was sent.
+/// `progress` is told when the tenant is asked; the answer ends the wait.
 pub fn lookup(
     options: &Options,
     integration: Option<&str>,
     connection: &Connection,
     key: LookupKey<'_>,
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Looked, Error> {
     // The key is checked before anything else so a placeholder is never sent anywhere.
     let query = match key {
@@ -58,6 +61,11 @@ pub fn lookup(
     let target = connect(options, integration, connection)?;
     let console = target.client.console().to_string();
     let relay = target.client.is_relay().then(|| console.clone());
+    let tenant = target
+        .name
+        .as_deref()
+        .map_or_else(|| console.clone(), crate::text::quoted);
+    progress(Progress::Waiting(&format!("asking {tenant}")));
     Ok(match runtime()?.block_on(find(&target.client, &query)) {
         Ok(result) => {
             let (outcome, ambiguous) = judge(result.selection, result.matches.len());

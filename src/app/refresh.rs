@@ -3,14 +3,18 @@
 //! a snapshot is never replaced by an older evaluation.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use super::live::{live, read_tokens};
+use super::checklist::{CheckedItem, Progress};
+use super::live::{live_observed, read_tokens, took};
 use super::verdict;
 use super::{Device, Error, Missing, Options, load_config};
+use crate::config::Config;
 use crate::exit::Outcome;
 use crate::fs_trust::{file_message, io_wrong};
+use crate::identity::DeviceIdentity;
 use crate::posture::report::{PostureReport, RefreshAttempt, fmt_time};
 use crate::posture::snapshot;
 use crate::publish;
@@ -30,8 +34,13 @@ pub struct Refreshed {
     pub report: PostureReport,
 }
 
-/// Runs `refresh`.
-pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
+/// Runs `refresh`, telling `progress` what each step waits for and then how it ended,
+/// with how long it took: the identity read, each tenant's answer, the evaluation,
+/// the snapshot written (or kept) and the stores published.
+pub fn refresh(
+    options: &Options,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Refreshed, Error> {
     let loaded = load_config(options, Missing::Fail)?;
     if let Some(why) = &loaded.untrusted {
         return Err(Error::usage(
@@ -61,7 +70,33 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     let mut device = Device::quick(options.started);
     let now = OffsetDateTime::now_utc();
     let tokens = read_tokens(config);
-    let report = live(options, config, &tokens, device.full(), now);
+    let identity = timed(
+        progress,
+        "reading this device's identity",
+        || device.full(),
+        |identity| {
+            (
+                "identity read",
+                identity.problems.is_empty(),
+                describe(identity),
+            )
+        },
+    );
+    let started = Instant::now();
+    let report = live_observed(options, config, &tokens, identity, now, progress);
+    progress(Progress::Item(&step(
+        "evaluation",
+        !could_not_evaluate(&report),
+        format!(
+            "{}{}",
+            report.result.as_str(),
+            report
+                .reason
+                .map(|r| format!(", {}", r.as_str()))
+                .unwrap_or_default()
+        ),
+        started.elapsed(),
+    )));
     let redactor = Redactor::new(
         tokens
             .iter()
@@ -95,8 +130,21 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
         if !publish::is_trusted(Some(&written), now) {
             publish::publish(&config.publish, snapshot_path, None, now);
         }
-        snapshot::write_snapshot_bytes(snapshot_path, &bytes).map_err(write_error)?;
-        publish::publish(&config.publish, snapshot_path, Some(&written), now);
+        timed(
+            progress,
+            "writing the snapshot",
+            || snapshot::write_snapshot_bytes(snapshot_path, &bytes),
+            |written| match written {
+                Ok(()) => (
+                    "snapshot written",
+                    true,
+                    snapshot_path.display().to_string(),
+                ),
+                Err(e) => ("snapshot written", false, e.to_string()),
+            },
+        )
+        .map_err(write_error)?;
+        publish_stores(progress, config, snapshot_path, Some(&written), now);
         match signed {
             Ok(token) => verdict::store(&verdict_paths, &token),
             Err(e) => verdict::unsigned(&verdict_paths, &e),
@@ -136,17 +184,24 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
     if let Some((bytes, current)) = &current {
         verdict::keep_signed(snapshot_path, bytes, current);
     }
-    // An expired or foreign snapshot was not read back (`current` is None): the
-    // stores stop saying trusted even though the file stays.
-    publish::publish(
-        &config.publish,
-        snapshot_path,
-        current.as_ref().map(|(_, c)| c),
-        now,
-    );
     let kept = current
+        .as_ref()
         .map(|(_, c)| fmt_time(c.evaluated_at))
         .unwrap_or_default();
+    progress(Progress::Item(&CheckedItem {
+        ok: false,
+        what: "snapshot kept".into(),
+        detail: if current.is_some() {
+            format!("the one from {kept} stays")
+        } else {
+            "there is none to keep".into()
+        },
+        hint: None,
+    }));
+    // An expired or foreign snapshot was not read back (`current` is None): the
+    // stores stop saying trusted even though the file stays.
+    let current = current.map(|(_, c)| c);
+    publish_stores(progress, config, snapshot_path, current.as_ref(), now);
     let message = format!(
         "kept the snapshot from {kept}: this refresh ended {} ({})",
         report.result.as_str(),
@@ -165,6 +220,68 @@ pub fn refresh(options: &Options) -> Result<Refreshed, Error> {
         kept: Some(message),
         report,
     })
+}
+
+/// Runs one step: tells `progress` what it waits for, then the step `ended` makes of
+/// its result (what, whether it went well, what came of it), with how long it took.
+fn timed<T>(
+    progress: &mut dyn FnMut(Progress<'_>),
+    waiting: &str,
+    work: impl FnOnce() -> T,
+    ended: impl FnOnce(&T) -> (&'static str, bool, String),
+) -> T {
+    progress(Progress::Waiting(waiting));
+    let started = Instant::now();
+    let result = work();
+    let (what, ok, detail) = ended(&result);
+    progress(Progress::Item(&step(what, ok, detail, started.elapsed())));
+    result
+}
+
+fn step(what: &str, ok: bool, detail: String, duration: Duration) -> CheckedItem {
+    CheckedItem {
+        ok,
+        what: what.into(),
+        detail: format!("{detail} ({})", took(duration)),
+        hint: None,
+    }
+}
+
+/// The identity read's step: what the tenant will be asked by, or how many problems.
+fn describe(identity: &DeviceIdentity) -> String {
+    let serial = identity
+        .serial_number
+        .as_ref()
+        .map_or("none".into(), ToString::to_string);
+    let uuid = identity.agent_uuid.as_deref().unwrap_or("none");
+    let problems = match identity.problems.len() {
+        0 => String::new(),
+        n => format!(", {n} problem(s)"),
+    };
+    format!("serial {serial}, agent UUID {uuid}{problems}")
+}
+
+/// Tells the stores (marker, plist, registry) the posture `report` gives.
+fn publish_stores(
+    progress: &mut dyn FnMut(Progress<'_>),
+    config: &Config,
+    snapshot_path: &Path,
+    report: Option<&PostureReport>,
+    now: OffsetDateTime,
+) {
+    timed(
+        progress,
+        "publishing to the stores",
+        || publish::publish(&config.publish, snapshot_path, report, now),
+        |()| {
+            let says = if publish::is_trusted(report, now) {
+                "trusted"
+            } else {
+                "not trusted"
+            };
+            ("stores published", true, format!("they say {says}"))
+        },
+    );
 }
 
 /// An `unknown` that means the tenant could not be asked or did not answer usefully,

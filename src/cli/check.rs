@@ -1,10 +1,12 @@
 //! `s1trust check` and `s1trust refresh`: the answer, rendered.
 
 use super::output::print_json;
-use super::render::answer_is;
+use super::render::{answer_is, checked_item_on_stderr};
+use super::status_line::StatusLine;
 use super::{CheckArgs, Error, MdmFormat};
 use crate::app::Options;
 use crate::app::check::{Mode, check as run_check, refused};
+use crate::app::checklist::Progress;
 use crate::app::refresh::refresh as run_refresh;
 use crate::exit::Outcome;
 use crate::posture::report::Overall;
@@ -69,9 +71,23 @@ pub(super) fn outcome(result: Overall) -> Outcome {
     }
 }
 
-/// Runs `refresh`; a kept snapshot is a warning where the OS keeps logs.
-pub(crate) fn refresh(options: &Options) -> Result<Outcome, Error> {
-    let done = run_refresh(options)?;
+/// Runs `refresh`; a kept snapshot is a warning where the OS keeps logs. With `-v`
+/// each step is a line on stderr as it ends, and on a terminal the status line says
+/// what the step under way waits for.
+pub(crate) fn refresh(options: &Options, verbose: bool) -> Result<Outcome, Error> {
+    let done = if verbose {
+        let waiting = StatusLine::on_stderr();
+        run_refresh(options, &mut |progress| match progress {
+            Progress::Waiting(what) => waiting.wait(what),
+            Progress::Item(item) => {
+                waiting.clear();
+                checked_item_on_stderr(item);
+            }
+            Progress::Section(_) => {}
+        })
+    } else {
+        run_refresh(options, &mut |_| {})
+    }?;
     if let Some(message) = &done.kept {
         tracing::warn!("{message}");
     }

@@ -94,7 +94,7 @@ another configuration file (root only for check; a normal user's check refuses i
 the API token for lookup and integration test with \fB\-\-url\fR
 .TP
 \fBNO_COLOR\fR
-no colour in log output (also when \fBTERM=dumb\fR)
+no colour in log output, and no status line (the spinner and seconds a slow step shows on a terminal's stderr); also when \fBTERM=dumb\fR
 .SH EXAMPLES
 .TP
 \fBs1trust check\fR

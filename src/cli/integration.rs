@@ -2,32 +2,76 @@
 
 use super::output::print_versioned;
 use super::render::{answer_is, errln, outln, step};
+use super::status_line::StatusLine;
 use super::{
     Error, IntegrationAddArgs, IntegrationEditArgs, IntegrationSettings, IntegrationTestArgs,
     TokenInput, connection,
 };
 use crate::app::Options;
-use crate::app::admin::{self, AddRequest, AdminReport, EditRequest, Fields};
-use crate::conntest::{ConnectionReport, StepStatus};
+use crate::app::admin::{self, AddRequest, AdminReport, EditRequest, Fields, ShowTest};
+use crate::app::checklist::Progress;
+use crate::conntest::{ConnectionReport, Step, StepKey, StepStatus, heading};
 use crate::exit::Outcome;
 use crate::token::{ApiToken, read_token_file};
 
 /// Tests the connection and prints the report (a table, or JSON with `--json`).
 pub(crate) fn test(options: &Options, args: &IntegrationTestArgs) -> Result<Outcome, Error> {
-    let report = admin::test(options, args.name.as_deref(), &connection(&args.connection))?;
+    let mut shown = Shown::new(args.json);
+    let report = admin::test(
+        options,
+        args.name.as_deref(),
+        &connection(&args.connection),
+        &mut shown,
+    )?;
     let answer = answer_is(report.outcome());
-    show(&report, args.json)?;
+    shown.report(&report)?;
     Ok(answer)
 }
 
-/// Prints a connection report as a table or JSON.
-fn show(report: &ConnectionReport, json: bool) -> Result<(), Error> {
-    if json {
-        print_versioned(&serde_json::to_value(report).map_err(std::io::Error::from)?)?;
-    } else {
-        print_table(report);
+/// A connection test shown as it runs. On a terminal the table's heading and each
+/// step's line are printed as they come, and the status line says which step is
+/// waiting; the report then adds what follows the steps. Through a pipe (or with
+/// `--json`) nothing is printed until the report.
+struct Shown {
+    json: bool,
+    streaming: bool,
+    waiting: StatusLine,
+}
+
+impl Shown {
+    fn new(json: bool) -> Self {
+        Self {
+            json,
+            streaming: !json && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            waiting: StatusLine::on_stderr(),
+        }
     }
-    Ok(())
+}
+
+impl ShowTest for Shown {
+    fn progress(&mut self, progress: Progress<'_, Step>) {
+        match progress {
+            Progress::Waiting(what) => self.waiting.wait(what),
+            Progress::Section(heading) if self.streaming => outln!("{heading}"),
+            Progress::Section(_) => {}
+            Progress::Item(step) => {
+                self.waiting.clear();
+                if self.streaming {
+                    step_line(step);
+                }
+            }
+        }
+    }
+
+    fn report(&mut self, report: &ConnectionReport) -> Result<(), Error> {
+        self.waiting.clear();
+        if self.json {
+            print_versioned(&serde_json::to_value(report).map_err(std::io::Error::from)?)?;
+        } else {
+            print_table(report, !self.streaming);
+        }
+        Ok(())
+    }
 }
 
 /// `integration add`.
@@ -45,7 +89,7 @@ pub(crate) fn add(options: &Options, args: &IntegrationAddArgs) -> Result<Outcom
         fields: fields(&args.settings),
     };
     let json = args.settings.json;
-    finish(admin::add(options, request, &mut |r| show(r, json))?, json)
+    finish(admin::add(options, request, &mut Shown::new(json))?, json)
 }
 
 /// `integration edit`.
@@ -59,7 +103,7 @@ pub(crate) fn edit(options: &Options, args: &IntegrationEditArgs) -> Result<Outc
         clear_site_ids: args.clear_site_ids,
     };
     let json = args.settings.json;
-    finish(admin::edit(options, request, &mut |r| show(r, json))?, json)
+    finish(admin::edit(options, request, &mut Shown::new(json))?, json)
 }
 
 /// `integration remove`.
@@ -120,6 +164,26 @@ fn fields(settings: &IntegrationSettings) -> Fields {
     }
 }
 
+/// One step's line; every step has its line in the table, so the names are aligned
+/// over all of them.
+fn step_line(s: &Step) {
+    let width = StepKey::ALL
+        .iter()
+        .map(|k| k.name().len())
+        .max()
+        .unwrap_or(0);
+    let mark = match s.status {
+        StepStatus::Pass => "✓",
+        StepStatus::Fail => "✗",
+        StepStatus::Skipped => "-",
+    };
+    let latency = s
+        .latency_ms
+        .map_or("      ".into(), |ms| format!("{ms:>4} ms"));
+    let label = format!("{:<width$}  {latency} ", s.name);
+    step(mark, &label, &s.detail, s.hint.as_deref());
+}
+
 fn read_new_token(input: &TokenInput) -> Result<Option<ApiToken>, Error> {
     use std::io::Read;
     if let Some(file) = &input.token_file {
@@ -138,27 +202,12 @@ fn read_new_token(input: &TokenInput) -> Result<Option<ApiToken>, Error> {
     Ok(Some(ApiToken::new(&text)?))
 }
 
-fn print_table(report: &ConnectionReport) {
-    match &report.integration {
-        Some(name) => outln!(
-            "Testing integration {} at {}",
-            crate::text::quoted(name),
-            report.url
-        ),
-        None => outln!("Testing {}", report.url),
-    }
-    let width = report.steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    for s in &report.steps {
-        let mark = match s.status {
-            StepStatus::Pass => "✓",
-            StepStatus::Fail => "✗",
-            StepStatus::Skipped => "-",
-        };
-        let latency = s
-            .latency_ms
-            .map_or("      ".into(), |ms| format!("{ms:>4} ms"));
-        let label = format!("{:<width$}  {latency} ", s.name);
-        step(mark, &label, &s.detail, s.hint.as_deref());
+/// The report as a table; `with_steps` false when its heading and steps were
+/// already printed as they came.
+fn print_table(report: &ConnectionReport, with_steps: bool) {
+    if with_steps {
+        outln!("{}", heading(&report.url, report.integration.as_deref()));
+        report.steps.iter().for_each(step_line);
     }
     if let Some(days) = report
         .token

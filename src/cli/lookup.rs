@@ -2,8 +2,10 @@
 
 use super::output::print_json;
 use super::render::{answer_is, errln, outln};
+use super::status_line::StatusLine;
 use super::{Error, LookupArgs, connection};
 use crate::app::Options;
+use crate::app::checklist::Progress;
 use crate::app::lookup::{LookupKey, lookup};
 use crate::exit::Outcome;
 
@@ -19,12 +21,19 @@ pub(crate) fn run(options: &Options, args: &LookupArgs) -> Result<Outcome, Error
             ));
         }
     };
+    let waiting = StatusLine::on_stderr();
     let looked = lookup(
         options,
         args.integration.as_deref(),
         &connection(&args.connection),
         key,
+        &mut |progress| {
+            if let Progress::Waiting(what) = progress {
+                waiting.wait(what);
+            }
+        },
     )?;
+    drop(waiting);
     let answer = answer_is(looked.outcome);
     let json = args.json || !std::io::IsTerminal::is_terminal(&std::io::stdout());
     match &looked.object {

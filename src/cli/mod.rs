@@ -14,6 +14,7 @@ mod mdm;
 mod output;
 mod render;
 mod setup;
+mod status_line;
 mod verdict;
 
 use std::path::PathBuf;
@@ -32,7 +33,7 @@ use crate::token::TOKEN_ENV;
 #[derive(Debug, Parser)]
 #[command(name = "s1trust", version, about, long_about = None, propagate_version = true)]
 pub(crate) struct Cli {
-    /// More detail on stderr (-v info, -vv debug, -vvv everything incl. libraries).
+    /// More detail on stderr (-v info, and refresh's steps; -vv debug; -vvv everything incl. libraries).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only errors on stderr.
@@ -52,10 +53,19 @@ pub(crate) enum Command {
     /// Is this device trusted? Reads the fresh snapshot, else evaluates live when it can.
     Check(CheckArgs),
     /// Evaluate live and write the posture snapshot (privileged; run by the scheduler).
+    ///
+    /// With -v, each step is a line on stderr as it ends, with how long it took: the
+    /// identity read, each tenant's answer, the evaluation, the snapshot written (or
+    /// kept) and the stores published. On a terminal a status line on stderr counts
+    /// the seconds of the step under way.
     Refresh,
     /// Check everything a support engineer would: config, tenants, identity, factors, snapshot, scheduler.
     Doctor(DoctorArgs),
     /// Find a device's agent record by serial number or agent UUID (PingOne DaVinci JSON).
+    ///
+    /// On a terminal: a summary, and while the tenant is asked a status line on stderr
+    /// ("asking <tenant> … 1.2s") that is erased before it. Through a pipe, or with
+    /// --json: the JSON object alone.
     Lookup(LookupArgs),
     /// Show this device's serial number, SentinelOne agent UUID and host facts, read locally.
     Identity(IdentityArgs),
@@ -239,10 +249,18 @@ pub(crate) struct IdentityArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum IntegrationCommand {
     /// Test the connection: reachability, authentication and scope, read access to agents.
+    ///
+    /// On a terminal each step's line is printed as it ends, and a status line on
+    /// stderr counts the seconds of the step under way; through a pipe the same table
+    /// comes at the end, and nothing else.
     Test(IntegrationTestArgs),
     /// Add an integration: tests the connection and saves nothing unless it passes.
+    ///
+    /// The connection test shows its progress as `integration test` does.
     Add(IntegrationAddArgs),
     /// Change an integration: tests the new settings and saves nothing unless they pass.
+    ///
+    /// The connection test shows its progress as `integration test` does.
     Edit(IntegrationEditArgs),
     /// List configured integrations (tokens are never shown).
     List {
@@ -429,7 +447,7 @@ fn connection(args: &ConnectionArgs) -> Connection {
 fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Check(args) => check::check(options, args),
-        Command::Refresh => check::refresh(options),
+        Command::Refresh => check::refresh(options, cli.verbose > 0),
         Command::Doctor(args) => doctor::run(options, args.json),
         Command::Lookup(args) => lookup::run(options, args),
         Command::Identity(args) => identity::run(args),
@@ -486,7 +504,7 @@ fn init_logging(verbose: u8, quiet: bool, to_event_log: bool) {
         )
         .with_default(others);
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(status_line::log_writer)
         .with_ansi(colour_allowed())
         .with_target(verbose >= 2)
         .without_time();

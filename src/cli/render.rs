@@ -105,9 +105,19 @@ pub(crate) use errln;
 
 /// `  ✓ label  detail`, then `      fix: hint` under it when there is one.
 pub(crate) fn step(mark: &str, label: &str, detail: &str, hint: Option<&str>) {
-    outln!("  {mark} {label} {detail}");
+    step_to(line, mark, label, detail, hint);
+}
+
+fn step_to(
+    print: fn(std::fmt::Arguments<'_>),
+    mark: &str,
+    label: &str,
+    detail: &str,
+    hint: Option<&str>,
+) {
+    print(format_args!("  {mark} {label} {detail}"));
     if let Some(hint) = hint {
-        outln!("      fix: {hint}");
+        print(format_args!("      fix: {hint}"));
     }
 }
 
@@ -128,6 +138,15 @@ pub(crate) fn section_title(title: &str) {
 
 /// One ✓/✗ line (and its fix).
 pub(crate) fn checked_item(item: &CheckedItem) {
+    checked_item_to(line, item);
+}
+
+/// [`checked_item`] on stderr (`refresh -v`, whose stdout stays empty).
+pub(crate) fn checked_item_on_stderr(item: &CheckedItem) {
+    checked_item_to(error_line, item);
+}
+
+fn checked_item_to(print: fn(std::fmt::Arguments<'_>), item: &CheckedItem) {
     let CheckedItem {
         ok,
         what,
@@ -136,7 +155,7 @@ pub(crate) fn checked_item(item: &CheckedItem) {
     } = item;
     let mark = if *ok { "✓" } else { "✗" };
     let hint = hint.as_deref().filter(|_| !ok);
-    step(mark, &format!("{what:<26}"), detail, hint);
+    step_to(print, mark, &format!("{what:<26}"), detail, hint);
 }
 
 #[cfg(test)]

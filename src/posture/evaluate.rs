@@ -50,8 +50,25 @@ pub async fn evaluate(
     now: OffsetDateTime,
     max_age: Duration,
 ) -> PostureReport {
-    let assessments =
-        futures_util::future::join_all(targets.iter().map(|target| assess(target, identity))).await;
+    evaluate_observed(targets, identity, now, max_age, &|_, _| {}).await
+}
+
+/// [`evaluate`], telling `answered` of each integration's lookup, and how long it
+/// took, as it ends (they run concurrently, so in the order they end).
+pub async fn evaluate_observed(
+    targets: &[IntegrationClient<'_>],
+    identity: &DeviceIdentity,
+    now: OffsetDateTime,
+    max_age: Duration,
+    answered: &dyn Fn(&IntegrationReport, Duration),
+) -> PostureReport {
+    let assessments = futures_util::future::join_all(targets.iter().map(|target| async move {
+        let started = std::time::Instant::now();
+        let assessment = assess(target, identity).await;
+        answered(&assessment.report, started.elapsed());
+        assessment
+    }))
+    .await;
     let mut factors = Vec::new();
     for (target, assessment) in targets.iter().zip(&assessments) {
         factors.extend(judge_all(target.integration, assessment, identity, now));

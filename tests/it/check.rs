@@ -708,28 +708,22 @@ root_test!(
             .filter(|s| s["ok"] == false)
             .count();
         assert_eq!(document["failures"], failed);
-        // On a terminal each step is shown as it finishes: the same lines as through a pipe.
-        if crate::helpers::have_tool("script") {
-            let command = format!(
-                "{} --config {} doctor",
-                crate::helpers::s1trust_bin().display(),
-                path_arg(&device.config)
-            );
-            let out = std::process::Command::new("script")
-                .args(["-qec", &command, "/dev/null"])
-                .env("S1TRUST_TEST_IDENTITY", &device.identity)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .unwrap();
+        // On a terminal each step is shown as it finishes: once the status line is
+        // erased, the same lines as through a pipe.
+        let identity = path_arg(&device.identity);
+        if let Some(screen) = crate::helpers::on_terminal(
+            &["doctor".into()],
+            &device.config,
+            &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
+        ) {
             // Latencies differ run to run.
             let masked = |text: &str| {
-                text.replace("\r\n", "\n")
-                    .split(" ms)")
+                text.split(" ms)")
                     .map(|part| part.trim_end_matches(|c: char| c.is_ascii_digit()))
                     .collect::<Vec<_>>()
                     .join(" ms)")
             };
-            let shown = masked(&String::from_utf8_lossy(&out.stdout));
+            let shown = masked(&screen.lines());
             assert_eq!(shown.trim_end(), masked(&run.stdout).trim_end());
         }
     }

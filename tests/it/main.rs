@@ -36,6 +36,8 @@ mod lookup;
 mod mdm;
 mod packaging;
 #[cfg(unix)]
+mod progress;
+#[cfg(unix)]
 mod publish;
 mod sentinelctl_real;
 mod smbios_tables;

@@ -33,7 +33,9 @@ pub use files::{fixture, path_arg, scratch, write_private};
 #[cfg(unix)]
 pub use files::{mode, set_mode};
 pub use records::{agent, cloned_pair, fleet, now_rfc3339, overlay, rfc3339, time_of};
-pub use run::{Run, run_s1trust, s1trust_bin};
+pub use run::{Run, STATUS_FRAMES, run_s1trust, s1trust_bin};
+#[cfg(unix)]
+pub use run::{Screen, on_terminal};
 pub use schema::{Schema, posture_violations, validate_against, validate_doctor, validate_posture};
 #[cfg(target_os = "linux")]
 pub use system::{as_user, can_unshare, with_system_config};

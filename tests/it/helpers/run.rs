@@ -137,3 +137,69 @@ fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::Join
         buffer
     })
 }
+
+/// The spinner frames of the status line `s1trust` draws on a terminal's stderr.
+pub const STATUS_FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/// What reached a terminal from one run: stdout and stderr in the order written, as a
+/// screen gets them.
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct Screen {
+    /// Exit status.
+    pub code: i32,
+    /// Every byte written, `\r` and escape sequences included.
+    pub raw: String,
+}
+
+#[cfg(unix)]
+impl Screen {
+    /// Each drawing of the status line, in order (`⠙ asking … 0.3s`).
+    pub fn status_lines(&self) -> Vec<&str> {
+        self.raw
+            .split("\r\x1b[2K")
+            .skip(1)
+            .filter(|part| part.starts_with(STATUS_FRAMES))
+            .collect()
+    }
+
+    /// What stays on the screen once the status line is erased, with `\n` line ends.
+    pub fn lines(&self) -> String {
+        let mut parts = self.raw.split("\r\x1b[2K");
+        let first = parts.next().unwrap_or_default().to_owned();
+        parts
+            .filter(|part| !part.starts_with(STATUS_FRAMES))
+            .fold(first, |text, part| text + part)
+            .replace("\r\n", "\n")
+    }
+}
+
+/// Runs `s1trust <args>` on a terminal (under `script`, which gives it one for stdin,
+/// stdout and stderr) with `TERM=xterm`, `config` and `env`; `None` where `script` is
+/// missing (a failure under CI).
+#[cfg(unix)]
+pub fn on_terminal(args: &[String], config: &Path, env: &[(&str, &str)]) -> Option<Screen> {
+    if !super::have_tool("script") {
+        return None;
+    }
+    let quoted = |word: &str| format!("'{}'", word.replace('\'', "'\\''"));
+    let mut line = quoted(&s1trust_bin().display().to_string());
+    for arg in args {
+        line.push(' ');
+        line.push_str(&quoted(arg));
+    }
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("S1TRUST_CONFIG", config)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script runs");
+    Some(Screen {
+        code: out.status.code().unwrap_or(-1),
+        raw: String::from_utf8_lossy(&out.stdout).into_owned(),
+    })
+}
