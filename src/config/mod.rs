@@ -29,8 +29,8 @@ pub use name::{
     IntegrationName, NAME_RULE, name_key, same_name, shell_word, token_slug, valid_name,
 };
 pub use settings::{
-    CONFIG_ENV, Config, DEFAULT_MAX_AGE, HttpSettings, Integration, PublishSettings,
-    SnapshotSettings, default_config_path, default_snapshot_path,
+    CONFIG_ENV, Config, DEFAULT_MAX_AGE, DEFAULT_MORE_INFO_URL, HttpSettings, Integration,
+    PublishSettings, SnapshotSettings, default_config_path, default_snapshot_path,
 };
 
 /// One problem in a configuration file.
@@ -274,7 +274,7 @@ const INTEGRATION_KEYS: &[&str] = &[
 ];
 const HTTP_KEYS: &[&str] = &["connect_timeout", "request_timeout", "deadline"];
 const SNAPSHOT_KEYS: &[&str] = &["path", "max_age"];
-const PUBLISH_KEYS: &[&str] = &["marker", "plist", "registry"];
+const PUBLISH_KEYS: &[&str] = &["marker", "plist", "registry", "more_info_url"];
 const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
 /// Collects problems while reading a document.
@@ -329,6 +329,25 @@ impl ProblemCollector {
             marker: self.switch(table, "marker", defaults.marker),
             plist: self.switch(table, "plist", defaults.plist),
             registry: self.switch(table, "registry", defaults.registry),
+            more_info_url: self.web_page(table, "more_info_url", defaults.more_info_url),
+        }
+    }
+
+    /// An http(s) address people open in a browser.
+    fn web_page(&mut self, table: &dyn TableLike, key: &str, default: String) -> String {
+        let Some(text) = self.string(table, key) else {
+            return default;
+        };
+        match url::Url::parse(&text) {
+            Ok(page) if matches!(page.scheme(), "https" | "http") && page.has_host() => text,
+            _ => {
+                let span = table.get(key).and_then(|item| item.span());
+                self.problem(
+                    span,
+                    format!("`{key}` must be an http(s) address, e.g. \"https://intranet.example.com/device-trust\""),
+                );
+                default
+            }
         }
     }
 
@@ -681,6 +700,28 @@ connect_timeout = "2s"
                 .iter()
                 .any(|p| p.message.contains("unknown key `file` in [publish]"))
         );
+    }
+
+    #[test]
+    fn more_info_url_takes_a_web_address_only() {
+        let config = parse(&format!(
+            "{GOOD}\n[publish]\nmore_info_url = \"https://intranet.contoso.com/trust\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.publish.more_info_url,
+            "https://intranet.contoso.com/trust"
+        );
+        for bad in ["\"intranet/trust\"", "\"file:///etc/passwd\"", "42"] {
+            let problems =
+                parse(&format!("{GOOD}\n[publish]\nmore_info_url = {bad}\n")).unwrap_err();
+            assert_eq!(problems.len(), 1, "{bad}: {problems:#?}");
+            assert!(
+                problems[0].message.contains("`more_info_url` must be"),
+                "{bad}"
+            );
+            assert!(problems[0].line.is_some(), "{bad}");
+        }
     }
 
     #[test]
