@@ -64,7 +64,7 @@ pub fn publish(
     if settings.registry
         && let Err(e) = registry::write(&Published::new(report, now))
     {
-        tracing::warn!("cannot update the registry store: {e} ({})", e.hint());
+        tracing::warn!("the registry store was not written: {e} ({})", e.hint());
     }
 }
 

@@ -46,7 +46,7 @@ const DENY_TYPES: [u8; 4] = [
 /// Why the store was not written.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RegistryError {
-    #[error("HKLM\\{key} {refusal}; nothing was written")]
+    #[error("HKLM\\{key} {refusal}")]
     Refused { key: &'static str, refusal: Refusal },
     #[error("HKLM\\{key}: {what} (Windows error {code})")]
     Os {
