@@ -8,8 +8,9 @@
 #   packaging/windows/build-msi.sh --out DIR
 #
 # s1trust.exe comes from the cross-build (.ci/cross-setup, then .ci/cross-windows-build:
-# x86_64-pc-windows-gnu, release). Only s1trust.exe and config.example.toml go into the
-# MSI; the Wine test helpers next to it in target/cross/out never do.
+# x86_64-pc-windows-gnu, release). Only s1trust.exe, config.example.toml and the
+# Windows MDM files of packaging/mdm (the PowerShell scripts, Intune's rules.json) go
+# into the MSI; the Wine test helpers next to it in target/cross/out never do.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -52,6 +53,9 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE" "$OUT"
 cp "$EXE" "$STAGE/s1trust.exe"
 cp packaging/config.example.toml "$STAGE/config.example.toml"
+mkdir -p "$STAGE/mdm/intune" "$STAGE/mdm/workspace-one"
+cp packaging/mdm/intune/s1trust-compliance.ps1 packaging/mdm/intune/rules.json "$STAGE/mdm/intune/"
+cp packaging/mdm/workspace-one/s1trust-sensor.ps1 "$STAGE/mdm/workspace-one/"
 cp packaging/windows/s1trust.wxs "$STAGE/s1trust.wxs"
 MSI=$OUT/s1trust-$VERSION-x64.msi
 # wixl resolves File/@Source relative to the working directory and rejects absolute

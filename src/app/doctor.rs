@@ -41,7 +41,8 @@ pub fn doctor(options: &Options, mut report: Checklist) -> Checklist {
             );
             check_posture(&posture, &mut report);
         }
-        check_snapshot(config, &mut report);
+        let snapshot = check_snapshot(config, &mut report);
+        check_stores(config, snapshot.as_ref(), &mut report);
     }
     check_scheduler(&mut report);
     report
@@ -396,11 +397,13 @@ fn bound(integration: &IntegrationReport) -> String {
     }
 }
 
-fn check_snapshot(config: &Config, report: &mut Checklist) {
+/// The snapshot, and the valid one if any.
+fn check_snapshot(config: &Config, report: &mut Checklist) -> Option<PostureReport> {
     report.section("Snapshot");
     let path = &config.snapshot.path;
     let now = OffsetDateTime::now_utc();
-    match snapshot::read_snapshot(path, now, config.snapshot.max_age) {
+    let valid = snapshot::read_snapshot(path, now, config.snapshot.max_age);
+    match &valid {
         Ok(snap) => {
             let age = (now - snap.evaluated_at).whole_seconds().max(0);
             report.pass(
@@ -445,6 +448,27 @@ fn check_snapshot(config: &Config, report: &mut Checklist) {
             "no record of a refresh",
             "run `s1trust refresh` as root",
         ),
+    }
+    valid.ok()
+}
+
+/// Each store `[publish]` enables here, against the snapshot a refresh would publish.
+fn check_stores(config: &Config, snapshot: Option<&PostureReport>, report: &mut Checklist) {
+    let lines = crate::publish::audit(
+        &config.publish,
+        &config.snapshot.path,
+        snapshot,
+        OffsetDateTime::now_utc(),
+    );
+    if lines.is_empty() {
+        return;
+    }
+    report.section("Published stores");
+    for line in lines {
+        match line.fix {
+            None => report.pass(line.what, line.detail),
+            Some(fix) => report.fail(line.what, line.detail, fix),
+        }
     }
 }
 

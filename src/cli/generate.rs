@@ -9,6 +9,7 @@ use clap::{CommandFactory, Subcommand};
 use clap_complete::Shell;
 
 use super::{Cli, Error};
+use crate::app::{Missing, Options, load_config};
 use crate::exit::Outcome;
 
 /// What to generate.
@@ -25,11 +26,19 @@ pub enum GenerateCommand {
         /// bash, zsh, fish, elvish or powershell.
         shell: Shell,
     },
+    /// Intune's custom compliance rules (JSON) for `check --format intune`, every
+    /// rule linking to the configuration's `[publish] more_info_url`.
+    IntuneRules,
 }
 
 /// Runs `s1trust generate …`.
-pub(crate) fn run(command: &GenerateCommand) -> Result<Outcome, Error> {
+pub(crate) fn run(options: &Options, command: &GenerateCommand) -> Result<Outcome, Error> {
     let result = match command {
+        GenerateCommand::IntuneRules => {
+            let config = load_config(options, Missing::EmptyUnlessNamed)?.config;
+            super::output::print_json(&super::mdm::intune_rules(&config.publish.more_info_url))?;
+            return Ok(Outcome::Ok);
+        }
         GenerateCommand::Man { out_dir: None } => man_page(&mut std::io::stdout().lock()),
         GenerateCommand::Man { out_dir: Some(dir) } => man_pages(dir).map(|pages| {
             for page in pages {

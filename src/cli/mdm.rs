@@ -83,27 +83,29 @@ fn result_name(result: FactorResult) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::posture::factors::Factor;
-    use serde_json::json;
-
-    const SHIPPED: &str = include_str!("../../packaging/mdm/intune/rules.json");
-    const MORE_INFO: &str = "https://support.example.com/s1trust";
-
-    fn rule(setting: &str, operator: &str, operand: &str, title: &str, text: &str) -> Value {
-        json!({
+/// Intune's compliance rules for [`intune`]'s output: the overall result must be
+/// trusted and no factor not satisfied, each rule linking to `more_info_url` with the
+/// factor's remediation (packaging/mdm/intune/rules.json is this, for the default
+/// address).
+pub(crate) fn intune_rules(more_info_url: &str) -> Value {
+    let rule = |setting: &str, operator: &str, operand: &str, title: &str, text: &str| {
+        serde_json::json!({
             "SettingName": setting,
             "Operator": operator,
             "DataType": "String",
             "Operand": operand,
-            "MoreInfoUrl": MORE_INFO,
+            "MoreInfoUrl": more_info_url,
             "RemediationStrings": [{"Language": "en_US", "Title": title, "Description": text}]
         })
-    }
-
-    fn factor_rule(factor: &Factor) -> Value {
+    };
+    let mut rules = vec![rule(
+        RESULT_SETTING,
+        "IsEquals",
+        "trusted",
+        "SentinelOne device trust",
+        "s1trust says {ActualValue}. Run `s1trust check` for the reason and what to do.",
+    )];
+    rules.extend(CATALOGUE.iter().map(|factor| {
         rule(
             factor.code,
             "NotEquals",
@@ -111,21 +113,30 @@ mod tests {
             &format!("SentinelOne: {}", factor.name),
             factor.remediation,
         )
-    }
+    }));
+    serde_json::json!({ "Rules": rules })
+}
 
-    /// The shipped rules follow the catalogue: one per factor, with its remediation.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../packaging/mdm/intune/rules.json");
+
+    /// The shipped rules are what `generate intune-rules` prints with the default
+    /// address (regenerate them with it), and name every setting the output has.
     #[test]
     fn the_shipped_intune_rules_name_every_setting_the_output_has() {
-        let mut rules = vec![rule(
-            RESULT_SETTING,
-            "IsEquals",
-            "trusted",
-            "SentinelOne device trust",
-            "s1trust says {ActualValue}. Run `s1trust check` for the reason and what to do.",
-        )];
-        rules.extend(CATALOGUE.iter().map(factor_rule));
+        let generated = intune_rules(crate::config::DEFAULT_MORE_INFO_URL);
+        assert_eq!(
+            SHIPPED,
+            format!("{}\n", serde_json::to_string_pretty(&generated).unwrap())
+        );
         let shipped: Value = serde_json::from_str(SHIPPED).unwrap();
-        assert_eq!(shipped, json!({ "Rules": rules }));
+        assert_eq!(
+            shipped["Rules"].as_array().unwrap().len(),
+            CATALOGUE.len() + 1
+        );
         let output = intune(None);
         let names: Vec<&str> = shipped["Rules"]
             .as_array()
@@ -140,6 +151,25 @@ mod tests {
             .map(String::as_str)
             .collect();
         assert_eq!(keys, names);
+    }
+
+    #[test]
+    fn every_rule_links_to_the_configured_page_and_carries_its_factors_remediation() {
+        let rules = intune_rules("https://intranet.contoso.com/trust");
+        let rules = rules["Rules"].as_array().unwrap();
+        assert!(
+            rules
+                .iter()
+                .all(|r| r["MoreInfoUrl"] == "https://intranet.contoso.com/trust")
+        );
+        for (rule, factor) in rules[1..].iter().zip(CATALOGUE) {
+            assert_eq!(rule["SettingName"], factor.code);
+            assert_eq!(
+                rule["RemediationStrings"][0]["Description"],
+                factor.remediation
+            );
+        }
+        assert_eq!(rules[0]["Operand"], "trusted");
     }
 
     #[test]

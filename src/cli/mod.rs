@@ -467,7 +467,7 @@ fn run(cli: &Cli, options: &Options) -> Result<Outcome, Error> {
         Command::Key(KeyCommand::Show { format }) => verdict::key_show(options, *format),
         Command::Key(KeyCommand::Rotate) => verdict::key_rotate(options),
         Command::Attest(args) => verdict::attest(options, args),
-        Command::Generate(command) => generate::run(command),
+        Command::Generate(command) => generate::run(options, command),
         Command::Setup(command) => setup::run(command),
     }
 }

@@ -29,9 +29,9 @@ pub use name::{
     IntegrationName, NAME_RULE, name_key, same_name, shell_word, token_slug, valid_name,
 };
 pub use settings::{
-    CONFIG_ENV, Config, DEFAULT_MAX_AGE, DEFAULT_RELAY_MAX_AGE, HttpSettings, Integration,
-    PublishSettings, RelayEndpoint, RelaySettings, SnapshotSettings, default_config_path,
-    default_snapshot_path,
+    CONFIG_ENV, Config, DEFAULT_MAX_AGE, DEFAULT_MORE_INFO_URL, DEFAULT_RELAY_MAX_AGE,
+    HttpSettings, Integration, PublishSettings, RelayEndpoint, RelaySettings, SnapshotSettings,
+    default_config_path, default_snapshot_path,
 };
 
 /// One problem in a configuration file.
@@ -304,7 +304,7 @@ const INTEGRATION_KEYS: &[&str] = &[
 ];
 const HTTP_KEYS: &[&str] = &["connect_timeout", "request_timeout", "deadline"];
 const SNAPSHOT_KEYS: &[&str] = &["path", "max_age"];
-const PUBLISH_KEYS: &[&str] = &["marker", "plist", "registry"];
+const PUBLISH_KEYS: &[&str] = &["marker", "plist", "registry", "more_info_url"];
 const RELAY_KEYS: &[&str] = &["max_age"];
 const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
@@ -412,6 +412,25 @@ impl ProblemCollector {
             marker: self.switch(table, "marker", defaults.marker),
             plist: self.switch(table, "plist", defaults.plist),
             registry: self.switch(table, "registry", defaults.registry),
+            more_info_url: self.web_page(table, "more_info_url", defaults.more_info_url),
+        }
+    }
+
+    /// An http(s) address people open in a browser.
+    fn web_page(&mut self, table: &dyn TableLike, key: &str, default: String) -> String {
+        let Some(text) = self.string(table, key) else {
+            return default;
+        };
+        match url::Url::parse(&text) {
+            Ok(page) if matches!(page.scheme(), "https" | "http") && page.has_host() => text,
+            _ => {
+                let span = table.get(key).and_then(|item| item.span());
+                self.problem(
+                    span,
+                    format!("`{key}` must be an http(s) address, e.g. \"https://intranet.example.com/device-trust\""),
+                );
+                default
+            }
         }
     }
 
@@ -834,6 +853,28 @@ relay = "https://relay.corp.example:8443"
                 .any(|p| p.starts_with("relay: refusing plain http://")),
             "{plain:?}"
         );
+    }
+
+    #[test]
+    fn more_info_url_takes_a_web_address_only() {
+        let config = parse(&format!(
+            "{GOOD}\n[publish]\nmore_info_url = \"https://intranet.contoso.com/trust\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.publish.more_info_url,
+            "https://intranet.contoso.com/trust"
+        );
+        for bad in ["\"intranet/trust\"", "\"file:///etc/passwd\"", "42"] {
+            let problems =
+                parse(&format!("{GOOD}\n[publish]\nmore_info_url = {bad}\n")).unwrap_err();
+            assert_eq!(problems.len(), 1, "{bad}: {problems:#?}");
+            assert!(
+                problems[0].message.contains("`more_info_url` must be"),
+                "{bad}"
+            );
+            assert!(problems[0].line.is_some(), "{bad}");
+        }
     }
 
     #[test]

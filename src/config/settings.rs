@@ -89,7 +89,7 @@ pub struct RelayEndpoint {
 
 /// The `[publish]` table: the stores zero-trust clients and MDMs read without
 /// running s1trust. Each is on unless switched off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishSettings {
     /// The `trusted` marker file beside the snapshot (every OS).
     pub marker: bool,
@@ -97,7 +97,13 @@ pub struct PublishSettings {
     pub plist: bool,
     /// `HKLM\SOFTWARE\s1trust\Posture` (Windows).
     pub registry: bool,
+    /// The page Intune's compliance rules link to (`MoreInfoUrl`), http(s).
+    pub more_info_url: String,
 }
+
+/// Default `[publish] more_info_url`: a placeholder, reserved by RFC 2606, that
+/// `generate intune-rules` replaces with the configured page.
+pub const DEFAULT_MORE_INFO_URL: &str = "https://support.example.com/s1trust";
 
 impl Default for PublishSettings {
     fn default() -> Self {
@@ -105,6 +111,7 @@ impl Default for PublishSettings {
             marker: true,
             plist: true,
             registry: true,
+            more_info_url: DEFAULT_MORE_INFO_URL.into(),
         }
     }
 }

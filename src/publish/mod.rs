@@ -11,9 +11,14 @@ use time::OffsetDateTime;
 use crate::config::PublishSettings;
 use crate::posture::report::{Overall, PostureReport};
 
+mod audit;
+#[cfg(any(windows, test))]
+mod key_security;
 pub mod plist;
 #[cfg(windows)]
 mod registry;
+
+pub use audit::{StoreLine, audit};
 
 use crate::reason::Reason;
 
@@ -49,20 +54,17 @@ pub fn publish(
             marker_path(snapshot).display()
         );
     }
-    if cfg!(target_os = "macos")
-        && settings.plist
-        && let Err(e) = plist::write_plist(Path::new("/"), report, now)
+    if settings.plist
+        && let Some(root) = plist::store_root()
+        && let Err(e) = plist::write_plist(&root, report, now)
     {
-        tracing::warn!(
-            "cannot update {}: {e}",
-            plist::plist_path(Path::new("/")).display()
-        );
+        tracing::warn!("cannot update {}: {e}", plist::plist_path(&root).display());
     }
     #[cfg(windows)]
     if settings.registry
         && let Err(e) = registry::write(&Published::new(report, now))
     {
-        tracing::warn!("cannot update HKLM\\{}: {e}", registry::KEY);
+        tracing::warn!("the registry store was not written: {e} ({})", e.hint());
     }
 }
 
@@ -127,6 +129,16 @@ impl Published {
             ("Serial", &self.serial),
         ]
     }
+}
+
+/// What a plist or registry store says, as `doctor` compares it with the snapshot
+/// (a value that is missing reads as empty).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stored {
+    /// `Result`.
+    pub result: String,
+    /// `ExpiresAt`, RFC 3339.
+    pub expires_at: String,
 }
 
 /// Writes or removes the marker beside `snapshot`.

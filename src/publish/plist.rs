@@ -11,9 +11,24 @@ use crate::posture::report::PostureReport;
 /// The store's path below `/`.
 pub const PLIST_PATH: &str = "Library/Preferences/com.s1trust.posture.plist";
 
+/// Debug builds only: the folder the store is written below instead of `/`, on any
+/// OS, so end-to-end tests on Linux see what a Mac's refresh and `doctor` do with it.
+/// Release builds ignore it.
+#[cfg(debug_assertions)]
+pub const TEST_ROOT_ENV: &str = "S1TRUST_TEST_PLIST_ROOT";
+
 /// The store below `root` (`/` on a Mac).
 pub fn plist_path(root: &Path) -> PathBuf {
     root.join(PLIST_PATH)
+}
+
+/// The root the store lives below on this device: `/` on a Mac, none elsewhere.
+pub fn store_root() -> Option<PathBuf> {
+    #[cfg(debug_assertions)]
+    if let Some(root) = std::env::var_os(TEST_ROOT_ENV) {
+        return Some(root.into());
+    }
+    cfg!(target_os = "macos").then(|| PathBuf::from("/"))
 }
 
 /// The store's content for `report` ([`super::Published`]).
@@ -39,6 +54,22 @@ pub fn write_plist(
         .to_writer_xml(&mut bytes)
         .map_err(std::io::Error::other)?;
     crate::atomic::write_atomic(&plist_path(root), &bytes, 0o644, 0o755)
+}
+
+/// `Result` and `ExpiresAt` of the store below `root`.
+pub fn read_plist(root: &Path) -> Result<super::Stored, plist::Error> {
+    let value = plist::Value::from_file(plist_path(root))?;
+    let dict = value.as_dictionary();
+    let text = |key: &str| {
+        dict.and_then(|d| d.get(key))
+            .and_then(plist::Value::as_string)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(super::Stored {
+        result: text("Result"),
+        expires_at: text("ExpiresAt"),
+    })
 }
 
 #[cfg(test)]

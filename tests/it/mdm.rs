@@ -282,3 +282,35 @@ fn the_shipped_shell_scripts_are_shellcheck_clean_and_the_powershell_only_runs_t
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+root_test!(
+    fn generated_intune_rules_are_the_shipped_ones_with_the_configured_page() {
+        let dir = crate::helpers::scratch();
+        let config = dir.path().join("s1trust.toml");
+        std::fs::write(
+            &config,
+            "[publish]\nmore_info_url = \"https://intranet.contoso.com/device-trust\"\n",
+        )
+        .unwrap();
+        crate::helpers::set_mode(&config, 0o644);
+        let run = crate::helpers::run_s1trust(&["generate", "intune-rules"], &config, &[]);
+        run.expect_code(0);
+        let generated = run.json();
+        let mut shipped: Value = serde_json::from_str(RULES).unwrap();
+        for rule in shipped["Rules"].as_array_mut().unwrap() {
+            assert_eq!(rule["MoreInfoUrl"], "https://support.example.com/s1trust");
+            rule["MoreInfoUrl"] = json!("https://intranet.contoso.com/device-trust");
+        }
+        assert_eq!(generated, shipped, "the shipped rules but for the address");
+
+        std::fs::write(&config, "[publish]\nmore_info_url = \"intranet\"\n").unwrap();
+        let run = crate::helpers::run_s1trust(&["generate", "intune-rules"], &config, &[]);
+        run.expect_code(2);
+        assert!(
+            run.stderr
+                .contains("`more_info_url` must be an http(s) address"),
+            "{}",
+            run.stderr
+        );
+    }
+);

@@ -92,12 +92,15 @@ impl<'t> Device<'t> {
 
     /// `s1trust <args>` with this device's configuration and identity.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[])
+    }
+
+    /// [`Device::run`] with more environment variables.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let identity = path_arg(&self.identity);
-        let run = run_s1trust(
-            args,
-            &self.config,
-            &[("S1TRUST_TEST_IDENTITY", identity.as_str())],
-        );
+        let mut all = vec![("S1TRUST_TEST_IDENTITY", identity.as_str())];
+        all.extend_from_slice(env);
+        let run = run_s1trust(args, &self.config, &all);
         if self.watch_requests {
             self.tenant.assert_token_kept_secret(&run);
         }
