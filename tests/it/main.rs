@@ -36,6 +36,8 @@ mod mdm;
 mod packaging;
 #[cfg(unix)]
 mod publish;
+#[cfg(unix)]
+mod relay;
 mod sentinelctl_real;
 mod smbios_tables;
 #[cfg(target_os = "linux")]
