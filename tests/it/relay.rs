@@ -520,14 +520,28 @@ root_test!(
 
 root_test!(
     /// Bearer secrets: a missing or wrong one is 401; over the per-client rate, 429.
+    /// (And the tenant's own 429, retried by the client, is counted.)
     fn bearer_secrets_and_rate_limits() {
         let (tenant, agents) = generated_tenant(20);
+        tenant.emulator.add_fault(
+            Fault::new(FaultKind::Status {
+                code: 429,
+                retry_after: Some("1".into()),
+            })
+            .path(AGENTS)
+            .times(1),
+        );
         let mut relay = Relay::start(Setup {
             access: Access::Secret,
             extra_server: "per_client_rate = 0.2\nper_client_burst = 4",
             ..Setup::for_tenant(&tenant)
         });
         relay.wait_ready();
+        assert_eq!(
+            relay.metric("s1trust_relay_tenant_rate_limited_total{integration=\"corp\"}"),
+            1.0
+        );
+        assert_eq!(tenant.agent_requests().len(), 2);
         let client = relay.client(None);
         let query = format!(
             "serialNumber__contains={}",
@@ -685,3 +699,14 @@ root_test!(
         assert!(!out.contains(TOKEN));
     }
 );
+
+/// The annotated example in packaging/ is a configuration the relay accepts.
+#[test]
+fn the_example_configuration_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/relay/relay.example.toml");
+    let config = s1trust::relay::config::parse(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|problems| panic!("{problems:?}"));
+    assert_eq!(config.server.listen.to_string(), "0.0.0.0:8443");
+    assert_eq!(config.sync.interval, Duration::from_secs(300));
+    assert_eq!(config.integrations.len(), 1);
+}
