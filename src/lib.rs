@@ -22,6 +22,7 @@ pub mod lookup;
 pub mod posture;
 pub mod publish;
 pub mod reason;
+#[cfg(unix)]
 pub mod relay;
 pub mod tenant;
 pub mod text;

@@ -15,8 +15,8 @@ pub const DEFAULT_CONFIG: &str = "/etc/s1trust-relay/relay.toml";
 /// Largest configuration read.
 const MAX_CONFIG: u64 = 1024 * 1024;
 
-/// Below the tenant's documented `/agents` limit of 25 requests/s per token
-/// (docs/relay.md "Tenant requests"), leaving room for the token's other users.
+/// Below the tenant's documented `/agents` limit of 25 requests/s per token (docs/relay.md
+/// "Tenant requests, replicas and sizing"), leaving room for the token's other users.
 pub const DEFAULT_MAX_REQUESTS_PER_SECOND: f64 = 10.0;
 
 /// The whole configuration.

@@ -125,7 +125,14 @@ fn run(config: RelayConfig, checked: Checked) -> ExitCode {
         config.integrations.iter().map(|i| i.name.clone()),
     ));
     log::install(tracing::Level::INFO, metrics.clone());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let signals = match block_shutdown_signals() {
+        Ok(signals) => signals,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot take over SIGTERM and SIGINT");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -151,7 +158,7 @@ fn run(config: RelayConfig, checked: Checked) -> ExitCode {
         ),
         metrics,
     });
-    match runtime.block_on(serve(&config, checked.tls, state)) {
+    match runtime.block_on(serve(&config, checked.tls, state, signals)) {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS
@@ -167,10 +174,12 @@ async fn serve(
     config: &RelayConfig,
     tls: Option<TlsAcceptor>,
     state: Arc<State>,
+    signals: libc::sigset_t,
 ) -> std::io::Result<()> {
-    let devices = bind(config.server.listen).await?;
-    let ops = bind(config.server.ops_listen).await?;
+    let devices = bind(config.server.listen)?;
+    let ops = tokio::net::TcpListener::from_std(bind(config.server.ops_listen)?)?;
     let (stop_tx, stop) = watch::channel(false);
+    let (drained_tx, drained) = watch::channel(false);
     let graceful = Arc::new(GracefulShutdown::new());
     for index in 0..state.held.len() {
         tokio::spawn(keep_synced(state.clone(), index, config.sync, stop.clone()));
@@ -183,29 +192,32 @@ async fn serve(
         bearer_secrets = !state.secrets.is_empty(),
         "listening"
     );
-    let loops = [
-        tokio::spawn(server::accept_loop(
-            devices,
-            Role::Devices(tls),
-            state.clone(),
-            graceful.clone(),
-            stop.clone(),
-        )),
-        tokio::spawn(server::accept_loop(
-            ops,
-            Role::Ops,
-            state,
-            graceful.clone(),
-            stop,
-        )),
-    ];
-    shutdown_signal().await?;
+    let workers = (0..worker_count())
+        .map(|n| {
+            let listener = devices.try_clone()?;
+            let (role, state) = (Role::Devices(tls.clone()), state.clone());
+            let (graceful, stop, drained) = (graceful.clone(), stop.clone(), drained.clone());
+            std::thread::Builder::new()
+                .name(format!("devices-{n}"))
+                .spawn(move || devices_worker(listener, role, state, graceful, stop, drained))
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let ops_loop = tokio::spawn(server::accept_loop(
+        ops,
+        Role::Ops,
+        state,
+        graceful.clone(),
+        stop,
+    ));
+    shutdown_signal(signals).await?;
     tracing::info!("shutting down: no new connections, finishing requests in flight");
     let _ = stop_tx.send(true);
-    for accept in loops {
-        let _ = accept.await;
+    let _ = ops_loop.await;
+    // The workers drop their handles as their accept loops end.
+    let until = Instant::now() + DRAIN_TIMEOUT;
+    while Arc::strong_count(&graceful) > 1 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // Every accept loop has ended, so this is the only handle left.
     if let Ok(graceful) = Arc::try_unwrap(graceful)
         && tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
             .await
@@ -213,30 +225,91 @@ async fn serve(
     {
         tracing::warn!("requests still in flight after the drain timeout were cut");
     }
-    Ok(())
-}
-
-async fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("binding {addr}: {e}")))
-}
-
-#[cfg(unix)]
-async fn shutdown_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
+    let _ = drained_tx.send(true);
+    for worker in workers {
+        let _ = worker.join();
     }
     Ok(())
 }
 
-#[cfg(not(unix))]
-async fn shutdown_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+/// Threads answering devices. Each runs its own single-threaded runtime on the same
+/// listening socket, rather than one multi-threaded runtime for all: tokio's
+/// `rt-multi-thread` feature would add its scheduler to the endpoint binary too
+/// (tokio's features are the package's), about 43 KB of it.
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// Serves devices on `listener` until `stop`, then keeps its connections' tasks
+/// running until `drained` (the graceful shutdown has let them finish).
+fn devices_worker(
+    listener: std::net::TcpListener,
+    role: Role,
+    state: Arc<State>,
+    graceful: Arc<GracefulShutdown>,
+    stop: watch::Receiver<bool>,
+    mut drained: watch::Receiver<bool>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start a devices worker");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => server::accept_loop(listener, role, state, graceful, stop).await,
+            Err(e) => {
+                drop(graceful);
+                tracing::error!(error = %e, "a devices worker cannot listen");
+            }
+        }
+        server::stopped(&mut drained).await;
+    });
+}
+
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("binding {addr}: {e}")))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// SIGTERM and SIGINT, blocked in every thread (so call this before the runtime
+/// starts its threads) and awaited by [`shutdown_signal`]. Not tokio's `signal`
+/// feature: it would add a signal driver to every tokio runtime of the package,
+/// the endpoint binary's included.
+fn block_shutdown_signals() -> std::io::Result<libc::sigset_t> {
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset before use.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        match libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) {
+            0 => Ok(set),
+            errno => Err(std::io::Error::from_raw_os_error(errno)),
+        }
+    }
+}
+
+/// Returns when one of the blocked `signals` arrives.
+async fn shutdown_signal(signals: libc::sigset_t) -> std::io::Result<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut received = 0;
+            // SAFETY: `signals` is an initialised set; sigwait writes one int.
+            let _ = unsafe { libc::sigwait(&signals, &mut received) };
+            let _ = tx.send(received);
+        })?;
+    let _ = rx.await;
+    Ok(())
 }
 
 /// Syncs integration `index` now and every interval until `stop`.
@@ -277,7 +350,13 @@ fn record_success(
 ) {
     let agents = inventory.len() as u64;
     let synced_at = inventory.synced_at;
-    *held.inventory.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(inventory));
+    let previous = held
+        .inventory
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .replace(Arc::new(inventory));
+    drop(previous);
+    release_free_memory();
     metrics.agents.store(agents, Relaxed);
     metrics.syncs_ok.fetch_add(1, Relaxed);
     metrics.last_result.store(1, Relaxed);
@@ -295,7 +374,19 @@ fn record_success(
     );
 }
 
+/// Hands the sync's freed memory (the pages' parse trees, the previous inventory) back
+/// to the system: glibc keeps it in per-thread arenas otherwise, and the relay's
+/// resident size would show the peak of a sync rather than what it holds.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns unused heap pages; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn record_failure(held: &Held, metrics: &SyncMetrics, error: &sync::SyncError, took: Duration) {
+    release_free_memory();
     metrics.syncs_failed.fetch_add(1, Relaxed);
     metrics.last_result.store(0, Relaxed);
     metrics
