@@ -409,6 +409,39 @@ impl Factor {
     }
 }
 
+/// Every agent-record field a device reads: the factors' rules, the binding and scope
+/// checks, the lookup's selection and the `lookup` command's output (README "Lookup").
+/// A relay keeps these and drops the rest (host users, IP addresses, tags), so what it
+/// holds and serves is what the devices need and no more.
+pub const RECORD_FIELDS: &[&str] = &[
+    // Identity and binding (`posture::binding`, `lookup`).
+    "id",
+    "uuid",
+    "serialNumber",
+    "computerName",
+    "osType",
+    "osName",
+    // Retirement and scope (`posture::evaluate`).
+    "isDecommissioned",
+    "isUninstalled",
+    "siteId",
+    "accountId",
+    "groupId",
+    // The factors (the rules below).
+    "isActive",
+    "lastActiveDate",
+    "agentVersion",
+    "isUpToDate",
+    "activeThreats",
+    "infected",
+    "threatRebootRequired",
+    "operationalState",
+    "mitigationMode",
+    "networkStatus",
+    "firewallEnabled",
+    "encryptedApplications",
+];
+
 /// Default for [`Parameter::MaxInactive`]: the agent checks in far more often.
 pub const DEFAULT_MAX_INACTIVE: Duration = Duration::from_secs(3600);
 
@@ -453,6 +486,36 @@ impl FactorSettings {
         match &self.remediation {
             Some(text) => text,
             None => self.key.factor().remediation_for(reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relay_keeps_every_field_a_rule_reads() {
+        for factor in CATALOGUE {
+            let fields = match factor.rule {
+                Rule::Lookup => vec![
+                    "id",
+                    "uuid",
+                    "serialNumber",
+                    "isDecommissioned",
+                    "isUninstalled",
+                    "siteId",
+                    "accountId",
+                ],
+                Rule::Zero { field, .. } | Rule::Flag { field, .. } | Rule::Text { field, .. } => {
+                    vec![field]
+                }
+                Rule::RecentlyActive => vec!["isActive", "lastActiveDate"],
+                Rule::UpToDate => vec!["agentVersion", "isUpToDate"],
+            };
+            for field in &fields {
+                assert!(RECORD_FIELDS.contains(field), "{}: {field}", factor.code);
+            }
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod lookup;
 pub mod posture;
 pub mod publish;
 pub mod reason;
+#[cfg(unix)]
+pub mod relay;
 pub mod tenant;
 pub mod text;
 pub mod token;

@@ -26,6 +26,11 @@ impl AgentRecord {
         Self(fields)
     }
 
+    /// Every field as sent.
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
     /// A string field; numbers are rendered as strings (IDs sometimes arrive as numbers).
     pub fn text(&self, key: &str) -> Option<String> {
         match self.0.get(key)? {
@@ -140,7 +145,7 @@ fn read_page(response: super::ApiResponse) -> Result<AgentPage, TenantError> {
 
 /// Shows decommissioned and uninstalled records too, so they are reported rather than
 /// looking like "not registered".
-const INCLUDE_RETIRED: [(&str, &str); 2] = [
+pub const INCLUDE_RETIRED: [(&str, &str); 2] = [
     ("isDecommissioned", "true,false"),
     ("isUninstalled", "true,false"),
 ];

@@ -452,6 +452,7 @@ root_test!(
             path_prefix: None,
             token: None,
             times: None,
+            after: 0,
             kind: FaultKind::Status {
                 code: 503,
                 retry_after: None,
@@ -472,6 +473,7 @@ root_test!(
             path_prefix: Some("/web/api/v2.1/agents".into()),
             token: None,
             times: Some(1),
+            after: 0,
             kind: FaultKind::Latency(std::time::Duration::from_secs(3)),
         });
         let config = path_arg(&lab.config);
@@ -534,6 +536,7 @@ root_test!(
             path_prefix: Some("/web/api/v2.1/agents".into()),
             token: None,
             times: None,
+            after: 0,
             kind: FaultKind::RawJson(format!(
                 "{{\"data\":[{doubled}],\"pagination\":{{\"totalItems\":1,\"nextCursor\":null}}}}"
             )),

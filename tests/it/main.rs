@@ -39,6 +39,8 @@ mod packaging;
 mod progress;
 #[cfg(unix)]
 mod publish;
+#[cfg(unix)]
+mod relay;
 mod sentinelctl_real;
 mod smbios_tables;
 #[cfg(target_os = "linux")]

@@ -247,6 +247,28 @@ impl AgentQuery {
         })
     }
 
+    /// Whether every record passes: no identity, scope or activity filter, and both
+    /// retired states asked for.
+    pub fn selects_everything(&self) -> bool {
+        let both = |list: &Option<Vec<bool>>| {
+            list.as_ref()
+                .is_some_and(|l| l.contains(&true) && l.contains(&false))
+        };
+        self.uuid.is_none()
+            && self.uuids.is_none()
+            && self.ids.is_none()
+            && self.serial_contains.is_none()
+            && self.uuid_contains.is_none()
+            && self.computer_name_contains.is_none()
+            && self.computer_name.is_none()
+            && self.site_ids.is_none()
+            && self.account_ids.is_none()
+            && self.group_ids.is_none()
+            && both(&self.is_decommissioned)
+            && (self.is_uninstalled.is_none() || both(&self.is_uninstalled))
+            && self.is_active.is_none()
+    }
+
     /// Whether `agent` passes every filter (paging aside).
     pub fn matches(&self, agent: &Value) -> bool {
         self.matches_identity(agent) && self.matches_scope(agent) && self.matches_state(agent)
@@ -392,12 +414,24 @@ pub fn run_query(
     query: &AgentQuery,
     visible_sites: Option<&[String]>,
 ) -> AgentPage {
-    let matching: Vec<&Value> = agents
-        .iter()
-        .filter(|a| in_list(visible_sites, str_field(a, "siteId")))
-        .filter(|a| query.matches(a))
-        .collect();
-    let total_items = if query.skip_count { 0 } else { matching.len() };
+    // A full listing (a relay's sync) slices the records as they are: with 100 000
+    // agents, filtering them all again for every page would cost more than the page.
+    let everything = visible_sites.is_none() && query.selects_everything();
+    let matching: Vec<&Value> = if everything {
+        Vec::new()
+    } else {
+        agents
+            .iter()
+            .filter(|a| in_list(visible_sites, str_field(a, "siteId")))
+            .filter(|a| query.matches(a))
+            .collect()
+    };
+    let matching_len = if everything {
+        agents.len()
+    } else {
+        matching.len()
+    };
+    let total_items = if query.skip_count { 0 } else { matching_len };
     let first = query.cursor_offset.is_none();
     if query.count_only {
         return AgentPage {
@@ -411,11 +445,16 @@ pub fn run_query(
         .cursor_offset
         .unwrap_or(0)
         .saturating_add(query.skip)
-        .min(matching.len());
-    let end = start.saturating_add(query.limit).min(matching.len());
-    let next_cursor = (end < matching.len()).then(|| encode_cursor(end));
+        .min(matching_len);
+    let end = start.saturating_add(query.limit).min(matching_len);
+    let next_cursor = (end < matching_len).then(|| encode_cursor(end));
+    let data = if everything {
+        agents[start..end].to_vec()
+    } else {
+        matching[start..end].iter().map(|v| (*v).clone()).collect()
+    };
     AgentPage {
-        data: matching[start..end].iter().map(|v| (*v).clone()).collect(),
+        data,
         total_items,
         single_page: first && next_cursor.is_none(),
         next_cursor,
@@ -667,5 +706,31 @@ mod tests {
         );
         let single = run_query(&fixture(), &query("limit=10"), None).to_json();
         assert_eq!(single["pagination"], json!({"totalItems": 4}));
+    }
+
+    #[test]
+    fn a_full_listing_pages_like_the_filtered_path() {
+        let all = fixture();
+        let full = query("isDecommissioned=true,false&isUninstalled=true,false&limit=3");
+        assert!(full.selects_everything());
+        assert!(!query("isDecommissioned=true&limit=3").selects_everything());
+        assert!(!query("isDecommissioned=true,false&uuid=u1").selects_everything());
+        let mut seen = Vec::new();
+        let mut page = run_query(&all, &full, None);
+        loop {
+            assert_eq!(page.total_items, all.len());
+            seen.extend(ids(&page));
+            let Some(cursor) = page.next_cursor.clone() else {
+                break;
+            };
+            let next = query(&format!(
+                "isDecommissioned=true,false&isUninstalled=true,false&limit=3&cursor={cursor}"
+            ));
+            page = run_query(&all, &next, None);
+        }
+        let mut sorted = all.clone();
+        sort_agents(&mut sorted);
+        let want: Vec<String> = sorted.iter().map(agent_id).collect();
+        assert_eq!(seen, want);
     }
 }

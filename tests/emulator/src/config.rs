@@ -185,6 +185,9 @@ pub struct Fault {
     pub kind: FaultKind,
     /// Apply to the first N matching requests only; `None` = always.
     pub times: Option<u32>,
+    /// Let this many matching requests through untouched first (a sync that dies
+    /// after page k: `after: k`).
+    pub after: u32,
 }
 
 impl Fault {
@@ -195,6 +198,7 @@ impl Fault {
             token: None,
             kind,
             times: None,
+            after: 0,
         }
     }
 
@@ -214,6 +218,12 @@ impl Fault {
     /// Applies the rule to the first `n` matching requests only.
     pub fn times(mut self, n: u32) -> Self {
         self.times = Some(n);
+        self
+    }
+
+    /// Lets the first `n` matching requests through before the rule applies.
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
         self
     }
 }
@@ -299,6 +309,8 @@ struct FaultFileEntry {
     #[serde(default)]
     times: Option<u32>,
     #[serde(default)]
+    after: u32,
+    #[serde(default)]
     ms: Option<u64>,
     #[serde(default)]
     code: Option<u16>,
@@ -364,6 +376,7 @@ impl FaultFileEntry {
             token: self.token,
             kind,
             times: self.times,
+            after: self.after,
         })
     }
 }

@@ -37,12 +37,17 @@ impl FaultSet {
         self.with(|r| r.push(rule));
     }
 
-    /// The first matching rule with uses left; uses one.
+    /// The first matching rule with uses left; uses one. A rule still letting requests
+    /// through (`after`) counts this one and lets it pass.
     pub(crate) fn take(&self, path: &str, token: Option<&str>) -> Option<FaultKind> {
         self.with(|rules| {
             let rule = rules
                 .iter_mut()
                 .find(|r| r.times != Some(0) && matches(r, path, token))?;
+            if rule.after > 0 {
+                rule.after -= 1;
+                return None;
+            }
             if let Some(n) = rule.times.as_mut() {
                 *n -= 1;
             }

@@ -24,6 +24,7 @@ mod api;
 mod config;
 pub mod envelope;
 mod faults;
+mod generate;
 mod log;
 mod ratelimit;
 mod server;
@@ -43,6 +44,7 @@ pub use config::{
     EmulatorConfig, Fault, FaultKind, TokenSpec, load_agents, load_faults, load_tokens,
     parse_agents, parse_faults,
 };
+pub use generate::generate_agents;
 pub use log::{LoggedRequest, Outcome};
 pub use server::RequestObserver;
 

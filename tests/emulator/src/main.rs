@@ -48,7 +48,8 @@ FAULTS FILE
   A JSON list of rules, checked in order; the first matching rule with uses
   left applies. Common keys: "kind" (required), "path" (path prefix to match),
   "token" (only requests with this token), "times" (apply to the first N
-  matching requests only; omitted = always). Kinds:
+  matching requests only; omitted = always), "after" (let the first N matching
+  requests through before applying, e.g. a listing that dies after page N). Kinds:
     {"kind":"latency","ms":1500}                   delay, then answer normally
     {"kind":"status","code":503,"retry_after":"2"} the console's error envelope
                                                    (+ Retry-After when given)
@@ -82,6 +83,21 @@ struct Cli {
     /// Agent records (JSON array or {"data":[...]}) [default: the bundled fixtures/agents.json]
     #[arg(long, value_name = "FILE")]
     agents: Option<PathBuf>,
+
+    /// Serve N generated agents (deterministic for a --seed; every 50th a decommissioned
+    /// duplicate, about one in 1000 with a placeholder serial), added to --agents when
+    /// that is given, in place of the bundled fixtures otherwise
+    #[arg(long, value_name = "N")]
+    generate_agents: Option<usize>,
+
+    /// Seed for --generate-agents
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 1,
+        requires = "generate_agents"
+    )]
+    seed: u64,
 
     /// Address to listen on; only loopback addresses are accepted
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
@@ -144,11 +160,22 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn build_config(cli: &Cli) -> Result<EmulatorConfig, String> {
-    let agents_path = cli
-        .agents
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(BUNDLED_AGENTS));
-    let agents = s1_emulator::load_agents(&agents_path).map_err(|e| e.to_string())?;
+    let agents_path = match (&cli.agents, cli.generate_agents) {
+        (Some(path), _) => Some(path.clone()),
+        (None, None) => Some(PathBuf::from(BUNDLED_AGENTS)),
+        (None, Some(_)) => None,
+    };
+    let mut agents = match agents_path {
+        Some(path) => s1_emulator::load_agents(&path).map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    if let Some(n) = cli.generate_agents {
+        agents.extend(s1_emulator::generate_agents(
+            n,
+            cli.seed,
+            time::OffsetDateTime::now_utc(),
+        ));
+    }
     let faults = match &cli.faults {
         Some(path) => s1_emulator::load_faults(path).map_err(|e| e.to_string())?,
         None => Vec::new(),
