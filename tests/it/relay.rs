@@ -710,3 +710,5 @@ fn the_example_configuration_parses() {
     assert_eq!(config.sync.interval, Duration::from_secs(300));
     assert_eq!(config.integrations.len(), 1);
 }
+
+mod devices;

@@ -12,7 +12,9 @@ use super::tenant::Tenant;
 pub struct Integration {
     name: String,
     url: String,
-    token_file: String,
+    /// `token_file`, or for an integration reached through a relay its `relay` line
+    /// and credentials.
+    access: String,
     ca_file: String,
     extra: String,
 }
@@ -24,7 +26,7 @@ impl Integration {
         Self {
             name: name.into(),
             url: url.into(),
-            token_file: "api.token".into(),
+            access: "token_file = \"api.token\"".into(),
             ca_file: "ca.pem".into(),
             extra: String::new(),
         }
@@ -41,7 +43,15 @@ impl Integration {
     }
 
     pub fn token_file(mut self, path: &str) -> Self {
-        self.token_file = path.into();
+        self.access = format!("token_file = \"{path}\"");
+        self
+    }
+
+    /// Asks the s1trust-relay at `url` instead of the console, presenting `credentials`
+    /// (TOML lines: `relay_secret_file = …`, or `client_cert`/`client_key`); `ca_file`
+    /// then vouches for the relay.
+    pub fn relay(mut self, url: &str, credentials: &str) -> Self {
+        self.access = format!("relay = \"{url}\"\n{}", credentials.trim_end());
         self
     }
 
@@ -68,8 +78,8 @@ impl Integration {
 
     fn text(&self) -> String {
         let mut text = format!(
-            "[[integration]]\nname = \"{}\"\nurl = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n",
-            self.name, self.url, self.token_file, self.ca_file
+            "[[integration]]\nname = \"{}\"\nurl = \"{}\"\n{}\nca_file = \"{}\"\n",
+            self.name, self.url, self.access, self.ca_file
         );
         if !self.extra.is_empty() {
             text.push_str(&self.extra);
@@ -86,6 +96,7 @@ pub struct Config {
     deadline: Option<String>,
     snapshot: Option<PathBuf>,
     max_age: Option<String>,
+    relay_max_age: Option<String>,
 }
 
 impl Config {
@@ -129,6 +140,12 @@ impl Config {
         self
     }
 
+    /// `[relay] max_age`, as written (`"1s"`).
+    pub fn relay_max_age(mut self, max_age: &str) -> Self {
+        self.relay_max_age = Some(max_age.into());
+        self
+    }
+
     pub fn text(&self) -> String {
         let mut sections: Vec<String> = self.integrations.iter().map(Integration::text).collect();
         if let Some(deadline) = &self.deadline {
@@ -143,6 +160,9 @@ impl Config {
                 snapshot.push_str(&format!("max_age = \"{max_age}\"\n"));
             }
             sections.push(snapshot);
+        }
+        if let Some(max_age) = &self.relay_max_age {
+            sections.push(format!("[relay]\nmax_age = \"{max_age}\"\n"));
         }
         sections.join("\n")
     }
