@@ -130,6 +130,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    // reqwest is built without a default TLS provider; the relay here is plain HTTP,
+    // but the client still wants one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()

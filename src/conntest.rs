@@ -8,7 +8,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::app::checklist::Progress;
+use crate::progress::Progress;
 use crate::tenant::{TenantClient, TenantError};
 
 /// A token expiring sooner than this draws a warning.

@@ -20,6 +20,7 @@ pub mod identity;
 pub mod install;
 pub mod lookup;
 pub mod posture;
+pub mod progress;
 pub mod publish;
 pub mod reason;
 #[cfg(unix)]

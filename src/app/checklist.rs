@@ -1,18 +1,7 @@
 //! A checklist of ✓/✗ lines with fixes, as data: `doctor` builds one, and the CLI's
 //! one renderer prints it (and the other commands' step lists).
 
-/// One checked thing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedItem {
-    /// Whether it passed.
-    pub ok: bool,
-    /// What was checked.
-    pub what: String,
-    /// What was found.
-    pub detail: String,
-    /// What to do, when it failed.
-    pub hint: Option<String>,
-}
+pub use crate::progress::{CheckedItem, Progress};
 
 /// A titled group of steps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,20 +10,6 @@ pub struct Section {
     pub title: String,
     /// Its steps, in order.
     pub steps: Vec<CheckedItem>,
-}
-
-/// What a run of steps reports as it goes, so a terminal can show each step as it
-/// finishes and what it is waiting for in between (doctor, `integration test`,
-/// `lookup` and `refresh -v` wait on the network or the agent's tool). `T` is the
-/// step: a [`CheckedItem`], or a connection test's own step.
-pub enum Progress<'a, T = CheckedItem> {
-    /// A new section starts.
-    Section(&'a str),
-    /// A step that may take a while starts: what it waits for, for people. The next
-    /// `Item`, or the end of the run, ends the wait.
-    Waiting(&'a str),
-    /// A step finished.
-    Item(&'a T),
 }
 
 /// Collects sections and steps in order.
