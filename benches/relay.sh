@@ -123,6 +123,8 @@ ready=$(date +%s.%N)
 sync_requests=$(( $(grep -cE '^GET ' "$work/tenant.log") - requests_before ))
 held=$(curl -sf "$ops/metrics" | awk '/^s1trust_relay_agents\{/ {print $2}')
 min_pages=$(( (held + 999) / 1000 ))
+[ "$sync_requests" = "$min_pages" ] ||
+  { echo "the sync made $sync_requests tenant requests for $held agents (minimum $min_pages)" >&2; exit 1; }
 rss() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$relay_pid/status"; }
 rss_synced=$(rss VmRSS)
 
