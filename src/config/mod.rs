@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use std::io::Read;
 
-use toml_edit::{Document, Item, TableLike};
+use toml_edit::{Item, TableLike};
 
 use crate::fs_trust::{self, Rule, TrustError, file_message, io_wrong};
 
@@ -21,6 +21,7 @@ use crate::catalogue::{FactorKey, FactorSettings, Parameter};
 use crate::identity::OsType;
 pub(crate) mod edit;
 pub mod name;
+pub(crate) mod reader;
 pub mod settings;
 
 use crate::tenant::url::ConsoleUrl;
@@ -217,25 +218,10 @@ pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
 /// Parses configuration text, returning every problem found.
 pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
-    let doc = match Document::parse(text) {
-        Ok(doc) => doc,
-        Err(e) => {
-            let line = e.span().map(|s| LineIndex::new(text).line_of(s.start));
-            let message = e.message().trim().to_owned();
-            return Err(vec![Problem { line, message }]);
-        }
-    };
-    let mut collector = ProblemCollector {
-        lines: LineIndex::new(text),
-        problems: Vec::new(),
-    };
+    let (doc, problems) = reader::Problems::parse(text)?;
+    let mut collector = ProblemCollector(problems);
     let config = collector.config(doc.as_table());
-    if collector.problems.is_empty() {
-        Ok(config)
-    } else {
-        collector.problems.sort_by_key(|p| p.line);
-        Err(collector.problems)
-    }
+    collector.0.finish(config)
 }
 
 /// `path` with every symbolic link resolved, or as given when it does not exist yet.
@@ -267,26 +253,6 @@ fn resolve_relative_paths(config: &mut Config, config_path: &Path) {
     }
 }
 
-/// Where each line starts, computed once, so every problem's line is a binary
-/// search rather than a scan of the file.
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
-            .collect();
-        Self { starts }
-    }
-
-    /// The 1-based line holding byte `offset`.
-    fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&start| start <= offset)
-    }
-}
-
 const TOP_KEYS: &[&str] = &["integration", "http", "snapshot", "publish", "relay"];
 const INTEGRATION_KEYS: &[&str] = &[
     "name",
@@ -308,18 +274,25 @@ const PUBLISH_KEYS: &[&str] = &["marker", "plist", "registry", "more_info_url"];
 const RELAY_KEYS: &[&str] = &["max_age"];
 const FACTOR_KEYS: &[&str] = &["enabled", "os", "remediation"];
 
-/// Collects problems while reading a document.
-struct ProblemCollector {
-    lines: LineIndex,
-    problems: Vec<Problem>,
+/// Reads the device's tables, collecting problems ([`reader::Problems`] does the
+/// reading every table shares).
+struct ProblemCollector(reader::Problems);
+
+impl std::ops::Deref for ProblemCollector {
+    type Target = reader::Problems;
+
+    fn deref(&self) -> &reader::Problems {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ProblemCollector {
+    fn deref_mut(&mut self) -> &mut reader::Problems {
+        &mut self.0
+    }
 }
 
 impl ProblemCollector {
-    fn problem(&mut self, span: Option<Range<usize>>, message: String) {
-        let line = span.map(|s| self.lines.line_of(s.start));
-        self.problems.push(Problem { line, message });
-    }
-
     /// The top-level table `key` read by `read`; its defaults when absent or not a table.
     fn section<T: Default>(
         &mut self,
@@ -432,16 +405,6 @@ impl ProblemCollector {
                 default
             }
         }
-    }
-
-    fn switch(&mut self, table: &dyn TableLike, key: &str, default: bool) -> bool {
-        let Some(item) = table.get(key) else {
-            return default;
-        };
-        item.as_bool().unwrap_or_else(|| {
-            self.problem(item.span(), format!("`{key}` must be true or false"));
-            default
-        })
     }
 
     fn snapshot(&mut self, table: &dyn TableLike) -> SnapshotSettings {
@@ -565,21 +528,6 @@ impl ProblemCollector {
         })
     }
 
-    fn check_keys(&mut self, table: &dyn TableLike, allowed: &[&str], context: &str) {
-        for (key, _) in table.iter() {
-            if !allowed.contains(&key) {
-                let span = table.key(key).and_then(|k| k.span());
-                self.problem(
-                    span,
-                    format!(
-                        "unknown key `{key}` in {context} (allowed: {})",
-                        allowed.join(", ")
-                    ),
-                );
-            }
-        }
-    }
-
     fn integrations(&mut self, item: Option<&Item>) -> Vec<Integration> {
         let Some(item) = item else {
             return Vec::new();
@@ -656,17 +604,6 @@ impl ProblemCollector {
         self.string(table, key)
     }
 
-    fn string(&mut self, table: &dyn TableLike, key: &str) -> Option<String> {
-        let item = table.get(key)?;
-        match item.as_str() {
-            Some(s) => Some(s.to_owned()),
-            None => {
-                self.problem(item.span(), format!("`{key}` must be a string"));
-                None
-            }
-        }
-    }
-
     fn id_list(&mut self, table: &dyn TableLike, key: &str) -> Vec<String> {
         let Some(item) = table.get(key) else {
             return Vec::new();
@@ -699,24 +636,7 @@ impl ProblemCollector {
     }
 
     fn duration(&mut self, table: &dyn TableLike, key: &str, default: Duration) -> Duration {
-        let Some(item) = table.get(key) else {
-            return default;
-        };
-        let max = max_duration(key);
-        let parsed = item
-            .as_str()
-            .and_then(|s| humantime::parse_duration(s.trim()).ok())
-            .filter(|d| !d.is_zero() && *d <= max);
-        parsed.unwrap_or_else(|| {
-            self.problem(
-                item.span(),
-                format!(
-                    "`{key}` must be a duration string up to {}, e.g. \"10s\" or \"1m30s\"",
-                    humantime::format_duration(max)
-                ),
-            );
-            default
-        })
+        self.0.duration(table, key, default, max_duration(key))
     }
 }
 

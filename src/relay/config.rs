@@ -6,8 +6,10 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use toml_edit::{Document, Item, TableLike};
+use toml_edit::{Item, TableLike};
 
+pub use crate::config::Problem;
+use crate::config::reader::Problems;
 use crate::tenant::ConsoleUrl;
 
 /// Where the service unit and the container look for the configuration.
@@ -90,15 +92,6 @@ pub struct IntegrationSettings {
     pub ca_file: Option<PathBuf>,
 }
 
-/// One problem in the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
-
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -178,6 +171,9 @@ fn resolve(config: &mut RelayConfig, dir: &Path) {
 }
 
 const TOP_KEYS: &[&str] = &["server", "sync", "integration"];
+/// Longest sync interval or timeout: a relay that syncs less than daily serves
+/// inventories every device would refuse as stale.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 const SERVER_KEYS: &[&str] = &[
     "listen",
     "ops_listen",
@@ -199,62 +195,31 @@ const INTEGRATION_KEYS: &[&str] = &["name", "url", "token_file", "ca_file"];
 
 /// Parses configuration text, returning every problem found, in line order.
 pub fn parse(text: &str) -> Result<RelayConfig, Vec<Problem>> {
-    let mut reader = Reader {
-        text,
-        problems: Vec::new(),
-    };
-    let doc = match Document::parse(text) {
-        Ok(doc) => doc,
-        Err(e) => {
-            reader.problem(e.span(), e.message().trim().to_owned());
-            return Err(reader.problems);
-        }
-    };
+    let (doc, problems) = Problems::parse(text)?;
+    let mut reader = Reader(problems);
     let config = reader.config(doc.as_table());
-    if reader.problems.is_empty() {
-        Ok(config)
-    } else {
-        reader.problems.sort_by_key(|p| p.line);
-        Err(reader.problems)
+    reader.0.finish(config)
+}
+
+/// Reads the relay's tables, collecting problems ([`Problems`] does the reading every
+/// table shares).
+struct Reader(Problems);
+
+impl std::ops::Deref for Reader {
+    type Target = Problems;
+
+    fn deref(&self) -> &Problems {
+        &self.0
     }
 }
 
-struct Reader<'t> {
-    text: &'t str,
-    problems: Vec<Problem>,
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Problems {
+        &mut self.0
+    }
 }
 
-impl Reader<'_> {
-    fn problem(&mut self, span: Option<Range<usize>>, message: String) {
-        let line = span.map(|s| {
-            let end = s.start.min(self.text.len());
-            self.text.as_bytes()[..end]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1
-        });
-        self.problems.push(Problem { line, message });
-    }
-
-    fn check_keys(&mut self, table: &dyn TableLike, known: &[&str], place: &str) {
-        for (key, item) in table.iter() {
-            if !known.contains(&key) {
-                let span = table
-                    .key(key)
-                    .and_then(|k| k.span())
-                    .or_else(|| item.span());
-                self.problem(
-                    span,
-                    format!(
-                        "unknown key `{key}` in {place} (expected one of: {})",
-                        known.join(", ")
-                    ),
-                );
-            }
-        }
-    }
-
+impl Reader {
     fn config(&mut self, root: &dyn TableLike) -> RelayConfig {
         self.check_keys(root, TOP_KEYS, "the top level");
         let empty = toml_edit::Table::new();
@@ -289,7 +254,7 @@ impl Reader<'_> {
         let ops_listen = self
             .address(table, "ops_listen")
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9464)));
-        let plain = self.switch(table, "plain_http_on_loopback");
+        let plain = self.switch(table, "plain_http_on_loopback", false);
         let cert_file = self.path(table, "cert_file");
         let key_file = self.path(table, "key_file");
         let client_ca_file = self.path(table, "client_ca_file");
@@ -412,14 +377,13 @@ impl Reader<'_> {
     }
 
     fn string(&mut self, table: &dyn TableLike, key: &str) -> Option<String> {
-        let item = table.get(key)?;
-        match item.as_str() {
-            Some(s) if !s.trim().is_empty() => Some(s.to_owned()),
-            _ => {
-                self.problem(item.span(), format!("`{key}` must be a non-empty string"));
-                None
-            }
+        let value = self.0.string(table, key)?;
+        if value.trim().is_empty() {
+            let span = table.get(key).and_then(Item::span);
+            self.problem(span, format!("`{key}` must be a non-empty string"));
+            return None;
         }
+        Some(value)
     }
 
     fn path(&mut self, table: &dyn TableLike, key: &str) -> Option<PathBuf> {
@@ -460,16 +424,6 @@ impl Reader<'_> {
         parsed
     }
 
-    fn switch(&mut self, table: &dyn TableLike, key: &str) -> bool {
-        let Some(item) = table.get(key) else {
-            return false;
-        };
-        item.as_bool().unwrap_or_else(|| {
-            self.problem(item.span(), format!("`{key}` must be true or false"));
-            false
-        })
-    }
-
     fn positive(&mut self, table: &dyn TableLike, key: &str, default: f64) -> f64 {
         let Some(item) = table.get(key) else {
             return default;
@@ -487,20 +441,7 @@ impl Reader<'_> {
     }
 
     fn duration(&mut self, table: &dyn TableLike, key: &str, default: Duration) -> Duration {
-        let Some(item) = table.get(key) else {
-            return default;
-        };
-        let parsed = item
-            .as_str()
-            .and_then(|s| humantime::parse_duration(s.trim()).ok())
-            .filter(|d| !d.is_zero());
-        parsed.unwrap_or_else(|| {
-            self.problem(
-                item.span(),
-                format!("`{key}` must be a duration string, e.g. \"5m\" or \"30s\""),
-            );
-            default
-        })
+        self.0.duration(table, key, default, MAX_DURATION)
     }
 }
 

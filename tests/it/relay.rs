@@ -687,7 +687,7 @@ root_test!(
         assert_eq!(
             out.trim(),
             format!(
-                "s1trust-relay: {}:{line}: unknown key `every` in [sync] (expected one of: interval, max_requests_per_second, request_timeout, timeout)",
+                "s1trust-relay: {}:{line}: unknown key `every` in [sync] (allowed: interval, max_requests_per_second, request_timeout, timeout)",
                 bad.display()
             )
         );
