@@ -150,26 +150,16 @@ relay_secret_file = "relay.secret"
 [snapshot]
 path = "$work/state/posture.json"
 TOML
-mkdir -p "$work/dmi" "$work/opt/sentinelone/bin"
-echo PF2ABCDE > "$work/dmi/product_serial"
-cat > "$work/opt/sentinelone/bin/sentinelctl" <<'SH'
-#!/bin/sh
-case "$1 $2" in
-  "management status") printf 'Connectivity            On\nURL                     https://usea1-contoso.sentinelone.net\nUUID                    a3f1c9e2b7d84e6f9a0b1c2d3e4f5a6b\n' ;;
-  "version ") printf 'Agent version: 24.1.4.257\nSentinelCTL version: 24.1.4.257\n' ;;
-  *) exit 1 ;;
-esac
-SH
-chmod 0755 "$work/opt/sentinelone/bin/sentinelctl"
+# shellcheck source=benches/fake-device.sh
+source "$root/benches/fake-device.sh"
+fake_device_files "$work"
 (umask 077 && printf 'Authorization: Bearer %s\nx-s1trust-console: %s\n' "$secret" "$tenant" > "$work/curl.headers")
-export work out s1 runs relay_url
+export root work out s1 runs relay_url
 cat > "$work/inner.sh" <<'SH'
 set -euo pipefail
-mount -t tmpfs -o mode=0755 none /sys/class
-mkdir -p /sys/class/dmi/id
-cp "$work/dmi/product_serial" /sys/class/dmi/id/product_serial
-mount -t tmpfs -o mode=0755 none /opt
-cp -a "$work/opt/sentinelone" /opt/sentinelone
+# shellcheck source=benches/fake-device.sh
+source "$root/benches/fake-device.sh"
+fake_device_mount "$work"
 export S1TRUST_CONFIG="$work/config.toml"
 "$s1" check --live --json > "$out/check-live.out" || true
 floor="curl -sS --fail -o /dev/null -H @$work/curl.headers '$relay_url/web/api/v2.1/agents?uuids=a3f1c9e2b7d84e6f9a0b1c2d3e4f5a6b&limit=100&isDecommissioned=true,false&isUninstalled=true,false'"

@@ -150,17 +150,9 @@ path = "$work/state/posture.json"
 TOML
 
 # --- the device: fixture laptop CONTOSO-LT-0142 (serial PF2ABCDE, agent a3f1c9e2…)
-mkdir -p "$work/dmi" "$work/opt/sentinelone/bin"
-echo PF2ABCDE > "$work/dmi/product_serial"
-cat > "$work/opt/sentinelone/bin/sentinelctl" <<'SH'
-#!/bin/sh
-case "$1 $2" in
-  "management status") printf 'Connectivity            On\nURL                     https://usea1-contoso.sentinelone.net\nUUID                    a3f1c9e2b7d84e6f9a0b1c2d3e4f5a6b\n' ;;
-  "version ") printf 'Agent version: 24.1.4.257\nSentinelCTL version: 24.1.4.257\n' ;;
-  *) exit 1 ;;
-esac
-SH
-chmod 0755 "$work/opt/sentinelone/bin/sentinelctl"
+# shellcheck source=benches/fake-device.sh
+source "$root/benches/fake-device.sh"
+fake_device_files "$work"
 
 # The curl | jq script: the same exact-serial lookup (substring query, then an exact,
 # case-insensitive match, live and most recently active first), as a shell script does it.
@@ -177,15 +169,12 @@ SH
 # --- inside a private mount namespace: the fake device, then every measurement
 printf '%s\n' "${labels[@]}" > "$work/labels"
 printf '%s\n' "${binaries[@]}" > "$work/binaries"
-export work out url bulk_url runs warmup
+export root work out url bulk_url runs warmup
 cat > "$work/inner.sh" <<'SH'
 set -euo pipefail
-mount -t tmpfs -o mode=0755 none /sys/class
-mkdir -p /sys/class/dmi/id
-cp "$work/dmi/product_serial" /sys/class/dmi/id/product_serial
-chmod 0400 /sys/class/dmi/id/product_serial
-mount -t tmpfs -o mode=0755 none /opt
-cp -a "$work/opt/sentinelone" /opt/sentinelone
+# shellcheck source=benches/fake-device.sh
+source "$root/benches/fake-device.sh"
+fake_device_mount "$work"
 export S1TRUST_CONFIG="$work/config.toml"
 mapfile -t labels < "$work/labels"
 mapfile -t binaries < "$work/binaries"
