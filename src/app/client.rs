@@ -160,8 +160,11 @@ pub fn connect(
             (only.url.clone(), Some(only))
         }
     };
+    // A token given on the command line or in the environment asks the console itself,
+    // even for an integration that normally goes through a relay.
+    let own_token = connection.token_file.is_some() || connection.env_token.is_some();
     let via_relay = integration
-        .filter(|_| connection.token_file.is_none())
+        .filter(|_| !own_token)
         .and_then(|i| Some((i, i.relay.as_ref()?)));
     let client = match via_relay {
         Some((integration, relay)) => {
@@ -184,7 +187,10 @@ pub fn connect(
                 console.clone(),
                 token,
                 &config.http,
-                integration.and_then(|i| i.ca_file.as_deref()),
+                // A relay integration's ca_file vouches for the relay, not the console.
+                integration
+                    .filter(|i| i.relay.is_none())
+                    .and_then(|i| i.ca_file.as_deref()),
                 connection,
                 options.started,
             )

@@ -43,14 +43,17 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn read_pem(path: &Path, system: bool) -> Result<Vec<u8>, AuthError> {
-    if system {
-        // The key decides who the relay is: like a token, root's file in root's folders.
-        return fs_trust::read(path, &Rule::system(MAX_PEM))
-            .map(|(bytes, _)| bytes)
-            .map_err(|e| file_error(path, e.why()));
-    }
-    std::fs::read(path).map_err(|e| file_error(path, e))
+/// The relay's certificate and key decide who it is, and the device CA who may ask:
+/// like its configuration, root's files in folders only root can change.
+/// A private key, like a token file, must also be unreadable by others.
+fn read_pem(path: &Path, private: bool) -> Result<Vec<u8>, AuthError> {
+    let rule = Rule {
+        forbidden_mode: if private { 0o077 } else { 0o022 },
+        ..Rule::system(MAX_PEM)
+    };
+    fs_trust::read(path, &rule)
+        .map(|(bytes, _)| bytes)
+        .map_err(|e| file_error(path, e.why()))
 }
 
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, AuthError> {

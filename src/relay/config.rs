@@ -10,6 +10,7 @@ use toml_edit::{Item, TableLike};
 
 pub use crate::config::Problem;
 use crate::config::reader::Problems;
+use crate::fs_trust::{self, Rule, TrustError, file_message, io_wrong};
 use crate::tenant::ConsoleUrl;
 
 /// Where the service unit and the container look for the configuration.
@@ -96,12 +97,28 @@ pub struct IntegrationSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("{}", file_message("relay configuration", path, &io_wrong(source), "give --config the relay's configuration file"))]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// Someone but root could have written it (or a folder above it).
+    #[error(
+        "{}",
+        file_message(
+            "relay configuration",
+            path,
+            why,
+            "it names the tenants the tokens are sent to: it must be root's, in folders only root can change"
+        )
+    )]
+    Untrusted {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
     },
     /// The file has problems, one per line of the message.
     #[error("{}", render(path, problems))]
@@ -130,18 +147,22 @@ pub fn load(path: &Path) -> Result<RelayConfig, ConfigError> {
         path: path.to_owned(),
         source,
     };
-    let len = std::fs::metadata(path).map_err(read_error)?.len();
-    if len > MAX_CONFIG {
-        return Err(read_error(std::io::Error::other(format!(
-            "larger than {MAX_CONFIG} bytes"
-        ))));
-    }
-    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let rule = Rule::system(MAX_CONFIG).following();
+    let (bytes, real) = fs_trust::read(path, &rule).map_err(|e| match e {
+        TrustError::Missing(_) => read_error(std::io::ErrorKind::NotFound.into()),
+        TrustError::Io { source, .. } => read_error(source),
+        untrusted @ TrustError::Untrusted { .. } => ConfigError::Untrusted {
+            path: path.to_owned(),
+            why: untrusted.wrong(path),
+        },
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| read_error(std::io::Error::other("not UTF-8 text")))?;
     let mut config = parse(&text).map_err(|problems| ConfigError::Invalid {
         path: path.to_owned(),
         problems,
     })?;
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = real.parent() {
         resolve(&mut config, dir);
     }
     Ok(config)

@@ -38,6 +38,9 @@ pub struct InventoryBuilder {
     records: Vec<Box<[u8]>>,
     by_uuid: HashMap<Box<str>, Vec<u32>>,
     by_serial: HashMap<Box<str>, Vec<u32>>,
+    /// Agent IDs seen: a record the listing offers twice (pages shifting under a
+    /// cursor) is kept once, or the device would see two equal records, ambiguous.
+    ids: std::collections::HashSet<Box<str>>,
 }
 
 /// The serial index's key: the device's comparison rule (`serials_equal`) as a key.
@@ -48,6 +51,11 @@ fn serial_key(serial: &str) -> String {
 impl InventoryBuilder {
     /// Adds one record, keeping only [`RECORD_FIELDS`].
     pub fn add(&mut self, record: &AgentRecord) {
+        if let Some(id) = record.text("id")
+            && !self.ids.insert(id.into())
+        {
+            return;
+        }
         let index = u32::try_from(self.records.len()).unwrap_or(u32::MAX);
         if let Some(uuid) = record.uuid().map(|u| normalize_uuid(&u))
             && !uuid.is_empty()
@@ -74,6 +82,7 @@ impl InventoryBuilder {
 
     /// The finished inventory.
     pub fn finish(mut self, synced_at: OffsetDateTime) -> Inventory {
+        drop(std::mem::take(&mut self.ids));
         self.records.shrink_to_fit();
         self.by_uuid.shrink_to_fit();
         self.by_serial.shrink_to_fit();
@@ -165,7 +174,7 @@ mod tests {
 
     fn record(uuid: &str, serial: Value, decommissioned: bool) -> AgentRecord {
         let value = json!({
-            "id": "1", "uuid": uuid, "serialNumber": serial, "isDecommissioned": decommissioned,
+            "id": uuid, "uuid": uuid, "serialNumber": serial, "isDecommissioned": decommissioned,
             "lastLoggedInUserName": "alice", "networkInterfaces": [{"inet": ["10.0.0.1"]}],
             "infected": false,
         });
@@ -236,6 +245,22 @@ mod tests {
             answer(&inv, Query::Uuid(vec!["ab".into()]))["data"],
             json!([])
         );
+    }
+
+    #[test]
+    fn a_record_offered_twice_is_kept_once() {
+        let mut builder = InventoryBuilder::default();
+        let twice = record(
+            "ABCDEF0123456789ABCDEF0123456789",
+            json!("C02TWICE1"),
+            false,
+        );
+        builder.add(&twice);
+        builder.add(&twice);
+        let inv = builder.finish(OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(inv.len(), 1);
+        let found = answer(&inv, Query::Serial("C02TWICE1".into()));
+        assert_eq!(found["pagination"]["totalItems"], json!(1));
     }
 
     #[test]

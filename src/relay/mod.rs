@@ -108,13 +108,7 @@ fn check_files(config: &RelayConfig) -> Result<Checked, String> {
         crate::token::read_system_token(&integration.token_file)
             .map_err(|e| format!("integration {:?}: {e}", integration.name))?;
         if let Some(ca) = &integration.ca_file {
-            std::fs::metadata(ca).map_err(|e| {
-                format!(
-                    "integration {:?}: CA file {}: {e}",
-                    integration.name,
-                    ca.display()
-                )
-            })?;
+            sync::read_ca(ca).map_err(|e| format!("integration {:?}: {e}", integration.name))?;
         }
     }
     Ok(Checked { tls, secrets })

@@ -217,12 +217,24 @@ impl State {
                 Answer::error(
                     StatusCode::NOT_FOUND,
                     Outcome::BadRequest,
-                    &format!("this relay holds no inventory for {}", wanted.as_str()),
+                    "this relay holds no inventory for that tenant",
                 )
             })
     }
 
     fn answer(&self, client: &str, req: &Request<Incoming>) -> Answer {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        if !self.secrets.is_empty() && !self.secrets.admit(header(AUTHORIZATION.as_str())) {
+            // Debug, not info: anyone who can connect could otherwise fill the log.
+            tracing::debug!(client, "refused: no valid bearer secret");
+            return Answer::error(
+                StatusCode::UNAUTHORIZED,
+                Outcome::Unauthorized,
+                "send Authorization: Bearer <relay secret>",
+            );
+        }
+        // After authentication: a stranger behind the same address (a NAT, a load
+        // balancer that does not keep source addresses) cannot spend devices' budget.
         if let Err(wait) = self.limiter.check(client, Instant::now()) {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             return Answer::error(
@@ -231,15 +243,6 @@ impl State {
                 "too many requests from this client",
             )
             .retry_after(seconds.to_string());
-        }
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if !self.secrets.is_empty() && !self.secrets.admit(header(AUTHORIZATION.as_str())) {
-            tracing::info!(client, "refused: no valid bearer secret");
-            return Answer::error(
-                StatusCode::UNAUTHORIZED,
-                Outcome::Unauthorized,
-                "send Authorization: Bearer <relay secret>",
-            );
         }
         if req.uri().path() != AGENTS_PATH {
             return Answer::error(

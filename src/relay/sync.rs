@@ -18,6 +18,8 @@ use crate::token::TokenError;
 /// Pages followed beyond what the first page's `totalItems` announces before a sync
 /// gives up: a cursor that never ends must not page forever.
 const EXTRA_PAGES: u64 = 5;
+/// Largest CA bundle read; the whole Mozilla bundle is about 220 KiB.
+const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
 /// Why a sync did not produce an inventory.
 #[derive(Debug, thiserror::Error)]
@@ -66,21 +68,26 @@ impl Pacer {
     }
 }
 
+/// Reads an integration's CA file: it decides which server gets the token, so it must
+/// be root's, like the configuration.
+pub(crate) fn read_ca(path: &std::path::Path) -> Result<CaFile, SyncError> {
+    let rule = crate::fs_trust::Rule::system(MAX_CA_FILE);
+    let (pem, _) = crate::fs_trust::read(path, &rule).map_err(|e| SyncError::CaFile {
+        path: path.to_owned(),
+        why: e.why(),
+    })?;
+    Ok(CaFile {
+        path: path.to_owned(),
+        pem,
+    })
+}
+
 fn client(
     integration: &IntegrationSettings,
     settings: &SyncSettings,
 ) -> Result<TenantClient, SyncError> {
     let token = crate::token::read_system_token(&integration.token_file)?;
-    let ca = match &integration.ca_file {
-        Some(path) => Some(CaFile {
-            path: path.clone(),
-            pem: std::fs::read(path).map_err(|e| SyncError::CaFile {
-                path: path.clone(),
-                why: e.to_string(),
-            })?,
-        }),
-        None => None,
-    };
+    let ca = integration.ca_file.as_deref().map(read_ca).transpose()?;
     let http = HttpSettings {
         connect_timeout: Duration::from_secs(10).min(settings.request_timeout),
         request_timeout: settings.request_timeout,
@@ -103,11 +110,14 @@ pub async fn sync_once(
     metrics: &SyncMetrics,
 ) -> Result<Inventory, SyncError> {
     let client = client(integration, settings)?;
+    // The inventory is as old as its first page: a device's max_age counts from here.
+    let started = OffsetDateTime::now_utc();
     let mut pacer = Pacer::new(settings.max_requests_per_second);
     let limit = PAGE_LIMIT.to_string();
     let mut builder = InventoryBuilder::default();
     let mut cursor: Option<String> = None;
     let mut announced: Option<u64> = None;
+    let mut last_total: Option<u64> = None;
     let mut pages = 0u64;
     loop {
         let mut query = vec![("limit", limit.as_str())];
@@ -124,6 +134,7 @@ pub async fn sync_once(
             builder.add(record);
         }
         let total = *announced.get_or_insert(page.total_items.unwrap_or(0));
+        last_total = page.total_items.or(last_total);
         cursor = page.next_cursor;
         if cursor.is_none() {
             break;
@@ -135,17 +146,47 @@ pub async fn sync_once(
         }
     }
     let received = builder.len() as u64;
-    match announced {
-        Some(total) if total != received => Err(SyncError::Incomplete(format!(
-            "the tenant announced {total} agents, the pages held {received}"
-        ))),
-        _ => Ok(builder.finish(OffsetDateTime::now_utc())),
+    if let Some(total) = last_total {
+        check_count(total, received)?;
     }
+    Ok(builder.finish(started))
+}
+
+/// Whether a listing that ran to its last cursor holds what the tenant announced on
+/// its last page. Agents register and leave while a sync pages (a 100 000-agent
+/// tenant takes seconds to list), so a small difference is churn, logged; a larger one
+/// is a listing cut short, and the previous inventory stays.
+fn check_count(total: u64, received: u64) -> Result<(), SyncError> {
+    let tolerance = (total / 100).max(50);
+    if total.abs_diff(received) > tolerance {
+        return Err(SyncError::Incomplete(format!(
+            "the tenant announced {total} agents, the pages held {received}"
+        )));
+    }
+    if total != received {
+        tracing::warn!(
+            announced = total,
+            received,
+            "agents registered or left while the sync paged"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn churn_is_tolerated_a_cut_listing_is_not() {
+        assert!(check_count(100_000, 99_990).is_ok());
+        assert!(check_count(100_000, 100_700).is_ok());
+        assert!(check_count(100_000, 99_000).is_ok());
+        assert!(check_count(100_000, 98_999).is_err());
+        assert!(check_count(3_000, 2_000).is_err());
+        assert!(check_count(30, 0).is_ok());
+        assert!(check_count(120, 20).is_err());
+    }
 
     #[tokio::test]
     async fn the_pacer_spaces_requests() {

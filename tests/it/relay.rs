@@ -519,7 +519,8 @@ root_test!(
 );
 
 root_test!(
-    /// Bearer secrets: a missing or wrong one is 401; over the per-client rate, 429.
+    /// Bearer secrets: a missing or wrong one is 401 and costs the client's rate budget
+    /// nothing; over the per-client rate, 429.
     /// (And the tenant's own 429, retried by the client, is counted.)
     fn bearer_secrets_and_rate_limits() {
         let (tenant, agents) = generated_tenant(20);
@@ -559,8 +560,11 @@ root_test!(
             401
         );
         assert_eq!(ask(&[("authorization", TOKEN)]).status, 401);
-        let good = ask(&[("authorization", &bearer)]);
-        assert_eq!(good.body["data"][0]["id"], agents[3]["id"]);
+        // The refused requests spent none of the client's burst of 4.
+        for _ in 0..4 {
+            let good = ask(&[("authorization", &bearer)]);
+            assert_eq!(good.body["data"][0]["id"], agents[3]["id"]);
+        }
         let limited = ask(&[("authorization", &bearer)]);
         assert_eq!(limited.status, 429);
         let wait: u64 = limited.retry_after.as_deref().unwrap().parse().unwrap();
@@ -691,6 +695,24 @@ root_test!(
                 bad.display()
             )
         );
+
+        // What decides where the token goes, and who is believed, must be root's alone.
+        for file in ["relay.toml", "devices-ca.pem", "server.pem"] {
+            let path = dir.path().join(file);
+            crate::helpers::set_mode(&path, 0o664);
+            let (code, out) = check(&config);
+            assert_eq!(code, Some(2), "{file}: {out}");
+            assert!(
+                out.contains("writable by its group or by others"),
+                "{file}: {out}"
+            );
+            crate::helpers::set_mode(&path, 0o644);
+        }
+        crate::helpers::set_mode(&dir.path().join("server.key"), 0o640);
+        let (code, out) = check(&config);
+        assert_eq!(code, Some(2), "{out}");
+        crate::helpers::set_mode(&dir.path().join("server.key"), 0o600);
+        assert_eq!(check(&config).0, Some(0));
 
         crate::helpers::set_mode(&tenant.token_file, 0o644);
         let (code, out) = check(&config);
