@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use sha2::{Digest, Sha256};
 
@@ -68,11 +68,13 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, AuthError> 
 }
 
 /// The TLS configuration devices connect with: the relay's certificate, and when
-/// `client_ca` is named, a device certificate chaining to it is required.
+/// `client_ca` is named, a device certificate chaining to it and revoked by none of
+/// `crl_files` (a lost or retired device's) is required.
 pub fn server_config(
     cert_file: &Path,
     key_file: &Path,
     client_ca: Option<&Path>,
+    crl_files: &[std::path::PathBuf],
 ) -> Result<Arc<ServerConfig>, AuthError> {
     let chain = certificates(cert_file)?;
     let key = PrivateKeyDer::from_pem_slice(&read_pem(key_file, true)?)
@@ -87,6 +89,7 @@ pub fn server_config(
                 roots.add(cert).map_err(|e| file_error(path, e))?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                .with_crls(revocations(crl_files)?)
                 .build()
                 .map_err(|e| file_error(path, e))?;
             builder.with_client_cert_verifier(verifier)
@@ -98,6 +101,23 @@ pub fn server_config(
         .map_err(|e| AuthError::Tls(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+fn revocations(
+    files: &[std::path::PathBuf],
+) -> Result<Vec<CertificateRevocationListDer<'static>>, AuthError> {
+    let mut crls = Vec::new();
+    for path in files {
+        let pem = read_pem(path, false)?;
+        let found = CertificateRevocationListDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| file_error(path, e))?;
+        if found.is_empty() {
+            return Err(file_error(path, "no PEM certificate revocation list in it"));
+        }
+        crls.extend(found);
+    }
+    Ok(crls)
 }
 
 /// A device certificate's SHA-256 fingerprint (hex): the client's key for rate limits.

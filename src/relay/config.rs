@@ -46,6 +46,8 @@ pub struct ServerSettings {
     pub key_file: Option<PathBuf>,
     /// Devices must present a certificate chaining to one of these CAs.
     pub client_ca_file: Option<PathBuf>,
+    /// Revocation lists (PEM) for device certificates: a lost device is refused.
+    pub client_crl_files: Vec<PathBuf>,
     /// Devices must send `Authorization: Bearer <one of these files' secrets>`.
     pub secret_files: Vec<PathBuf>,
     /// Plain HTTP, allowed only when `listen` is a loopback address (tests, benchmarks).
@@ -178,6 +180,7 @@ fn resolve(config: &mut RelayConfig, dir: &Path) {
     .into_iter()
     .flatten()
     .chain(server.secret_files.iter_mut())
+    .chain(server.client_crl_files.iter_mut())
     .chain(
         config
             .integrations
@@ -201,6 +204,7 @@ const SERVER_KEYS: &[&str] = &[
     "cert_file",
     "key_file",
     "client_ca_file",
+    "client_crl_files",
     "secret_files",
     "plain_http_on_loopback",
     "per_client_rate",
@@ -279,6 +283,14 @@ impl Reader {
         let cert_file = self.path(table, "cert_file");
         let key_file = self.path(table, "key_file");
         let client_ca_file = self.path(table, "client_ca_file");
+        let client_crl_files = self.path_list(table, "client_crl_files");
+        if client_ca_file.is_none() && !client_crl_files.is_empty() {
+            let at = table.get("client_crl_files").and_then(Item::span);
+            self.problem(
+                at,
+                "`client_crl_files` revoke device certificates: it needs `client_ca_file`".into(),
+            );
+        }
         let secret_files = self.path_list(table, "secret_files");
         if plain && !listen.ip().is_loopback() {
             let at = table.get("plain_http_on_loopback").and_then(Item::span);
@@ -306,6 +318,7 @@ impl Reader {
             cert_file,
             key_file,
             client_ca_file,
+            client_crl_files,
             secret_files,
             plain_http_on_loopback: plain,
             per_client_rate: self.positive(table, "per_client_rate", 10.0),

@@ -98,8 +98,13 @@ fn check_files(config: &RelayConfig) -> Result<Checked, String> {
     let server = &config.server;
     let tls = match (&server.cert_file, &server.key_file) {
         (Some(cert), Some(key)) if !server.plain_http_on_loopback => Some(TlsAcceptor::from(
-            auth::server_config(cert, key, server.client_ca_file.as_deref())
-                .map_err(|e| e.to_string())?,
+            auth::server_config(
+                cert,
+                key,
+                server.client_ca_file.as_deref(),
+                &server.client_crl_files,
+            )
+            .map_err(|e| e.to_string())?,
         )),
         _ => None,
     };

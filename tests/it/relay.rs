@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    RevokedCertParams, SerialNumber,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -29,11 +30,12 @@ const AGENTS: &str = "/web/api/v2.1/agents";
 const RETIRED: &str = "isDecommissioned=true,false&isUninstalled=true,false";
 const SECRET: &str = "relay-secret-4f9a1c7e2b";
 
-/// A CA and a certificate it issued, as PEM.
+/// A CA and a certificate it issued, as PEM, and the CA's list revoking that certificate.
 struct Issued {
     ca_pem: String,
     cert_pem: String,
     key_pem: String,
+    revoked_pem: String,
 }
 
 fn issue(ca_name: &str, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> Issued {
@@ -43,6 +45,7 @@ fn issue(ca_name: &str, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> Iss
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
     let ca_cert = ca.self_signed(&ca_key).unwrap();
@@ -52,11 +55,29 @@ fn issue(ca_name: &str, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> Iss
         CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     leaf.distinguished_name.push(DnType::CommonName, names[0]);
     leaf.extended_key_usages = vec![purpose];
+    leaf.serial_number = Some(SerialNumber::from(4242u64));
     let cert = leaf.signed_by(&key, &issuer).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let revoked = CertificateRevocationListParams {
+        this_update: now - time::Duration::minutes(1),
+        next_update: now + time::Duration::days(1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: SerialNumber::from(4242u64),
+            revocation_time: now - time::Duration::minutes(1),
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer)
+    .unwrap();
     Issued {
         ca_pem: ca_cert.pem(),
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
+        revoked_pem: revoked.pem().unwrap(),
     }
 }
 
@@ -110,6 +131,7 @@ fn write_config(dir: &Path, setup: &Setup<'_>, server: &Issued, device: &Issued)
     std::fs::write(dir.join("server.pem"), &server.cert_pem).unwrap();
     write_private(&dir.join("server.key"), &server.key_pem);
     std::fs::write(dir.join("devices-ca.pem"), &device.ca_pem).unwrap();
+    std::fs::write(dir.join("devices.crl"), &device.revoked_pem).unwrap();
     write_private(&dir.join("device.secret"), &format!("{SECRET}\n"));
     let access = match setup.access {
         Access::MutualTls => "client_ca_file = \"devices-ca.pem\"",
@@ -515,6 +537,20 @@ root_test!(
         );
         assert!(relay.log().contains("TLS handshake refused"));
         assert!(relay.stop().success());
+
+        // The same device once its certificate is on the CA's revocation list.
+        let revoking = Relay::start(Setup {
+            extra_server: "client_crl_files = [\"devices.crl\"]",
+            ..Setup::for_tenant(&tenant)
+        });
+        revoking.wait_ready();
+        assert!(
+            revoking
+                .ask(&revoking.device_client(), &query, &[])
+                .is_err(),
+            "a revoked certificate"
+        );
+        assert!(revoking.log().contains("Revoked"), "{}", revoking.log());
     }
 );
 
