@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::live::Credential;
 use super::{Error, Missing, Options, load_any};
 use crate::config::{Config, HttpSettings, Integration};
-use crate::fs_trust::{self, Rule, TrustError};
+use crate::fs_trust;
 use crate::tenant::{CaFile, ConsoleUrl, Deadline, TenantClient, TenantError};
 use crate::token::{ApiToken, resolve_token};
 
@@ -55,8 +55,8 @@ fn ca_and_deadline(
     started: Instant,
 ) -> Result<(Option<CaFile>, Deadline), TenantError> {
     let ca = match (&connection.ca_file, integration_ca) {
-        (Some(own), _) => Some(read_ca(own, fs_trust::caller())?),
-        (None, Some(configured)) => Some(read_ca(configured, 0)?),
+        (Some(own), _) => Some(CaFile::read(own, fs_trust::caller())?),
+        (None, Some(configured)) => Some(CaFile::read(configured, 0)?),
         (None, None) => None,
     };
     let deadline = Deadline::after(started, connection.timeout.unwrap_or(http.deadline));
@@ -107,31 +107,6 @@ pub(crate) fn for_integration(
         &Connection::default(),
         started,
     )
-}
-
-/// Largest CA bundle read; the whole Mozilla bundle is about 220 KiB.
-const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
-
-/// Reads a CA file under the file-trust rule for `owner`: a configured CA steers
-/// which servers are believed, so it must be as trustworthy as the configuration.
-fn read_ca(path: &Path, owner: u32) -> Result<CaFile, TenantError> {
-    let rule = Rule {
-        owner,
-        root_too: true,
-        ..Rule::system(MAX_CA_FILE)
-    };
-    let (pem, _) = fs_trust::read(path, &rule).map_err(|e| TenantError::CaFile {
-        path: path.display().to_string(),
-        reason: match e {
-            TrustError::Missing(_) => "No such file or directory (os error 2)".into(),
-            TrustError::Io { source, .. } => source.to_string(),
-            untrusted @ TrustError::Untrusted { .. } => untrusted.why(),
-        },
-    })?;
-    Ok(CaFile {
-        path: path.to_owned(),
-        pem,
-    })
 }
 
 /// The client for `lookup` and `integration test`: the integration called `name`,

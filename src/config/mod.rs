@@ -103,7 +103,7 @@ fn read_fix(error: &std::io::Error) -> &'static str {
 /// must not bury the terminal).
 pub const MAX_SHOWN_PROBLEMS: usize = 100;
 
-fn render_problems(path: &Path, problems: &[Problem]) -> String {
+pub(crate) fn render_problems(path: &Path, problems: &[Problem]) -> String {
     let mut lines: Vec<String> = problems
         .iter()
         .take(MAX_SHOWN_PROBLEMS)

@@ -10,13 +10,12 @@ use toml_edit::{Item, TableLike};
 
 pub use crate::config::Problem;
 use crate::config::reader::Problems;
+use crate::config::{MAX_CONFIG, render_problems};
 use crate::fs_trust::{self, Rule, TrustError, file_message, io_wrong};
 use crate::tenant::ConsoleUrl;
 
 /// Where the service unit and the container look for the configuration.
 pub const DEFAULT_CONFIG: &str = "/etc/s1trust-relay/relay.toml";
-/// Largest configuration read.
-const MAX_CONFIG: u64 = 1024 * 1024;
 
 /// Below the tenant's documented `/agents` limit of 25 requests/s per token (docs/relay.md
 /// "Tenant requests, replicas and sizing"), leaving room for the token's other users.
@@ -123,24 +122,13 @@ pub enum ConfigError {
         why: String,
     },
     /// The file has problems, one per line of the message.
-    #[error("{}", render(path, problems))]
+    #[error("{}", render_problems(path, problems))]
     Invalid {
         /// The file.
         path: PathBuf,
         /// Every problem found.
         problems: Vec<Problem>,
     },
-}
-
-fn render(path: &Path, problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| match p.line {
-            Some(line) => format!("{}:{line}: {}", path.display(), p.message),
-            None => format!("{}: {}", path.display(), p.message),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Reads and checks the file at `path`; relative file names in it resolve against its folder.

@@ -113,7 +113,8 @@ fn check_files(config: &RelayConfig) -> Result<Checked, String> {
         crate::token::read_system_token(&integration.token_file)
             .map_err(|e| format!("integration {:?}: {e}", integration.name))?;
         if let Some(ca) = &integration.ca_file {
-            sync::read_ca(ca).map_err(|e| format!("integration {:?}: {e}", integration.name))?;
+            crate::tenant::CaFile::read(ca, 0)
+                .map_err(|e| format!("integration {:?}: {e}", integration.name))?;
         }
     }
     Ok(Checked { tls, secrets })

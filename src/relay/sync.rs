@@ -18,8 +18,6 @@ use crate::token::TokenError;
 /// Pages followed beyond what the first page's `totalItems` announces before a sync
 /// gives up: a cursor that never ends must not page forever.
 const EXTRA_PAGES: u64 = 5;
-/// Largest CA bundle read; the whole Mozilla bundle is about 220 KiB.
-const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
 /// Why a sync did not produce an inventory.
 #[derive(Debug, thiserror::Error)]
@@ -27,14 +25,6 @@ pub enum SyncError {
     /// The token file could not be read.
     #[error(transparent)]
     Token(#[from] TokenError),
-    /// The integration's CA file could not be read.
-    #[error("cannot read CA file {}: {why}", path.display())]
-    CaFile {
-        /// The file.
-        path: std::path::PathBuf,
-        /// What is wrong.
-        why: String,
-    },
     /// The tenant failed (already redacted by the client).
     #[error(transparent)]
     Tenant(#[from] TenantError),
@@ -68,26 +58,15 @@ impl Pacer {
     }
 }
 
-/// Reads an integration's CA file: it decides which server gets the token, so it must
-/// be root's, like the configuration.
-pub(crate) fn read_ca(path: &std::path::Path) -> Result<CaFile, SyncError> {
-    let rule = crate::fs_trust::Rule::system(MAX_CA_FILE);
-    let (pem, _) = crate::fs_trust::read(path, &rule).map_err(|e| SyncError::CaFile {
-        path: path.to_owned(),
-        why: e.why(),
-    })?;
-    Ok(CaFile {
-        path: path.to_owned(),
-        pem,
-    })
-}
-
 fn client(
     integration: &IntegrationSettings,
     settings: &SyncSettings,
 ) -> Result<TenantClient, SyncError> {
     let token = crate::token::read_system_token(&integration.token_file)?;
-    let ca = integration.ca_file.as_deref().map(read_ca).transpose()?;
+    // It decides which server gets the token: root's, like the configuration.
+    let ca = (integration.ca_file.as_deref())
+        .map(|path| CaFile::read(path, 0))
+        .transpose()?;
     let http = HttpSettings {
         connect_timeout: Duration::from_secs(10).min(settings.request_timeout),
         request_timeout: settings.request_timeout,

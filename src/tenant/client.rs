@@ -6,7 +6,7 @@
 
 mod tls;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::error::{TenantError, TimeLimit, parse_envelope};
 use super::relay::{self, RelayAccess};
 use super::url::ConsoleUrl;
+use crate::fs_trust::{self, Rule, TrustError};
 use crate::text::Redactor;
 use crate::token::ApiToken;
 
@@ -563,6 +564,34 @@ pub struct CaFile {
     pub path: PathBuf,
     /// The PEM text.
     pub pem: Vec<u8>,
+}
+
+/// Largest CA bundle read; the whole Mozilla bundle is about 220 KiB.
+const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
+
+impl CaFile {
+    /// Reads a CA file under the file-trust rule for `owner` (0: the system's): a
+    /// configured CA steers which servers are believed (and, on a relay, which server
+    /// gets the token), so it must be as trustworthy as the configuration.
+    pub(crate) fn read(path: &Path, owner: u32) -> Result<Self, TenantError> {
+        let rule = Rule {
+            owner,
+            root_too: true,
+            ..Rule::system(MAX_CA_FILE)
+        };
+        let (pem, _) = fs_trust::read(path, &rule).map_err(|e| TenantError::CaFile {
+            path: path.display().to_string(),
+            reason: match e {
+                TrustError::Missing(_) => "No such file or directory (os error 2)".into(),
+                TrustError::Io { source, .. } => source.to_string(),
+                untrusted @ TrustError::Untrusted { .. } => untrusted.why(),
+            },
+        })?;
+        Ok(Self {
+            path: path.to_owned(),
+            pem,
+        })
+    }
 }
 
 fn parse_ca_file(ca: &CaFile) -> Result<tls::Roots, TenantError> {
