@@ -203,19 +203,12 @@ async fn test_relay(
         .get("/agents", &[("uuids", NO_AGENT), ("limit", "1")])
         .await;
     let synced_at = answer.as_ref().ok().and_then(|r| r.synced_at);
-    let refused = matches!(
-        answer,
-        Err(TenantError::Unauthorized { .. } | TenantError::Forbidden { .. })
-    );
     let mut step = step(StepKey::Relay, answer, describe_agents);
     if let Some(at) = synced_at.filter(|_| step.status == StepStatus::Pass) {
         step.detail = format!(
             "the relay answered; its inventory was synced at {}",
             crate::tenant::relay::format_synced_at(at)
         );
-    }
-    if refused {
-        step.hint = Some("the relay refused this device: check relay_secret_file, or client_cert and client_key, against the relay's [server] settings (docs/relay.md)".into());
     }
     progress(Progress::Item(&step));
     ConnectionReport {

@@ -234,7 +234,15 @@ impl TenantClient {
     ) -> Result<ApiResponse, TenantError> {
         self.get_unsanitized(path, query)
             .await
-            .map_err(|e| e.sanitized(&self.redactor))
+            .map_err(|e| self.relay_refusal(e).sanitized(&self.redactor))
+    }
+
+    /// A relay's 401 or 403 is about this device's relay credentials, not an API token.
+    fn relay_refusal(&self, error: TenantError) -> TenantError {
+        match (&self.relay, error.status()) {
+            (Some(_), Some(status @ (401 | 403))) => TenantError::RelayRefused { status },
+            _ => error,
+        }
     }
 
     async fn get_unsanitized(

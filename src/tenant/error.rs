@@ -132,6 +132,12 @@ pub enum TenantError {
         /// What is wrong with it.
         why: String,
     },
+    /// The relay refused this device's credentials (401 or 403 from a relay).
+    #[error("the relay refused this device's credentials (HTTP {status})")]
+    RelayRefused {
+        /// The status it answered.
+        status: u16,
+    },
     /// The device's client certificate or key for the relay is unusable.
     #[error("the client certificate for the relay cannot be used: {reason}")]
     ClientIdentity {
@@ -202,13 +208,16 @@ impl TenantError {
             Self::ClientIdentity { .. } => {
                 "give client_cert a PEM certificate chain and client_key its PEM private key"
             }
+            Self::RelayRefused { .. } => {
+                "the relay refused this device: check relay_secret_file, or client_cert and client_key, against the relay's [server] settings (docs/relay.md)"
+            }
         }
     }
 
     /// The stable reason code used in posture results.
     pub fn reason_code(&self) -> Reason {
         match self {
-            Self::Unauthorized { .. } => Reason::AuthFailed,
+            Self::Unauthorized { .. } | Self::RelayRefused { .. } => Reason::AuthFailed,
             Self::Forbidden { .. } => Reason::Forbidden,
             Self::RateLimited { .. } => Reason::RateLimited,
             Self::Timeout { .. } => Reason::Timeout,
@@ -231,7 +240,8 @@ impl TenantError {
             | Self::Api { status, .. }
             | Self::NotSentinelOne { status, .. }
             | Self::BadResponse { status, .. }
-            | Self::Redirect { status, .. } => Some(*status),
+            | Self::Redirect { status, .. }
+            | Self::RelayRefused { status } => Some(*status),
             _ => None,
         }
     }
@@ -276,6 +286,7 @@ impl TenantError {
             | Self::CaFile { .. }
             | Self::Setup(_)
             | Self::RelayStale { .. }
+            | Self::RelayRefused { .. }
             | Self::ClientIdentity { .. } => None,
         };
         if let Some(text) = text {
